@@ -1,0 +1,191 @@
+//! One loss, written once, gives value, gradient, Hessian-vector products and the
+//! exact Hessian.
+//!
+//! ```
+//! use ridge_rider::ad::{hessian, hessian_vector_product, gradient, loss_fn, Var};
+//! // Rosenbrock: (1 − x)² + 100 (y − x²)².
+//! let rosen = loss_fn(2, |t: Var| {
+//!     let (x, y) = (t.at(0), t.at(1));
+//!     (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2)
+//! });
+//! let g = gradient(&rosen, &[1.0, 1.0]).unwrap();
+//! assert_eq!(g.gradient, vec![0.0, 0.0]);
+//! let h = hessian_vector_product(&rosen, &[1.0, 1.0], &[1.0, 0.0]).unwrap();
+//! assert_eq!(h.hv, vec![802.0, -400.0]);
+//! let full = hessian(&rosen, &[1.0, 1.0]).unwrap();
+//! assert_eq!(full, vec![802.0, -400.0, -400.0, 200.0]);
+//! ```
+
+use super::tape::{Mode, Tape, Var};
+use super::AdError;
+use rayon::prelude::*;
+
+/// A scalar loss of a parameter vector θ (an n×1 tensor), written once against the tape.
+pub trait Loss: Sync {
+    /// The number of parameters.
+    fn dim(&self) -> usize;
+    /// Build the loss on θ's tape and return the 1×1 result.
+    fn eval<'t>(&self, theta: Var<'t>) -> Var<'t>;
+}
+
+/// A [`Loss`] from a closure.
+pub struct FnLoss<F> {
+    dim: usize,
+    f: F,
+}
+
+/// Wrap a closure `θ ↦ loss` of `dim` parameters as a [`Loss`].
+pub fn loss_fn<F>(dim: usize, f: F) -> FnLoss<F>
+where
+    F: for<'t> Fn(Var<'t>) -> Var<'t> + Sync,
+{
+    FnLoss { dim, f }
+}
+
+impl<F> Loss for FnLoss<F>
+where
+    F: for<'t> Fn(Var<'t>) -> Var<'t> + Sync,
+{
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
+        (self.f)(theta)
+    }
+}
+
+impl<L: Loss + ?Sized> Loss for &L {
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
+        (**self).eval(theta)
+    }
+}
+
+/// Value and gradient at θ.
+#[derive(Clone, Debug)]
+pub struct ValueGrad {
+    pub value: f64,
+    pub gradient: Vec<f64>,
+}
+
+/// Value, gradient and one Hessian-vector product at θ.
+#[derive(Clone, Debug)]
+pub struct Hvp {
+    pub value: f64,
+    pub gradient: Vec<f64>,
+    pub hv: Vec<f64>,
+}
+
+/// Checks θ (and directions) before any work: right length, all finite.
+pub(crate) fn check_input(what: &'static str, expected: usize, x: &[f64]) -> Result<(), AdError> {
+    if x.len() != expected {
+        return Err(AdError::DimensionMismatch { what, expected, got: x.len() });
+    }
+    match x.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(AdError::NonFiniteInput { what, index }),
+        None => Ok(()),
+    }
+}
+
+fn eval_output(loss: &impl Loss, tape: &Tape, theta: Var<'_>) -> Result<usize, AdError> {
+    let out = loss.eval(theta);
+    if !std::ptr::eq(out.tape(), tape) || out.len() != 1 {
+        return Err(AdError::NotScalar { shape: out.shape() });
+    }
+    Ok(out.id())
+}
+
+/// The loss at θ (a NaN computed inside the loss is returned, not hidden).
+pub fn value(loss: &impl Loss, theta: &[f64]) -> Result<f64, AdError> {
+    check_input("theta", loss.dim(), theta)?;
+    let tape = Tape::new(Mode::Value);
+    let t = tape.parameter(theta.len(), 1, theta.to_vec(), None);
+    let id = eval_output(loss, &tape, t)?;
+    let v = tape.nodes.borrow()[id].value[0];
+    Ok(v)
+}
+
+/// Value and gradient by one reverse sweep.
+pub fn gradient(loss: &impl Loss, theta: &[f64]) -> Result<ValueGrad, AdError> {
+    check_input("theta", loss.dim(), theta)?;
+    let tape = Tape::new(Mode::Gradient);
+    let t = tape.parameter(theta.len(), 1, theta.to_vec(), None);
+    let id = eval_output(loss, &tape, t)?;
+    let out = Var { tape: &tape, id };
+    let adj = tape.backward(out, &[t]).pop().expect("one adjoint");
+    Ok(ValueGrad { value: out.item(), gradient: adj.gradient })
+}
+
+/// Value, gradient and `H·vₗ` for each direction, in one forward-over-reverse sweep
+/// carrying `directions.len()` tangent lanes.
+pub fn hessian_vector_products(
+    loss: &impl Loss,
+    theta: &[f64],
+    directions: &[&[f64]],
+) -> Result<(ValueGrad, Vec<Vec<f64>>), AdError> {
+    let n = loss.dim();
+    check_input("theta", n, theta)?;
+    for d in directions {
+        check_input("direction", n, d)?;
+    }
+    let lanes = directions.len().max(1);
+    let mut seed = Vec::with_capacity(lanes * n);
+    for d in directions {
+        seed.extend_from_slice(d);
+    }
+    seed.resize(lanes * n, 0.0);
+    let tape = Tape::new(Mode::Tangent(lanes));
+    let t = tape.parameter(n, 1, theta.to_vec(), Some(seed));
+    let id = eval_output(loss, &tape, t)?;
+    let out = Var { tape: &tape, id };
+    let adj = tape.backward(out, &[t]).pop().expect("one adjoint");
+    let ht = adj.gradient_tangent.expect("tangent mode");
+    let hvs = (0..directions.len()).map(|l| ht[l * n..(l + 1) * n].to_vec()).collect();
+    Ok((ValueGrad { value: out.item(), gradient: adj.gradient }, hvs))
+}
+
+/// Value, gradient and H·v by forward-over-reverse. The gradient comes for free.
+pub fn hessian_vector_product(loss: &impl Loss, theta: &[f64], v: &[f64]) -> Result<Hvp, AdError> {
+    let (vg, mut hv) = hessian_vector_products(loss, theta, &[v])?;
+    Ok(Hvp { value: vg.value, gradient: vg.gradient, hv: hv.pop().expect("one lane") })
+}
+
+/// Basis columns per sweep when building a dense Hessian.
+pub const HESSIAN_LANES: usize = 8;
+
+/// The exact n×n Hessian (row-major) from HVPs with basis vectors, [`HESSIAN_LANES`]
+/// columns per sweep, blocks in parallel with rayon. Each column is computed by the
+/// same arithmetic whatever the thread count, so the result is deterministic.
+pub fn hessian(loss: &impl Loss, theta: &[f64]) -> Result<Vec<f64>, AdError> {
+    let n = loss.dim();
+    check_input("theta", n, theta)?;
+    let blocks: Vec<usize> = (0..n).step_by(HESSIAN_LANES).collect();
+    let columns: Vec<Vec<Vec<f64>>> = blocks
+        .par_iter()
+        .map(|&start| {
+            let end = (start + HESSIAN_LANES).min(n);
+            let basis: Vec<Vec<f64>> = (start..end)
+                .map(|j| {
+                    let mut e = vec![0.0; n];
+                    e[j] = 1.0;
+                    e
+                })
+                .collect();
+            let refs: Vec<&[f64]> = basis.iter().map(|b| b.as_slice()).collect();
+            hessian_vector_products(loss, theta, &refs).map(|(_, hv)| hv)
+        })
+        .collect::<Result<_, _>>()?;
+    // Column j is H·e_j; H is symmetric, but fill it as columns to stay exact.
+    let mut h = vec![0.0; n * n];
+    for (block, cols) in blocks.iter().zip(columns) {
+        for (c, col) in cols.into_iter().enumerate() {
+            let j = block + c;
+            for i in 0..n {
+                h[i * n + j] = col[i];
+            }
+        }
+    }
+    Ok(h)
+}

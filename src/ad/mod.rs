@@ -1,0 +1,49 @@
+//! The hand-written automatic differentiation engine.
+//!
+//! * [`Dual`]: forward mode over any [`Real`], nestable.
+//! * [`Tape`] / [`Var`]: reverse mode over dense tensors, define-by-run.
+//! * [`hessian_vector_product`]: forward-over-reverse (the reverse sweep on duals).
+//! * [`hessian`]: the exact Hessian from basis HVPs, several columns per sweep.
+//! * [`check`]: central-difference checks for users.
+
+pub mod check;
+pub mod dual;
+pub mod hvp;
+pub mod ops;
+pub mod real;
+pub mod tape;
+
+pub use dual::Dual;
+pub use hvp::{
+    gradient, hessian, hessian_vector_product, hessian_vector_products, loss_fn, value, FnLoss, Hvp, Loss, ValueGrad,
+};
+pub use ops::{Binary, Unary};
+pub use real::Real;
+pub use tape::{Adjoint, Mode, Tape, Var};
+
+use std::fmt;
+
+/// What can go wrong when differentiating user input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AdError {
+    /// A vector has the wrong length.
+    DimensionMismatch { what: &'static str, expected: usize, got: usize },
+    /// An input contains NaN or ±∞ at `index`.
+    NonFiniteInput { what: &'static str, index: usize },
+    /// The loss did not return a 1×1 tensor of the tape it was given.
+    NotScalar { shape: (usize, usize) },
+}
+
+impl fmt::Display for AdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdError::DimensionMismatch { what, expected, got } => {
+                write!(f, "{what} has {got} elements, expected {expected}")
+            }
+            AdError::NonFiniteInput { what, index } => write!(f, "{what} is not finite at index {index}"),
+            AdError::NotScalar { shape } => write!(f, "the loss must return a 1×1 tensor, got {}×{}", shape.0, shape.1),
+        }
+    }
+}
+
+impl std::error::Error for AdError {}

@@ -1,0 +1,202 @@
+//! Fixed linear maps y = M·x: sums, means, gathers, slices, reshapes, transposes,
+//! concatenation. For a linear map the tangent is the same map applied to the
+//! tangent, and the adjoint (and its tangent) is the transposed map.
+
+use super::{Input, Op};
+use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Var};
+
+/// A linear map from a `rows × cols` input.
+#[derive(Clone, Debug)]
+pub(crate) enum LinearMap {
+    /// Σ of all elements → 1×1.
+    Sum,
+    /// Mean of all elements → 1×1.
+    Mean,
+    /// Sum of each row → rows×1.
+    RowSums,
+    /// Sum of each column → 1×cols.
+    ColSums,
+    /// y_i = x.flat[idx_i] → len×1.
+    Gather(Vec<usize>),
+    /// A contiguous range of the flat buffer, reshaped.
+    Slice { start: usize },
+    /// Same buffer, another shape.
+    Reshape,
+    /// xᵀ.
+    Transpose,
+}
+
+impl LinearMap {
+    fn apply(&self, x: &[f64], rows: usize, cols: usize, y: &mut [f64]) {
+        match self {
+            LinearMap::Sum => y[0] = x.iter().sum(),
+            LinearMap::Mean => y[0] = x.iter().sum::<f64>() / x.len().max(1) as f64,
+            LinearMap::RowSums => {
+                for (yi, row) in y.iter_mut().zip(x.chunks_exact(cols.max(1))) {
+                    *yi = row.iter().sum();
+                }
+            }
+            LinearMap::ColSums => {
+                y.fill(0.0);
+                for row in x.chunks_exact(cols.max(1)) {
+                    for (yj, xj) in y.iter_mut().zip(row) {
+                        *yj += xj;
+                    }
+                }
+            }
+            LinearMap::Gather(idx) => {
+                for (yi, &i) in y.iter_mut().zip(idx) {
+                    *yi = x[i];
+                }
+            }
+            LinearMap::Slice { start } => {
+                let n = y.len();
+                y.copy_from_slice(&x[*start..start + n])
+            }
+            LinearMap::Reshape => y.copy_from_slice(x),
+            LinearMap::Transpose => {
+                for i in 0..rows {
+                    for j in 0..cols {
+                        y[j * rows + i] = x[i * cols + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /// x̄ += Mᵀ·ȳ.
+    fn transpose_add(&self, ybar: &[f64], rows: usize, cols: usize, xbar: &mut [f64]) {
+        match self {
+            LinearMap::Sum => xbar.iter_mut().for_each(|x| *x += ybar[0]),
+            LinearMap::Mean => {
+                let s = ybar[0] / xbar.len().max(1) as f64;
+                xbar.iter_mut().for_each(|x| *x += s)
+            }
+            LinearMap::RowSums => {
+                for (row, &yb) in xbar.chunks_exact_mut(cols.max(1)).zip(ybar) {
+                    row.iter_mut().for_each(|x| *x += yb);
+                }
+            }
+            LinearMap::ColSums => {
+                for row in xbar.chunks_exact_mut(cols.max(1)) {
+                    for (x, yb) in row.iter_mut().zip(ybar) {
+                        *x += yb;
+                    }
+                }
+            }
+            LinearMap::Gather(idx) => {
+                for (&yb, &i) in ybar.iter().zip(idx) {
+                    xbar[i] += yb;
+                }
+            }
+            LinearMap::Slice { start } => {
+                for (x, yb) in xbar[*start..start + ybar.len()].iter_mut().zip(ybar) {
+                    *x += yb;
+                }
+            }
+            LinearMap::Reshape => xbar.iter_mut().zip(ybar).for_each(|(x, yb)| *x += yb),
+            LinearMap::Transpose => {
+                for i in 0..rows {
+                    for j in 0..cols {
+                        xbar[i * cols + j] += ybar[j * rows + i];
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn linear(x: Var<'_>, map: LinearMap, out_rows: usize, out_cols: usize) -> Var<'_> {
+    let tape = x.tape;
+    let xi = Input::of(x);
+    let n = out_rows * out_cols;
+    let mut value = vec![0.0; n];
+    map.apply(&xi.value, xi.rows, xi.cols, &mut value);
+    let lanes = tape.lanes();
+    let tangent = (lanes > 0 && xi.active).then(|| {
+        let mut t = vec![0.0; lanes * n];
+        for l in 0..lanes {
+            map.apply(xi.lane(l).expect("active"), xi.rows, xi.cols, &mut t[l * n..(l + 1) * n]);
+        }
+        t
+    });
+    let op = Op::Linear { x: xi.id, map };
+    tape.push(Computed { op, rows: out_rows, cols: out_cols, value, tangent }, xi.active)
+}
+
+pub(crate) fn backward(
+    nodes: &[Node],
+    x: NodeId,
+    map: &LinearMap,
+    ybar: &[f64],
+    ybar_t: Option<&[f64]>,
+    adj: &mut Adjoints,
+) {
+    let (rows, cols) = (nodes[x].rows, nodes[x].cols);
+    let (n, m) = (nodes[x].len(), ybar.len());
+    let (xbar, xbar_t) = adj.both(nodes, x);
+    map.transpose_add(ybar, rows, cols, xbar);
+    if let (Some(xbar_t), Some(ybar_t)) = (xbar_t, ybar_t) {
+        for l in 0..xbar_t.len() / n.max(1) {
+            map.transpose_add(&ybar_t[l * m..(l + 1) * m], rows, cols, &mut xbar_t[l * n..(l + 1) * n]);
+        }
+    }
+}
+
+pub(crate) fn concat<'t>(parts: &[Var<'t>]) -> Var<'t> {
+    assert!(!parts.is_empty(), "concat: no parts");
+    let tape = parts[0].tape;
+    let inputs: Vec<Input> = parts
+        .iter()
+        .map(|&p| {
+            super::same_tape(parts[0], p);
+            Input::of(p)
+        })
+        .collect();
+    let cols = inputs[0].cols;
+    assert!(inputs.iter().all(|i| i.cols == cols), "concat: parts must have equal column counts");
+    let rows: usize = inputs.iter().map(|i| i.rows).sum();
+    let n = rows * cols;
+    let value: Vec<f64> = inputs.iter().flat_map(|i| i.value.iter().copied()).collect();
+    let active = inputs.iter().any(|i| i.active);
+    let lanes = tape.lanes();
+    let tangent = (lanes > 0 && active).then(|| {
+        let mut t = Vec::with_capacity(lanes * n);
+        for l in 0..lanes {
+            for i in &inputs {
+                match i.lane(l) {
+                    Some(tl) => t.extend_from_slice(tl),
+                    None => t.extend(std::iter::repeat(0.0).take(i.len())),
+                }
+            }
+        }
+        t
+    });
+    let op = Op::Concat { parts: inputs.iter().map(|i| i.id).collect() };
+    tape.push(Computed { op, rows, cols, value, tangent }, active)
+}
+
+pub(crate) fn concat_backward(
+    nodes: &[Node],
+    parts: &[NodeId],
+    ybar: &[f64],
+    ybar_t: Option<&[f64]>,
+    adj: &mut Adjoints,
+) {
+    let m = ybar.len();
+    let mut offset = 0;
+    for &p in parts {
+        let n = nodes[p].len();
+        if nodes[p].active {
+            let (xbar, xbar_t) = adj.both(nodes, p);
+            xbar.iter_mut().zip(&ybar[offset..offset + n]).for_each(|(x, y)| *x += y);
+            if let (Some(xbar_t), Some(ybar_t)) = (xbar_t, ybar_t) {
+                for l in 0..xbar_t.len() / n.max(1) {
+                    let src = &ybar_t[l * m + offset..l * m + offset + n];
+                    xbar_t[l * n..(l + 1) * n].iter_mut().zip(src).for_each(|(x, y)| *x += y);
+                }
+            }
+        }
+        offset += n;
+    }
+}

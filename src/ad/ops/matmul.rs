@@ -1,0 +1,162 @@
+//! Matrix product C = A·B through `matrixmultiply`. Forward-over-reverse needs only
+//! more gemms: Ċ = ȦB + AḂ, Ā = C̄Bᵀ, B̄ = AᵀC̄, and their tangents
+//! Ā̇ = C̄̇Bᵀ + C̄Ḃᵀ, B̄̇ = ȦᵀC̄ + AᵀC̄̇.
+
+use super::{same_tape, Input, Op};
+use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Var};
+
+/// c ← α·op(a)·op(b) + β·c with op(a) m×k, op(b) k×n, c m×n, all row-major;
+/// `ta`/`tb` say the stored matrix is the transpose (a stored k×m, b stored n×k).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f64,
+    a: &[f64],
+    ta: bool,
+    b: &[f64],
+    tb: bool,
+    beta: f64,
+    c: &mut [f64],
+) {
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: buffer too small");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
+    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
+    // SAFETY: the strides above address exactly the m×k, k×n and m×n elements whose
+    // presence the assertion checked; `c` does not alias `a` or `b` (distinct borrows).
+    unsafe {
+        matrixmultiply::dgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+pub(crate) fn matmul<'t>(a: Var<'t>, b: Var<'t>) -> Var<'t> {
+    same_tape(a, b);
+    let tape = a.tape;
+    let (ai, bi) = (Input::of(a), Input::of(b));
+    assert_eq!(ai.cols, bi.rows, "matmul: {}×{} times {}×{}", ai.rows, ai.cols, bi.rows, bi.cols);
+    let (m, k, n) = (ai.rows, ai.cols, bi.cols);
+    let active = ai.active || bi.active;
+    let lanes = tape.lanes();
+    if lanes > 0 && bi.active && !ai.active {
+        // Data times weights: one wide gemm A·[B | Ḃ₁ | … | Ḃₖ] packs A once for all lanes.
+        let bt = bi.tangent.as_ref().expect("active");
+        let lanes_b: Vec<&[f64]> = std::iter::once(&bi.value[..]).chain(bt.chunks_exact(k * n)).collect();
+        let wide = hstack(&lanes_b, k, n);
+        let mut out = vec![0.0; m * (lanes + 1) * n];
+        gemm(m, k, (lanes + 1) * n, 1.0, &ai.value, false, &wide, false, 0.0, &mut out);
+        let mut parts = hsplit(&out, m, n, lanes + 1);
+        let value = parts.remove(0);
+        let tangent = Some(parts.concat());
+        let op = Op::MatMul { a: ai.id, b: bi.id };
+        return tape.push(Computed { op, rows: m, cols: n, value, tangent }, active);
+    }
+    let mut value = vec![0.0; m * n];
+    gemm(m, k, n, 1.0, &ai.value, false, &bi.value, false, 0.0, &mut value);
+    let tangent = (lanes > 0 && active).then(|| {
+        let mut t = vec![0.0; lanes * m * n];
+        for l in 0..lanes {
+            let tl = &mut t[l * m * n..(l + 1) * m * n];
+            if let Some(at) = ai.lane(l) {
+                gemm(m, k, n, 1.0, at, false, &bi.value, false, 1.0, tl);
+            }
+            if let Some(bt) = bi.lane(l) {
+                gemm(m, k, n, 1.0, &ai.value, false, bt, false, 1.0, tl);
+            }
+        }
+        t
+    });
+    let op = Op::MatMul { a: ai.id, b: bi.id };
+    tape.push(Computed { op, rows: m, cols: n, value, tangent }, active)
+}
+
+pub(crate) fn backward(nodes: &[Node], a: NodeId, b: NodeId, cbar: &[f64], cbar_t: Option<&[f64]>, adj: &mut Adjoints) {
+    let (na, nb) = (&nodes[a], &nodes[b]);
+    let (m, k, n) = (na.rows, na.cols, nb.cols);
+    let lanes = adj.lanes;
+    if na.active {
+        let bt = nb.tangent.clone();
+        let (abar, abar_t) = adj.both(nodes, a);
+        gemm(m, n, k, 1.0, cbar, false, &nb.value, true, 1.0, abar);
+        if let (Some(abar_t), Some(cbar_t)) = (abar_t, cbar_t) {
+            for l in 0..lanes {
+                let out = &mut abar_t[l * m * k..(l + 1) * m * k];
+                gemm(m, n, k, 1.0, &cbar_t[l * m * n..(l + 1) * m * n], false, &nb.value, true, 1.0, out);
+                if let Some(bt) = &bt {
+                    gemm(m, n, k, 1.0, cbar, false, &bt[l * k * n..(l + 1) * k * n], true, 1.0, out);
+                }
+            }
+        }
+    }
+    if nb.active {
+        let at = na.tangent.clone();
+        let (bbar, bbar_t) = adj.both(nodes, b);
+        match (bbar_t, cbar_t) {
+            (Some(bbar_t), Some(cbar_t)) => {
+                // [B̄ | B̄̇₁ | …] += Aᵀ·[C̄ | C̄̇₁ | …] in one wide gemm, then Ȧₗᵀ·C̄ per lane.
+                let lanes_c: Vec<&[f64]> = std::iter::once(cbar).chain(cbar_t.chunks_exact(m * n)).collect();
+                let wide = hstack(&lanes_c, m, n);
+                let mut out = vec![0.0; k * (lanes + 1) * n];
+                gemm(k, m, (lanes + 1) * n, 1.0, &na.value, true, &wide, false, 0.0, &mut out);
+                let parts = hsplit(&out, k, n, lanes + 1);
+                add_to(bbar, &parts[0]);
+                for l in 0..lanes {
+                    let dst = &mut bbar_t[l * k * n..(l + 1) * k * n];
+                    add_to(dst, &parts[l + 1]);
+                    if let Some(at) = &at {
+                        gemm(k, m, n, 1.0, &at[l * m * k..(l + 1) * m * k], true, cbar, false, 1.0, dst);
+                    }
+                }
+            }
+            _ => gemm(k, m, n, 1.0, &na.value, true, cbar, false, 1.0, bbar),
+        }
+    }
+}
+
+/// Side by side: `parts` (each rows×cols) → rows × (parts·cols).
+fn hstack(parts: &[&[f64]], rows: usize, cols: usize) -> Vec<f64> {
+    let w = parts.len() * cols;
+    let mut out = vec![0.0; rows * w];
+    for (p, part) in parts.iter().enumerate() {
+        for r in 0..rows {
+            out[r * w + p * cols..r * w + (p + 1) * cols].copy_from_slice(&part[r * cols..(r + 1) * cols]);
+        }
+    }
+    out
+}
+
+/// The inverse of [`hstack`]: rows × (count·cols) → `count` blocks of rows×cols.
+fn hsplit(wide: &[f64], rows: usize, cols: usize, count: usize) -> Vec<Vec<f64>> {
+    let w = count * cols;
+    (0..count)
+        .map(|p| {
+            let mut block = Vec::with_capacity(rows * cols);
+            for r in 0..rows {
+                block.extend_from_slice(&wide[r * w + p * cols..r * w + (p + 1) * cols]);
+            }
+            block
+        })
+        .collect()
+}
+
+fn add_to(dst: &mut [f64], src: &[f64]) {
+    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+}

@@ -1,0 +1,277 @@
+//! Reverse mode: a define-by-run tape over dense tensors (row-major matrices; a vector
+//! is an n×1 matrix, a scalar 1×1).
+//!
+//! Every operation computes its value as it is recorded. In [`Mode::Tangent`] it also
+//! carries `lanes` tangents (forward mode), and the reverse sweep then propagates an
+//! adjoint *and* its tangents: the tangent of the gradient along v is Hv. That is
+//! forward-over-reverse: the reverse sweep run on dual numbers, with primal and
+//! tangent kept in separate buffers so matrix products stay gemms.
+
+use super::ops::{self, Op};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// Index of a node on its tape.
+pub type NodeId = usize;
+
+/// What a tape records besides values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Values only: the cheapest evaluation of a loss.
+    Value,
+    /// Values and first-derivative caches for one reverse sweep.
+    Gradient,
+    /// Values plus `lanes` tangent directions; the reverse sweep yields the gradient and
+    /// `lanes` Hessian-vector products.
+    Tangent(usize),
+}
+
+pub(crate) struct Node {
+    pub(crate) op: Op,
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) value: Arc<Vec<f64>>,
+    /// `lanes × len`, lane-major; present only on active nodes in tangent mode.
+    pub(crate) tangent: Option<Arc<Vec<f64>>>,
+    /// Depends on a parameter: only active nodes get adjoints.
+    pub(crate) active: bool,
+}
+
+impl Node {
+    pub(crate) fn len(&self) -> usize {
+        self.rows * self.cols
+    }
+}
+
+/// The result of an operation before it is pushed on the tape.
+pub(crate) struct Computed {
+    pub(crate) op: Op,
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) value: Vec<f64>,
+    pub(crate) tangent: Option<Vec<f64>>,
+}
+
+/// A define-by-run tape. Create one per evaluation; build the loss with [`Var`] methods.
+///
+/// ```
+/// use ridge_rider::ad::{Tape, Mode};
+/// let tape = Tape::new(Mode::Gradient);
+/// let x = tape.parameter(2, 1, vec![1.0, 2.0], None);
+/// let y = (x * x).sum();                 // y = x₀² + x₁²
+/// let g = tape.backward(y, &[x]);
+/// assert_eq!(g[0].gradient, vec![2.0, 4.0]);
+/// ```
+pub struct Tape {
+    mode: Mode,
+    pub(crate) nodes: RefCell<Vec<Node>>,
+}
+
+/// A handle to a node: cheap to copy, borrows its tape.
+#[derive(Clone, Copy)]
+pub struct Var<'t> {
+    pub(crate) tape: &'t Tape,
+    pub(crate) id: NodeId,
+}
+
+/// The adjoint of one parameter after a reverse sweep.
+#[derive(Clone, Debug)]
+pub struct Adjoint {
+    /// ∂output/∂parameter.
+    pub gradient: Vec<f64>,
+    /// In tangent mode, `lanes × len`: the tangent of the gradient along each seeded
+    /// direction, i.e. H·vₗ.
+    pub gradient_tangent: Option<Vec<f64>>,
+}
+
+impl Tape {
+    pub fn new(mode: Mode) -> Self {
+        Tape { mode, nodes: RefCell::new(Vec::new()) }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Number of tangent directions carried (0 outside tangent mode).
+    pub fn lanes(&self) -> usize {
+        match self.mode {
+            Mode::Tangent(k) => k,
+            _ => 0,
+        }
+    }
+
+    /// Whether operations must cache what the reverse sweep needs.
+    pub(crate) fn needs_derivatives(&self) -> bool {
+        self.mode != Mode::Value
+    }
+
+    /// Number of nodes recorded so far.
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A constant tensor (data): no adjoint, no tangent.
+    ///
+    /// # Panics
+    /// If `value.len() != rows * cols` (a programming error).
+    pub fn constant(&self, rows: usize, cols: usize, value: Vec<f64>) -> Var<'_> {
+        self.constant_shared(rows, cols, Arc::new(value))
+    }
+
+    /// A constant that shares its buffer, so large data sets are not copied per tape.
+    pub fn constant_shared(&self, rows: usize, cols: usize, value: Arc<Vec<f64>>) -> Var<'_> {
+        assert_eq!(value.len(), rows * cols, "constant: {rows}×{cols} shape, {} values", value.len());
+        self.push_node(Node { op: Op::Leaf, rows, cols, value, tangent: None, active: false })
+    }
+
+    /// A 1×1 constant.
+    pub fn scalar(&self, c: f64) -> Var<'_> {
+        self.constant(1, 1, vec![c])
+    }
+
+    /// A parameter: the reverse sweep returns its adjoint. In tangent mode `tangent`
+    /// holds `lanes × rows·cols` values (lane-major); `None` means zero tangents.
+    ///
+    /// # Panics
+    /// If the lengths do not match the shape (a programming error).
+    pub fn parameter(&self, rows: usize, cols: usize, value: Vec<f64>, tangent: Option<Vec<f64>>) -> Var<'_> {
+        let n = rows * cols;
+        assert_eq!(value.len(), n, "parameter: {rows}×{cols} shape, {} values", value.len());
+        let lanes = self.lanes();
+        let tangent = match (lanes, tangent) {
+            (0, _) => None,
+            (k, Some(t)) => {
+                assert_eq!(t.len(), k * n, "parameter tangent: expected {k}×{n} values, got {}", t.len());
+                Some(Arc::new(t))
+            }
+            (k, None) => Some(Arc::new(vec![0.0; k * n])),
+        };
+        self.push_node(Node { op: Op::Leaf, rows, cols, value: Arc::new(value), tangent, active: true })
+    }
+
+    fn push_node(&self, node: Node) -> Var<'_> {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(node);
+        Var { tape: self, id: nodes.len() - 1 }
+    }
+
+    pub(crate) fn push(&self, c: Computed, active: bool) -> Var<'_> {
+        debug_assert_eq!(c.value.len(), c.rows * c.cols);
+        let tangent = if active && self.lanes() > 0 {
+            Some(Arc::new(c.tangent.unwrap_or_else(|| vec![0.0; self.lanes() * c.rows * c.cols])))
+        } else {
+            None
+        };
+        self.push_node(Node { op: c.op, rows: c.rows, cols: c.cols, value: Arc::new(c.value), tangent, active })
+    }
+
+    /// Reverse sweep from the scalar `output`, returning the adjoint of each of `wrt`.
+    ///
+    /// # Panics
+    /// If `output` is not 1×1 or belongs to another tape (programming errors).
+    pub fn backward(&self, output: Var<'_>, wrt: &[Var<'_>]) -> Vec<Adjoint> {
+        assert!(std::ptr::eq(output.tape, self), "backward: output from another tape");
+        let nodes = self.nodes.borrow();
+        assert_eq!(nodes[output.id].len(), 1, "backward: the output must be a scalar");
+        let lanes = self.lanes();
+        let mut adj = Adjoints::new(nodes.len(), lanes);
+        if nodes[output.id].active {
+            *adj.primal(&nodes, output.id) = vec![1.0];
+            if lanes > 0 {
+                adj.tangent(&nodes, output.id);
+            }
+        }
+        let keep: Vec<NodeId> = wrt.iter().map(|v| v.id).collect();
+        for id in (0..=output.id).rev() {
+            let Some(ybar) = (if keep.contains(&id) { adj.primal[id].clone() } else { adj.primal[id].take() }) else {
+                continue;
+            };
+            let ybar_t = if keep.contains(&id) { adj.tangent[id].clone() } else { adj.tangent[id].take() };
+            ops::backward(&nodes, id, &ybar, ybar_t.as_deref(), &mut adj);
+        }
+        keep.iter()
+            .map(|&id| Adjoint {
+                gradient: adj.primal[id].clone().unwrap_or_else(|| vec![0.0; nodes[id].len()]),
+                gradient_tangent: if lanes > 0 {
+                    Some(adj.tangent[id].clone().unwrap_or_else(|| vec![0.0; lanes * nodes[id].len()]))
+                } else {
+                    None
+                },
+            })
+            .collect()
+    }
+}
+
+/// Adjoint buffers of a reverse sweep, allocated on first use.
+pub(crate) struct Adjoints {
+    pub(crate) primal: Vec<Option<Vec<f64>>>,
+    pub(crate) tangent: Vec<Option<Vec<f64>>>,
+    pub(crate) lanes: usize,
+}
+
+impl Adjoints {
+    fn new(n: usize, lanes: usize) -> Self {
+        Adjoints { primal: vec![None; n], tangent: vec![None; n], lanes }
+    }
+    /// The adjoint of node `id`, zeroed on first use.
+    pub(crate) fn primal(&mut self, nodes: &[Node], id: NodeId) -> &mut Vec<f64> {
+        self.primal[id].get_or_insert_with(|| vec![0.0; nodes[id].len()])
+    }
+    /// The adjoint tangents of node `id` (`lanes × len`), zeroed on first use.
+    pub(crate) fn tangent(&mut self, nodes: &[Node], id: NodeId) -> &mut Vec<f64> {
+        let k = self.lanes;
+        self.tangent[id].get_or_insert_with(|| vec![0.0; k * nodes[id].len()])
+    }
+    /// Both buffers of node `id` at once.
+    pub(crate) fn both(&mut self, nodes: &[Node], id: NodeId) -> (&mut Vec<f64>, Option<&mut Vec<f64>>) {
+        let n = nodes[id].len();
+        let k = self.lanes;
+        let p = self.primal[id].get_or_insert_with(|| vec![0.0; n]);
+        let t = if k > 0 { Some(self.tangent[id].get_or_insert_with(|| vec![0.0; k * n])) } else { None };
+        (p, t)
+    }
+}
+
+impl<'t> Var<'t> {
+    pub fn tape(&self) -> &'t Tape {
+        self.tape
+    }
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+    /// (rows, cols).
+    pub fn shape(&self) -> (usize, usize) {
+        let n = &self.tape.nodes.borrow()[self.id];
+        (n.rows, n.cols)
+    }
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        let (r, c) = self.shape();
+        r * c
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The computed value (row-major).
+    pub fn value(&self) -> Arc<Vec<f64>> {
+        self.tape.nodes.borrow()[self.id].value.clone()
+    }
+    /// The value of a 1×1 node.
+    ///
+    /// # Panics
+    /// If the node is not a scalar.
+    pub fn item(&self) -> f64 {
+        let v = self.value();
+        assert_eq!(v.len(), 1, "item: not a scalar");
+        v[0]
+    }
+    /// The forward tangents (`lanes × len`), if any.
+    pub fn tangent(&self) -> Option<Arc<Vec<f64>>> {
+        self.tape.nodes.borrow()[self.id].tangent.clone()
+    }
+}

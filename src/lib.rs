@@ -1,0 +1,14 @@
+//! # ridge-rider
+//!
+//! Ridge Rider (Parker-Holder et al., NeurIPS 2020) finds qualitatively different
+//! minima of a loss by following eigenvectors of the Hessian with negative curvature
+//! ("ridges") from a saddle, and branching when a ride ends.
+//!
+//! Layers, lowest first (a layer never imports a higher one):
+//! * [`ad`]: hand-written autodiff: duals, a tensor tape, forward-over-reverse HVPs.
+//! * [`rng`]: seeded randomness shared by every layer.
+//! * [`problems`]: losses of the paper's experiments, written once against the tape.
+
+pub mod ad;
+pub mod problems;
+pub mod rng;

@@ -1,0 +1,227 @@
+//! A two-layer MLP classifier, `inputs → hidden → outputs`, tanh or relu, mean softmax
+//! cross-entropy.
+//!
+//! Parameter layout (fixed, other tools exchange it): one flat f64 vector
+//! `[W1 (inputs×hidden, row-major), b1, W2 (hidden×outputs, row-major), b2]`, so the
+//! hidden layer is `act(X·W1 + b1)` for row-major inputs X (one example per row).
+//!
+//! ```
+//! use ridge_rider::ad::gradient;
+//! use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+//! let mlp = Mlp::new(4, 3, 2, Activation::Tanh);
+//! let x = vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+//! let loss = MlpLoss::new(mlp, x, vec![0, 1]).unwrap();
+//! let theta = mlp.init_standard(0);
+//! let g = gradient(&loss, &theta).unwrap();
+//! assert_eq!(g.gradient.len(), mlp.dim());
+//! ```
+
+use crate::ad::{Loss, Var};
+use crate::rng;
+use std::fmt;
+use std::sync::Arc;
+
+/// The hidden-layer nonlinearity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Tanh,
+    Relu,
+}
+
+impl Activation {
+    fn apply_var(self, x: Var<'_>) -> Var<'_> {
+        match self {
+            Activation::Tanh => x.tanh(),
+            Activation::Relu => x.relu(),
+        }
+    }
+    fn apply(self, x: f64) -> f64 {
+        match self {
+            Activation::Tanh => x.tanh(),
+            Activation::Relu => x.max(0.0),
+        }
+    }
+}
+
+impl std::str::FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tanh" => Ok(Activation::Tanh),
+            "relu" => Ok(Activation::Relu),
+            _ => Err(format!("unknown activation '{s}' (expected tanh or relu)")),
+        }
+    }
+}
+
+/// The architecture (no data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mlp {
+    pub inputs: usize,
+    pub hidden: usize,
+    pub outputs: usize,
+    pub activation: Activation,
+}
+
+/// Offsets of the four blocks in the flat parameter vector.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub w1: usize,
+    pub b1: usize,
+    pub w2: usize,
+    pub b2: usize,
+    pub len: usize,
+}
+
+impl Mlp {
+    pub fn new(inputs: usize, hidden: usize, outputs: usize, activation: Activation) -> Mlp {
+        Mlp { inputs, hidden, outputs, activation }
+    }
+    /// The MNIST classifier of the paper: 784 → hidden → 10.
+    pub fn mnist(hidden: usize, activation: Activation) -> Mlp {
+        Mlp::new(784, hidden, 10, activation)
+    }
+    pub fn layout(&self) -> Layout {
+        let w1 = 0;
+        let b1 = w1 + self.inputs * self.hidden;
+        let w2 = b1 + self.hidden;
+        let b2 = w2 + self.hidden * self.outputs;
+        Layout { w1, b1, w2, b2, len: b2 + self.outputs }
+    }
+    /// Number of parameters.
+    pub fn dim(&self) -> usize {
+        self.layout().len
+    }
+    /// W ~ N(0, 1/fan_in), b = 0.
+    pub fn init_standard(&self, seed: u64) -> Vec<f64> {
+        self.init_with(seed, (1.0 / self.inputs as f64).sqrt(), (1.0 / self.hidden as f64).sqrt())
+    }
+    /// W ~ N(0, σ²), b = 0: a point near the maximally invariant saddle θ = 0.
+    pub fn init_near_zero(&self, seed: u64, sigma: f64) -> Vec<f64> {
+        self.init_with(seed, sigma, sigma)
+    }
+    fn init_with(&self, seed: u64, s1: f64, s2: f64) -> Vec<f64> {
+        let l = self.layout();
+        let mut r = rng::seeded(seed, 0x6d6c70);
+        let mut theta = vec![0.0; l.len];
+        theta[l.w1..l.b1].copy_from_slice(&rng::normal_vec(&mut r, l.b1 - l.w1, s1));
+        theta[l.w2..l.b2].copy_from_slice(&rng::normal_vec(&mut r, l.b2 - l.w2, s2));
+        theta
+    }
+
+    /// Logits (rows × outputs) of plain f64 inputs, without a tape.
+    ///
+    /// # Panics
+    /// If `theta` or `x` have the wrong length (a programming error).
+    pub fn logits(&self, theta: &[f64], x: &[f64]) -> Vec<f64> {
+        let l = self.layout();
+        assert_eq!(theta.len(), l.len, "theta length");
+        assert_eq!(x.len() % self.inputs, 0, "inputs length");
+        let rows = x.len() / self.inputs;
+        let (h, o) = (self.hidden, self.outputs);
+        let mut hidden = vec![0.0; rows * h];
+        crate::ad::ops::matmul::gemm(rows, self.inputs, h, 1.0, x, false, &theta[l.w1..l.b1], false, 0.0, &mut hidden);
+        for row in hidden.chunks_exact_mut(h) {
+            for (v, b) in row.iter_mut().zip(&theta[l.b1..l.w2]) {
+                *v = self.activation.apply(*v + b);
+            }
+        }
+        let mut out = vec![0.0; rows * o];
+        crate::ad::ops::matmul::gemm(rows, h, o, 1.0, &hidden, false, &theta[l.w2..l.b2], false, 0.0, &mut out);
+        for row in out.chunks_exact_mut(o) {
+            for (v, b) in row.iter_mut().zip(&theta[l.b2..]) {
+                *v += b;
+            }
+        }
+        out
+    }
+
+    /// The predicted class of each row.
+    pub fn predict(&self, theta: &[f64], x: &[f64]) -> Vec<usize> {
+        self.logits(theta, x)
+            .chunks_exact(self.outputs)
+            .map(|r| r.iter().enumerate().fold(0, |best, (j, v)| if *v > r[best] { j } else { best }))
+            .collect()
+    }
+
+    /// Fraction of rows classified correctly.
+    pub fn accuracy(&self, theta: &[f64], x: &[f64], labels: &[usize]) -> f64 {
+        let p = self.predict(theta, x);
+        let right = p.iter().zip(labels).filter(|(a, b)| a == b).count();
+        right as f64 / labels.len().max(1) as f64
+    }
+
+    /// The tape expression of the mean cross-entropy on constant data.
+    pub fn loss_on<'t>(&self, theta: Var<'t>, x: &Arc<Vec<f64>>, labels: &[usize]) -> Var<'t> {
+        let l = self.layout();
+        let (i, h, o) = (self.inputs, self.hidden, self.outputs);
+        let rows = labels.len();
+        let w1 = theta.slice(l.w1, i * h).reshape(i, h);
+        let b1 = theta.slice(l.b1, h).reshape(1, h);
+        let w2 = theta.slice(l.w2, h * o).reshape(h, o);
+        let b2 = theta.slice(l.b2, o).reshape(1, o);
+        let xs = theta.tape().constant_shared(rows, i, x.clone());
+        let hidden = self.activation.apply_var(xs.matmul(w1) + b1);
+        (hidden.matmul(w2) + b2).softmax_cross_entropy(labels)
+    }
+}
+
+/// Why a data set does not fit an MLP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MlpError {
+    InputLength { values: usize, inputs: usize, rows: usize },
+    LabelOutOfRange { index: usize, label: usize, outputs: usize },
+    Empty,
+}
+
+impl fmt::Display for MlpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MlpError::InputLength { values, inputs, rows } => {
+                write!(f, "{values} input values do not make {rows} rows of {inputs}")
+            }
+            MlpError::LabelOutOfRange { index, label, outputs } => {
+                write!(f, "label {label} at row {index} is not below {outputs}")
+            }
+            MlpError::Empty => write!(f, "no examples"),
+        }
+    }
+}
+
+impl std::error::Error for MlpError {}
+
+/// The MLP's mean cross-entropy on a fixed batch: a [`Loss`].
+#[derive(Clone)]
+pub struct MlpLoss {
+    pub mlp: Mlp,
+    pub x: Arc<Vec<f64>>,
+    pub labels: Arc<Vec<usize>>,
+}
+
+impl MlpLoss {
+    /// Inputs row-major (`labels.len() × mlp.inputs`), labels below `mlp.outputs`.
+    pub fn new(mlp: Mlp, x: Vec<f64>, labels: Vec<usize>) -> Result<MlpLoss, MlpError> {
+        if labels.is_empty() {
+            return Err(MlpError::Empty);
+        }
+        if x.len() != labels.len() * mlp.inputs {
+            return Err(MlpError::InputLength { values: x.len(), inputs: mlp.inputs, rows: labels.len() });
+        }
+        if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &y)| y >= mlp.outputs) {
+            return Err(MlpError::LabelOutOfRange { index, label, outputs: mlp.outputs });
+        }
+        Ok(MlpLoss { mlp, x: Arc::new(x), labels: Arc::new(labels) })
+    }
+    pub fn rows(&self) -> usize {
+        self.labels.len()
+    }
+}
+
+impl Loss for MlpLoss {
+    fn dim(&self) -> usize {
+        self.mlp.dim()
+    }
+    fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
+        self.mlp.loss_on(theta, &self.x, &self.labels)
+    }
+}
