@@ -9,7 +9,7 @@ fn main() {
     let loss = MlpLoss::new(mlp, x, y).unwrap();
     let th = mlp.init_standard(0);
     let v = mlp.init_standard(1);
-    for _ in 0..2 {
+    for _ in 0..std::env::args().nth(1).map_or(2, |s| s.parse().unwrap()) {
         let t = Instant::now();
         for _ in 0..10 {
             value(&loss, &th).unwrap();

@@ -54,6 +54,15 @@ pub enum Binary {
 }
 
 impl Binary {
+    /// Constant partials (∂/∂a, ∂/∂b) of the linear operations, whose second
+    /// derivatives vanish: the reverse sweep then needs no dual arithmetic.
+    fn linear_partials(self) -> Option<(f64, f64)> {
+        match self {
+            Binary::Add => Some((1.0, 1.0)),
+            Binary::Sub => Some((1.0, -1.0)),
+            _ => None,
+        }
+    }
     pub fn apply<T: Real>(self, a: T, b: T) -> T {
         match self {
             Binary::Add => a + b,
@@ -217,6 +226,20 @@ pub(crate) fn binary_backward(
         }
         let tn = nodes[target].len();
         let (xbar, xbar_t) = adj.both(nodes, target);
+        if let Some(partials) = f.linear_partials() {
+            let p = if which == 0 { partials.0 } else { partials.1 };
+            for (k, ia, ib) in bc.indices() {
+                xbar[if which == 0 { ia } else { ib }] += p * ybar[k];
+            }
+            if let (Some(xbar_t), Some(ybar_t)) = (xbar_t, ybar_t) {
+                for l in 0..lanes {
+                    for (k, ia, ib) in bc.indices() {
+                        xbar_t[l * tn + if which == 0 { ia } else { ib }] += p * ybar_t[l * n + k];
+                    }
+                }
+            }
+            continue;
+        }
         // The seed direction of this operand: ∂/∂a or ∂/∂b.
         let seed = |w: usize| if w == which { 1.0 } else { 0.0 };
         for (k, ia, ib) in bc.indices() {
