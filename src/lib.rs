@@ -7,8 +7,11 @@
 //! Layers, lowest first (a layer never imports a higher one):
 //! * [`ad`]: hand-written autodiff: duals, a tensor tape, forward-over-reverse HVPs.
 //! * [`rng`]: seeded randomness shared by every layer.
+//! * [`linalg`]: dense symmetric eigen, Lanczos and power iteration over HVP operators.
 //! * [`problems`]: losses of the paper's experiments, written once against the tape.
 
 pub mod ad;
+pub mod io;
+pub mod linalg;
 pub mod problems;
 pub mod rng;

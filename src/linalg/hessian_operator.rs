@@ -1,0 +1,52 @@
+//! The Hessian of a loss at θ as a [`LinearOperator`], through forward-over-reverse
+//! HVPs: the solvers never see more than `v ↦ H(θ)·v`.
+
+use super::{LinalgError, LinearOperator};
+use crate::ad::{hessian_vector_product, Loss};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// `v ↦ ∇²L(θ)·v`, counting its applications.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::linalg::{HessianOperator, LinearOperator};
+/// let f = loss_fn(2, |t: Var| t.at(0) * t.at(1));
+/// let h = HessianOperator::new(&f, vec![0.0, 0.0]).unwrap();
+/// let mut out = [0.0; 2];
+/// h.apply(&[1.0, 0.0], &mut out).unwrap();
+/// assert_eq!(out, [0.0, 1.0]);
+/// ```
+pub struct HessianOperator<'a, L: Loss> {
+    loss: &'a L,
+    theta: Vec<f64>,
+    applications: AtomicUsize,
+}
+
+impl<'a, L: Loss> HessianOperator<'a, L> {
+    pub fn new(loss: &'a L, theta: Vec<f64>) -> Result<Self, LinalgError> {
+        crate::ad::hvp::check_input("theta", loss.dim(), &theta).map_err(|e| LinalgError::Operator(e.to_string()))?;
+        Ok(HessianOperator { loss, theta, applications: AtomicUsize::new(0) })
+    }
+    /// HVPs computed so far.
+    pub fn applications(&self) -> usize {
+        self.applications.load(Ordering::Relaxed)
+    }
+    pub fn theta(&self) -> &[f64] {
+        &self.theta
+    }
+}
+
+impl<L: Loss> LinearOperator for HessianOperator<'_, L> {
+    fn dim(&self) -> usize {
+        self.loss.dim()
+    }
+    fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<(), LinalgError> {
+        self.applications.fetch_add(1, Ordering::Relaxed);
+        let r = hessian_vector_product(self.loss, &self.theta, v).map_err(|e| LinalgError::Operator(e.to_string()))?;
+        if r.hv.iter().any(|x| !x.is_finite()) {
+            return Err(LinalgError::NonFinite);
+        }
+        out.copy_from_slice(&r.hv);
+        Ok(())
+    }
+}
