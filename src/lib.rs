@@ -15,3 +15,6 @@ pub mod io;
 pub mod linalg;
 pub mod problems;
 pub mod rng;
+
+#[cfg(feature = "cli")]
+pub mod cli;

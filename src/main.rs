@@ -1,1 +1,5 @@
-fn main() {}
+//! The `ridge-rider` command-line tool.
+
+fn main() {
+    std::process::exit(ridge_rider::cli::run());
+}

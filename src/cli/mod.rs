@@ -1,0 +1,50 @@
+//! The command-line interface (feature `cli`): one subcommand per job, each printing a
+//! table on stdout and writing JSON under `--out`.
+//!
+//! Exit codes: 0 success, 1 a run-time failure, 2 bad input (one-line message).
+
+mod bench_hvp;
+mod common;
+mod spectrum;
+
+use clap::{Parser, Subcommand};
+pub use common::CliError;
+
+#[derive(Parser, Debug)]
+#[command(name = "ridge-rider", version, about = "Ridge Rider: diverse minima by following Hessian eigenvectors")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Time loss, gradient, HVP and finite-difference HVP on the MNIST MLP.
+    BenchHvp(bench_hvp::Args),
+    /// Extreme eigenpairs of a built-in problem's Hessian by Lanczos.
+    Spectrum(spectrum::Args),
+}
+
+/// Parse arguments, run the command, return the process exit code.
+pub fn run() -> i32 {
+    common::quiet_panics();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::BenchHvp(a) => bench_hvp::run(a),
+        Command::Spectrum(a) => spectrum::run(a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! MNIST in the standard IDX format (images idx3, labels idx1, gzipped or not).
+//!
+//! Every header is validated against the bytes actually present before anything is
+//! allocated, so a malformed or hostile file gives an [`IdxError`] naming the file,
+//! never a panic, a huge allocation or a silent truncation.
+//!
+//! The crate embeds 10,000 real digits (`data/mnist/`, see its README for provenance
+//! and licence): [`embedded`] splits them 8,000 train / 2,000 test in file order.
+
+use flate2::read::GzDecoder;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+const EMBEDDED_IMAGES: &[u8] = include_bytes!("../../data/mnist/mnist10k-images-idx3-ubyte.gz");
+const EMBEDDED_LABELS: &[u8] = include_bytes!("../../data/mnist/mnist10k-labels-idx1-ubyte.gz");
+
+/// Decompressed files larger than this are rejected (the full MNIST is 47 MB).
+pub const MAX_DECOMPRESSED: u64 = 1 << 30;
+
+/// A labelled image set, pixels scaled to [0, 1], one image per row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// `len × pixels`, row-major, pixel/255.
+    pub x: Vec<f64>,
+    pub labels: Vec<usize>,
+    /// Pixels per image (rows·cols).
+    pub pixels: usize,
+}
+
+impl Dataset {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+    /// Examples `range`, in order.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Dataset {
+        Dataset {
+            x: self.x[range.start * self.pixels..range.end * self.pixels].to_vec(),
+            labels: self.labels[range].to_vec(),
+            pixels: self.pixels,
+        }
+    }
+    /// The examples at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Dataset {
+        let mut x = Vec::with_capacity(indices.len() * self.pixels);
+        for &i in indices {
+            x.extend_from_slice(&self.x[i * self.pixels..(i + 1) * self.pixels]);
+        }
+        Dataset { x, labels: indices.iter().map(|&i| self.labels[i]).collect(), pixels: self.pixels }
+    }
+}
+
+/// Why an IDX file was rejected.
+#[derive(Debug)]
+pub enum IdxError {
+    Io {
+        file: String,
+        error: std::io::Error,
+    },
+    Gzip {
+        file: String,
+        error: String,
+    },
+    BadMagic {
+        file: String,
+        expected: u32,
+        found: u32,
+    },
+    /// The header promises more (or fewer) bytes than the file holds.
+    Length {
+        file: String,
+        expected: u64,
+        got: u64,
+    },
+    Dimensions {
+        file: String,
+        problem: String,
+    },
+    CountMismatch {
+        images: usize,
+        labels: usize,
+    },
+    LabelOutOfRange {
+        file: String,
+        index: usize,
+        label: u8,
+    },
+    Missing {
+        dir: String,
+        name: String,
+    },
+}
+
+impl fmt::Display for IdxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdxError::Io { file, error } => write!(f, "{file}: {error}"),
+            IdxError::Gzip { file, error } => write!(f, "{file}: not valid gzip: {error}"),
+            IdxError::BadMagic { file, expected, found } => {
+                write!(f, "{file}: magic number 0x{found:08x}, expected 0x{expected:08x}")
+            }
+            IdxError::Length { file, expected, got } => {
+                write!(f, "{file}: header promises {expected} data bytes, file holds {got}")
+            }
+            IdxError::Dimensions { file, problem } => write!(f, "{file}: {problem}"),
+            IdxError::CountMismatch { images, labels } => write!(f, "{images} images but {labels} labels"),
+            IdxError::LabelOutOfRange { file, index, label } => {
+                write!(f, "{file}: label {label} at index {index} is not a digit 0-9")
+            }
+            IdxError::Missing { dir, name } => write!(f, "{dir}: no {name} or {name}.gz"),
+        }
+    }
+}
+
+impl std::error::Error for IdxError {}
+
+/// Gunzip when the bytes start with the gzip magic, with a size cap.
+fn maybe_gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
+    if bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
+        let mut out = Vec::new();
+        GzDecoder::new(bytes)
+            .take(MAX_DECOMPRESSED + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| IdxError::Gzip { file: file.into(), error: e.to_string() })?;
+        if out.len() as u64 > MAX_DECOMPRESSED {
+            return Err(IdxError::Gzip { file: file.into(), error: "decompresses to more than 1 GiB".into() });
+        }
+        Ok(out)
+    } else {
+        Ok(bytes.to_vec())
+    }
+}
+
+fn be_u32(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at + 4).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Check magic and dimensions; return the dims and the data section.
+fn parse_header<'a>(file: &str, b: &'a [u8], magic: u32, ndims: usize) -> Result<(Vec<u64>, &'a [u8]), IdxError> {
+    let header = 4 + 4 * ndims;
+    let found =
+        be_u32(b, 0).ok_or(IdxError::Length { file: file.into(), expected: header as u64, got: b.len() as u64 })?;
+    if found != magic {
+        return Err(IdxError::BadMagic { file: file.into(), expected: magic, found });
+    }
+    if b.len() < header {
+        return Err(IdxError::Length { file: file.into(), expected: header as u64, got: b.len() as u64 });
+    }
+    let dims: Vec<u64> = (0..ndims).map(|i| be_u32(b, 4 + 4 * i).expect("checked length") as u64).collect();
+    let expected = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d));
+    let product = dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+    let data = &b[header..];
+    match product {
+        Some(p) if p == data.len() as u64 => Ok((dims, data)),
+        _ => Err(IdxError::Length { file: file.into(), expected, got: data.len() as u64 }),
+    }
+}
+
+/// Parse an idx3 image file: (count, rows·cols, pixels).
+pub fn parse_images(file: &str, bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), IdxError> {
+    let raw = maybe_gunzip(file, bytes)?;
+    let (dims, data) = parse_header(file, &raw, 0x0000_0803, 3)?;
+    if dims[1] == 0 || dims[2] == 0 || dims[1] > 4096 || dims[2] > 4096 {
+        return Err(IdxError::Dimensions {
+            file: file.into(), problem: format!("image size {}×{}", dims[1], dims[2])
+        });
+    }
+    Ok((dims[0] as usize, (dims[1] * dims[2]) as usize, data.to_vec()))
+}
+
+/// Parse an idx1 label file; every label must be a digit.
+pub fn parse_labels(file: &str, bytes: &[u8]) -> Result<Vec<usize>, IdxError> {
+    let raw = maybe_gunzip(file, bytes)?;
+    let (_, data) = parse_header(file, &raw, 0x0000_0801, 1)?;
+    if let Some((index, &label)) = data.iter().enumerate().find(|(_, &l)| l > 9) {
+        return Err(IdxError::LabelOutOfRange { file: file.into(), index, label });
+    }
+    Ok(data.iter().map(|&l| l as usize).collect())
+}
+
+/// Images and labels together, checked for equal counts.
+pub fn parse_dataset(images: (&str, &[u8]), labels: (&str, &[u8])) -> Result<Dataset, IdxError> {
+    let (count, pixels, data) = parse_images(images.0, images.1)?;
+    let labels = parse_labels(labels.0, labels.1)?;
+    if labels.len() != count {
+        return Err(IdxError::CountMismatch { images: count, labels: labels.len() });
+    }
+    Ok(Dataset { x: data.iter().map(|&p| p as f64 / 255.0).collect(), labels, pixels })
+}
+
+/// The 10,000 embedded digits, all of them.
+pub fn embedded_all() -> Dataset {
+    parse_dataset(("embedded images", EMBEDDED_IMAGES), ("embedded labels", EMBEDDED_LABELS))
+        .expect("the embedded MNIST files are valid (checked by tests)")
+}
+
+/// The embedded digits split 8,000 train / 2,000 test in file order.
+pub fn embedded() -> (Dataset, Dataset) {
+    let all = embedded_all();
+    (all.slice(0..8000), all.slice(8000..10000))
+}
+
+fn find(dir: &Path, name: &str) -> Result<PathBuf, IdxError> {
+    for candidate in [dir.join(name), dir.join(format!("{name}.gz"))] {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err(IdxError::Missing { dir: dir.display().to_string(), name: name.into() })
+}
+
+fn read_pair(dir: &Path, images: &str, labels: &str) -> Result<Dataset, IdxError> {
+    let (ip, lp) = (find(dir, images)?, find(dir, labels)?);
+    let read = |p: &Path| std::fs::read(p).map_err(|error| IdxError::Io { file: p.display().to_string(), error });
+    let (ib, lb) = (read(&ip)?, read(&lp)?);
+    parse_dataset((&ip.display().to_string(), &ib), (&lp.display().to_string(), &lb))
+}
+
+/// The full MNIST from a directory holding `train-images-idx3-ubyte[.gz]`,
+/// `train-labels-idx1-ubyte[.gz]`, `t10k-images-idx3-ubyte[.gz]` and
+/// `t10k-labels-idx1-ubyte[.gz]`: (train, test).
+pub fn load_dir(dir: &Path) -> Result<(Dataset, Dataset), IdxError> {
+    if !dir.is_dir() {
+        return Err(IdxError::Io {
+            file: dir.display().to_string(),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
+        });
+    }
+    Ok((
+        read_pair(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte")?,
+        read_pair(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?,
+    ))
+}
