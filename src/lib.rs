@@ -8,6 +8,7 @@
 //! * [`ad`]: hand-written autodiff: duals, a tensor tape, forward-over-reverse HVPs.
 //! * [`rng`]: seeded randomness shared by every layer.
 //! * [`linalg`]: dense symmetric eigen, Lanczos and power iteration over HVP operators.
+//! * [`rr`]: the Ridge Rider search: ridges, rides, archive, fingerprints, MIS.
 //! * [`problems`]: losses of the paper's experiments, written once against the tape.
 
 pub mod ad;
@@ -15,6 +16,7 @@ pub mod io;
 pub mod linalg;
 pub mod problems;
 pub mod rng;
+pub mod rr;
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -1,2 +1,3 @@
+pub mod figure1;
 pub mod mlp;
 pub mod mnist;

@@ -1,0 +1,227 @@
+//! Riding one ridge: step along it, update it (UpdateRidge), adapt the step size, and
+//! stop by the EndRide rules.
+
+use super::ridges::spectrum;
+use super::{Objective, RrError, RrParams, Spectrum};
+use crate::ad::{hessian_vector_product, value};
+use crate::linalg::kernels::{axpy, dot, norm, normalize};
+
+/// Why a ride ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EndReason {
+    /// No eigenvector overlaps the previous ridge by δ_break, even at the smallest α.
+    OverlapBelowThreshold,
+    /// The followed curvature is no longer negative.
+    CurvatureNonNegative,
+    /// A step no longer lowered the loss.
+    LossStoppedImproving,
+    /// The ride's step limit.
+    StepLimit,
+    /// The search's budget ran out mid-ride.
+    Budget,
+    /// A loss, gradient or Hessian was NaN or infinite.
+    NonFinite,
+}
+
+impl EndReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EndReason::OverlapBelowThreshold => "overlap-below-threshold",
+            EndReason::CurvatureNonNegative => "curvature-non-negative",
+            EndReason::LossStoppedImproving => "loss-stopped-improving",
+            EndReason::StepLimit => "step-limit",
+            EndReason::Budget => "budget",
+            EndReason::NonFinite => "non-finite",
+        }
+    }
+}
+
+/// Where a ride ended and what it cost.
+#[derive(Clone, Debug)]
+pub struct RideOutcome {
+    pub theta: Vec<f64>,
+    pub loss: f64,
+    /// The ridge direction at the end.
+    pub direction: Vec<f64>,
+    pub lambda: f64,
+    /// Accepted parameter updates.
+    pub steps: usize,
+    /// Loss-and-Hessian evaluations, including rejected trial steps.
+    pub evaluations: usize,
+    pub hvps: usize,
+    pub reason: EndReason,
+}
+
+fn finite(x: f64) -> Result<f64, RrError> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(RrError::NonFinite("loss"))
+    }
+}
+
+/// Exact UpdateRidge: the eigenvector of H(θ) with the greatest |overlap| with `prev`,
+/// sign-aligned; returns (vector, eigenvalue, overlap).
+pub fn update_ridge_exact(values: &[f64], vectors: &[Vec<f64>], prev: &[f64]) -> (Vec<f64>, f64, f64) {
+    let (mut best, mut best_overlap) = (0, -1.0);
+    for (i, v) in vectors.iter().enumerate() {
+        let o = dot(v, prev).abs();
+        if o > best_overlap {
+            best = i;
+            best_overlap = o;
+        }
+    }
+    let sign = if dot(&vectors[best], prev) < 0.0 { -1.0 } else { 1.0 };
+    (vectors[best].iter().map(|x| sign * x).collect(), values[best], best_overlap)
+}
+
+/// Approximate UpdateRidge at θ: warm-start λ ≈ λ' + e'ᵀ(H(θ) − H(θ'))e', then `steps`
+/// gradient steps on ℓ(e, λ) = ‖(1/λ)Hê − ê‖² (rates `lr_x` for e, `lr_lambda` for λ),
+/// HVPs only. `prev_he` is H(θ')e' from the previous point. Returns (e, λ, eᵀHe, H e, HVPs).
+#[allow(clippy::too_many_arguments)]
+pub fn update_ridge_approximate<O: Objective>(
+    obj: &O,
+    theta: &[f64],
+    e_prev: &[f64],
+    lambda_prev: f64,
+    prev_he: &[f64],
+    steps: usize,
+    lr_x: f64,
+    lr_lambda: f64,
+) -> Result<(Vec<f64>, f64, f64, Vec<f64>, usize), RrError> {
+    let mut hvps = 0;
+    let mut hvp = |v: &[f64]| -> Result<Vec<f64>, RrError> {
+        hvps += 1;
+        let r = hessian_vector_product(obj, theta, v)?.hv;
+        if r.iter().any(|x| !x.is_finite()) {
+            return Err(RrError::NonFinite("Hessian-vector product"));
+        }
+        Ok(r)
+    };
+    let mut e = e_prev.to_vec();
+    let mut he = hvp(&e)?;
+    let mut lambda = lambda_prev + dot(e_prev, &he) - dot(e_prev, prev_he);
+    if lambda.abs() < 1e-12 {
+        lambda = -1e-12;
+    }
+    for _ in 0..steps {
+        // r = Hê/λ − ê;  ∂ℓ/∂ê = 2(H r/λ − r);  ∂ℓ/∂λ = −2 (r·Hê)/λ².
+        let r: Vec<f64> = he.iter().zip(&e).map(|(h, x)| h / lambda - x).collect();
+        let hr = hvp(&r)?;
+        let mut grad_e: Vec<f64> = hr.iter().zip(&r).map(|(h, x)| 2.0 * (h / lambda - x)).collect();
+        let grad_lambda = -2.0 * dot(&r, &he) / (lambda * lambda);
+        // Tangent to the unit sphere: the loss depends on ê = e/‖e‖ only.
+        let radial = dot(&grad_e, &e);
+        axpy(-radial, &e, &mut grad_e);
+        axpy(-lr_x, &grad_e, &mut e);
+        normalize(&mut e);
+        lambda -= lr_lambda * grad_lambda;
+        he = hvp(&e)?;
+    }
+    let curvature = dot(&e, &he);
+    Ok((e, lambda, curvature, he, hvps))
+}
+
+/// Ride from θ along `direction` (unit, sign applied) until an EndRide rule fires.
+/// `budget` caps evaluations for this ride.
+pub fn ride<O: Objective>(
+    obj: &O,
+    theta0: &[f64],
+    direction: &[f64],
+    lambda0: f64,
+    p: &RrParams,
+    budget: usize,
+    seed: u64,
+) -> RideOutcome {
+    let mut out = RideOutcome {
+        theta: theta0.to_vec(),
+        loss: f64::NAN,
+        direction: direction.to_vec(),
+        lambda: lambda0,
+        steps: 0,
+        evaluations: 0,
+        hvps: 0,
+        reason: EndReason::StepLimit,
+    };
+    match ride_inner(obj, &mut out, p, budget, seed) {
+        Ok(reason) => out.reason = reason,
+        Err(_) => out.reason = EndReason::NonFinite,
+    }
+    out
+}
+
+fn ride_inner<O: Objective>(
+    obj: &O,
+    out: &mut RideOutcome,
+    p: &RrParams,
+    budget: usize,
+    seed: u64,
+) -> Result<EndReason, RrError> {
+    out.loss = finite(value(obj, &out.theta)?)?;
+    let mut he = match &p.spectrum {
+        Spectrum::Exact => Vec::new(),
+        Spectrum::Lanczos { .. } => {
+            out.hvps += 1;
+            hessian_vector_product(obj, &out.theta, &out.direction)?.hv
+        }
+    };
+    for _ in 0..p.max_ride_steps {
+        let mut alpha = p.alpha;
+        let accepted = loop {
+            if out.evaluations >= budget {
+                return Ok(EndReason::Budget);
+            }
+            out.evaluations += 1;
+            let mut trial = out.theta.clone();
+            axpy(alpha, &out.direction, &mut trial);
+            let loss = finite(value(obj, &trial)?)?;
+            let (e, lambda, curvature, new_he, overlap) = match &p.spectrum {
+                Spectrum::Exact => {
+                    let (values, vectors, hvps) = spectrum(obj, &trial, &Spectrum::Exact, 0, seed)?;
+                    out.hvps += hvps;
+                    let (e, lambda, overlap) = update_ridge_exact(&values, &vectors, &out.direction);
+                    (e, lambda, lambda, Vec::new(), overlap)
+                }
+                Spectrum::Lanczos { .. } => {
+                    let a = &p.approximate;
+                    let (e, lambda, curvature, he2, hvps) = update_ridge_approximate(
+                        obj,
+                        &trial,
+                        &out.direction,
+                        out.lambda,
+                        &he,
+                        a.inner_steps,
+                        a.lr_x,
+                        a.lr_lambda,
+                    )?;
+                    out.hvps += hvps;
+                    let overlap = dot(&e, &out.direction).abs() / norm(&e).max(1e-300);
+                    (e, lambda, curvature, he2, overlap)
+                }
+            };
+            if overlap >= p.delta_break || !p.adaptive_alpha {
+                break Some((trial, loss, e, lambda, curvature, new_he));
+            }
+            alpha *= 0.5;
+            if alpha < p.alpha_min {
+                break None;
+            }
+        };
+        let Some((trial, loss, e, lambda, curvature, new_he)) = accepted else {
+            return Ok(EndReason::OverlapBelowThreshold);
+        };
+        if loss > out.loss - p.min_improvement {
+            return Ok(EndReason::LossStoppedImproving);
+        }
+        out.theta = trial;
+        out.loss = loss;
+        out.direction = e;
+        out.lambda = lambda;
+        he = new_he;
+        out.steps += 1;
+        if curvature >= -p.negative_tol {
+            return Ok(EndReason::CurvatureNonNegative);
+        }
+    }
+    Ok(EndReason::StepLimit)
+}

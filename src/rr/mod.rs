@@ -1,0 +1,318 @@
+//! The Ridge Rider search (Algorithm 1 of the paper).
+//!
+//! From a saddle θ_MIS, GetRidges gives the most negative eigenvectors in both
+//! directions; each is ridden (stepping along it, updating it as it turns) until an
+//! EndRide rule fires, and the ride's end branches again. The archive orders the
+//! work; fingerprints record the eigen-indices chosen at each branching.
+//!
+//! ```
+//! use ridge_rider::ad::{loss_fn, Var};
+//! use ridge_rider::rr::{ridge_rider, RrParams};
+//! // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+//! let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+//! let out = ridge_rider(&f, &[0.0, 0.0], &RrParams::default()).unwrap();
+//! assert_eq!(out.distinct_minima(1e-3).len(), 4);
+//! ```
+
+pub mod archive;
+pub mod follow;
+pub mod mis;
+pub mod objective;
+pub mod ridges;
+
+pub use archive::{Archive, Entry, Order};
+pub use follow::{ride, update_ridge_approximate, update_ridge_exact, EndReason, RideOutcome};
+pub use objective::Objective;
+pub use ridges::{get_ridges, Choice, Ridge};
+
+use crate::ad::AdError;
+use crate::linalg::LinalgError;
+use rayon::prelude::*;
+use std::fmt;
+
+/// How eigenpairs are computed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Spectrum {
+    /// Exact RR: the dense Hessian and its full eigendecomposition at every step.
+    Exact,
+    /// Approximate RR: Lanczos for GetRidges; UpdateRidge by gradient steps on the
+    /// eigen-loss (see [`ApproximateParams`]).
+    Lanczos { tol: f64, max_hvps: usize },
+}
+
+/// UpdateRidge settings of approximate RR.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApproximateParams {
+    /// Gradient steps S on the eigen-loss after each parameter step. Default 4.
+    pub inner_steps: usize,
+    /// Learning rate LR_x of the eigenvector. Default 0.5.
+    pub lr_x: f64,
+    /// Learning rate LR_λ of the eigenvalue. Default 1e-3.
+    pub lr_lambda: f64,
+}
+
+impl Default for ApproximateParams {
+    fn default() -> Self {
+        ApproximateParams { inner_steps: 4, lr_x: 0.5, lr_lambda: 1e-3 }
+    }
+}
+
+/// Final gradient descent from each ride's end to the local optimum.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DescentParams {
+    pub steps: usize,
+    pub lr: f64,
+    pub grad_tol: f64,
+}
+
+/// Parameters of [`ridge_rider`], with the defaults of the paper's tree experiment
+/// where it gives them.
+#[derive(Clone, Debug)]
+pub struct RrParams {
+    /// GetRidges returns at most this many negative eigenvalues (N). Default 6.
+    pub n_ridges: usize,
+    /// Exact or approximate eigenpairs. Default exact.
+    pub spectrum: Spectrum,
+    pub approximate: ApproximateParams,
+    /// Initial step α of each step. Default 0.1.
+    pub alpha: f64,
+    /// Halve α until the new ridge overlaps the old by δ_break. Default true.
+    pub adaptive_alpha: bool,
+    /// Smallest α before the ride ends. Default 1e-6.
+    pub alpha_min: f64,
+    /// δ_break: required |⟨e, e'⟩| between successive ridges. Default 0.95.
+    pub delta_break: f64,
+    /// An eigenvalue is negative when below −negative_tol. Default 1e-8.
+    pub negative_tol: f64,
+    /// Relative tolerance for grouping equal eigenvalues. Default 1e-6.
+    pub group_tol: f64,
+    /// Explore one ridge per group of equal eigenvalues. Default false.
+    pub one_per_group: bool,
+    /// A step must lower the loss by more than this. Default 0.
+    pub min_improvement: f64,
+    /// Step limit of one ride. Default 1,000.
+    pub max_ride_steps: usize,
+    /// Branching depth limit (fingerprint length). Default 8.
+    pub max_depth: usize,
+    /// Search order. Default breadth-first.
+    pub order: Order,
+    /// Budget: loss-and-Hessian evaluations over the whole search. Default 100,000.
+    pub max_evaluations: usize,
+    /// Budget: Hessian-vector products over the whole search. Default unlimited.
+    pub max_hvps: usize,
+    /// Final gradient descent from each solution. Default 2,000 steps.
+    pub final_descent: Option<DescentParams>,
+    /// Rides taken from the archive per parallel round (fixed, so results do not
+    /// depend on the thread count). Default 8.
+    pub round: usize,
+    pub seed: u64,
+}
+
+impl Default for RrParams {
+    fn default() -> Self {
+        RrParams {
+            n_ridges: 6,
+            spectrum: Spectrum::Exact,
+            approximate: ApproximateParams::default(),
+            alpha: 0.1,
+            adaptive_alpha: true,
+            alpha_min: 1e-6,
+            delta_break: 0.95,
+            negative_tol: 1e-8,
+            group_tol: 1e-6,
+            one_per_group: false,
+            min_improvement: 0.0,
+            max_ride_steps: 1000,
+            max_depth: 8,
+            order: Order::BreadthFirst,
+            max_evaluations: 100_000,
+            max_hvps: usize::MAX,
+            final_descent: Some(DescentParams { steps: 2000, lr: 0.1, grad_tol: 1e-9 }),
+            round: 8,
+            seed: 0,
+        }
+    }
+}
+
+/// A finished ride: a candidate solution.
+#[derive(Clone, Debug)]
+pub struct Solution {
+    pub theta: Vec<f64>,
+    pub loss: f64,
+    /// Eigen-indices (and signs) chosen at each branching.
+    pub fingerprint: Vec<Choice>,
+    /// Parameter updates along the ridges and in the final descent.
+    pub steps: usize,
+    pub hvps: usize,
+    pub end_reason: EndReason,
+    /// The problem's label for θ, if it gives one.
+    pub label: Option<String>,
+}
+
+/// The result of a search.
+#[derive(Clone, Debug)]
+pub struct RrOutput {
+    pub solutions: Vec<Solution>,
+    /// Loss-and-Hessian evaluations used.
+    pub evaluations: usize,
+    pub hvps: usize,
+    /// Ridges left in the archive when the budget ran out.
+    pub unexplored: usize,
+}
+
+impl RrOutput {
+    /// Solutions farther than `tol` apart (θ distance), the first of each kept.
+    pub fn distinct_minima(&self, tol: f64) -> Vec<&Solution> {
+        let mut out: Vec<&Solution> = Vec::new();
+        for s in self.solutions.iter().filter(|s| s.end_reason != EndReason::NonFinite) {
+            let far = out
+                .iter()
+                .all(|o| o.theta.iter().zip(&s.theta).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt() > tol);
+            if far {
+                out.push(s);
+            }
+        }
+        out
+    }
+}
+
+/// What can go wrong in a search.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RrError {
+    Ad(AdError),
+    Linalg(LinalgError),
+    NonFinite(&'static str),
+    /// The start point has no negative curvature: nothing to branch on.
+    NoNegativeCurvature,
+}
+
+impl fmt::Display for RrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RrError::Ad(e) => write!(f, "{e}"),
+            RrError::Linalg(e) => write!(f, "{e}"),
+            RrError::NonFinite(what) => write!(f, "non-finite {what}"),
+            RrError::NoNegativeCurvature => write!(f, "the start point has no negative curvature"),
+        }
+    }
+}
+
+impl std::error::Error for RrError {}
+
+impl From<AdError> for RrError {
+    fn from(e: AdError) -> Self {
+        RrError::Ad(e)
+    }
+}
+impl From<LinalgError> for RrError {
+    fn from(e: LinalgError) -> Self {
+        match e {
+            LinalgError::NonFinite => RrError::NonFinite("Hessian"),
+            e => RrError::Linalg(e),
+        }
+    }
+}
+
+/// What one ride produced: its outcome, then either children to branch into or a solution.
+struct Processed {
+    outcome: RideOutcome,
+    children: Vec<Ridge>,
+    solution: Option<Solution>,
+    hvps: usize,
+}
+
+fn process<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) -> Processed {
+    let seed = p.seed ^ entry.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let outcome = ride(obj, &entry.theta, &entry.direction, entry.lambda, p, budget, seed);
+    let mut hvps = outcome.hvps;
+    let mut children = Vec::new();
+    // A ride that could not take a single step branches nowhere new: it is a dead end.
+    if outcome.reason != EndReason::NonFinite && outcome.steps > 0 && entry.fingerprint.len() < p.max_depth {
+        match get_ridges(
+            obj,
+            &outcome.theta,
+            &p.spectrum,
+            p.n_ridges,
+            p.negative_tol,
+            p.group_tol,
+            p.one_per_group,
+            seed,
+        ) {
+            Ok((r, h)) => {
+                hvps += h;
+                children = r;
+            }
+            Err(_) => {
+                let mut o = outcome;
+                o.reason = EndReason::NonFinite;
+                return Processed { solution: Some(solution(obj, entry, &o, p)), outcome: o, children, hvps };
+            }
+        }
+    }
+    let solution = children.is_empty().then(|| solution(obj, entry, &outcome, p));
+    Processed { outcome, children, solution, hvps }
+}
+
+fn solution<O: Objective>(obj: &O, entry: &Entry, o: &RideOutcome, p: &RrParams) -> Solution {
+    let (mut theta, mut loss, mut steps) = (o.theta.clone(), o.loss, o.steps);
+    let mut end_reason = o.reason;
+    if let (Some(d), true) = (&p.final_descent, o.reason != EndReason::NonFinite) {
+        match mis::gradient_descent(obj, &theta, d.steps, d.lr, d.grad_tol) {
+            Ok((t, l, s)) => {
+                theta = t;
+                loss = l;
+                steps += s;
+            }
+            Err(_) => end_reason = EndReason::NonFinite,
+        }
+    }
+    let label = obj.label(&theta);
+    Solution { theta, loss, fingerprint: entry.fingerprint.clone(), steps, hvps: o.hvps, end_reason, label }
+}
+
+/// Run Ridge Rider from `theta_mis`.
+pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Result<RrOutput, RrError> {
+    crate::ad::hvp::check_input("theta", obj.dim(), theta_mis)?;
+    let loss0 = crate::ad::value(obj, theta_mis)?;
+    if !loss0.is_finite() {
+        return Err(RrError::NonFinite("loss at the start"));
+    }
+    let (start, hvps0) =
+        get_ridges(obj, theta_mis, &p.spectrum, p.n_ridges, p.negative_tol, p.group_tol, p.one_per_group, p.seed)?;
+    if start.is_empty() {
+        return Err(RrError::NoNegativeCurvature);
+    }
+    let mut archive = Archive::new(p.order, p.seed);
+    let push_children = |archive: &mut Archive, theta: &[f64], loss: f64, prefix: &[Choice], ridges: Vec<Ridge>| {
+        for r in ridges {
+            let mut fingerprint = prefix.to_vec();
+            fingerprint.push(r.choice);
+            archive.push(Entry {
+                theta: theta.to_vec(),
+                loss,
+                direction: r.direction,
+                lambda: r.lambda,
+                fingerprint,
+                serial: 0,
+            });
+        }
+    };
+    push_children(&mut archive, theta_mis, loss0, &[], start);
+    let mut out = RrOutput { solutions: Vec::new(), evaluations: 0, hvps: hvps0, unexplored: 0 };
+    while !archive.is_empty() && out.evaluations < p.max_evaluations && out.hvps < p.max_hvps {
+        let batch: Vec<Entry> = (0..p.round.max(1)).map_while(|_| archive.pop()).collect();
+        // Each ride in a round gets an equal share of what is left of the budget.
+        let budget = ((p.max_evaluations - out.evaluations) / batch.len()).max(1);
+        let done: Vec<Processed> = batch.par_iter().map(|e| process(obj, e, p, budget)).collect();
+        for (entry, r) in batch.iter().zip(done) {
+            out.evaluations += r.outcome.evaluations;
+            out.hvps += r.hvps;
+            if let Some(s) = r.solution {
+                out.solutions.push(s);
+            }
+            push_children(&mut archive, &r.outcome.theta, r.outcome.loss, &entry.fingerprint, r.children);
+        }
+    }
+    out.unexplored = archive.len();
+    Ok(out)
+}

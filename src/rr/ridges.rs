@@ -1,0 +1,119 @@
+//! GetRidges: the most negative eigenpairs at θ, each in both directions, tagged with
+//! its eigen-index; eigenvalues equal within a tolerance form a group.
+
+use super::{RrError, Spectrum};
+use crate::ad::hessian;
+use crate::linalg::{lanczos, symmetric_eigen, DenseSymmetric, HessianOperator, LanczosParams, Which};
+use crate::rr::Objective;
+
+/// One branch choice: eigen-index and direction. A fingerprint is a list of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Choice {
+    /// Position of the eigenvalue in ascending order at the branch point (0 = most negative).
+    pub index: usize,
+    /// +1 or −1: the direction along the eigenvector.
+    pub sign: i8,
+}
+
+/// A ridge to ride: a unit direction (sign applied) with its eigenvalue.
+#[derive(Clone, Debug)]
+pub struct Ridge {
+    pub choice: Choice,
+    pub direction: Vec<f64>,
+    pub lambda: f64,
+    /// Index of the group of (numerically) equal eigenvalues it belongs to.
+    pub group: usize,
+}
+
+/// An eigen-decomposition at θ, ascending: exact (dense) or approximate (Lanczos).
+pub(crate) fn spectrum<O: Objective>(
+    obj: &O,
+    theta: &[f64],
+    how: &Spectrum,
+    k: usize,
+    seed: u64,
+) -> Result<(Vec<f64>, Vec<Vec<f64>>, usize), RrError> {
+    let n = obj.dim();
+    match how {
+        Spectrum::Exact => {
+            let h = hessian(obj, theta)?;
+            if h.iter().any(|v| !v.is_finite()) {
+                return Err(RrError::NonFinite("Hessian"));
+            }
+            let e = symmetric_eigen(&DenseSymmetric::new(n, h)?)?;
+            Ok((e.values, e.vectors, n))
+        }
+        Spectrum::Lanczos { tol, max_hvps } => {
+            let op = HessianOperator::new(obj, theta.to_vec())?;
+            let p = LanczosParams {
+                k: k.min(n),
+                which: Which::MostNegative,
+                tol: *tol,
+                max_applications: *max_hvps,
+                seed,
+                ..Default::default()
+            };
+            let r = lanczos(&op, &p)?;
+            Ok((r.values, r.vectors, r.operator_applications))
+        }
+    }
+}
+
+/// The `count` most negative eigenpairs (λ < −`negative_tol`), both signs each, most
+/// negative first. With `group_tol`, eigenvalues within it of their neighbour share a
+/// group and, if `one_per_group`, only the first of each group is returned.
+#[allow(clippy::too_many_arguments)]
+pub fn get_ridges<O: Objective>(
+    obj: &O,
+    theta: &[f64],
+    how: &Spectrum,
+    count: usize,
+    negative_tol: f64,
+    group_tol: f64,
+    one_per_group: bool,
+    seed: u64,
+) -> Result<(Vec<Ridge>, usize), RrError> {
+    let (values, vectors, hvps) = spectrum(obj, theta, how, count, seed)?;
+    Ok((ridges_from(&values, &vectors, count, negative_tol, group_tol, one_per_group), hvps))
+}
+
+/// The direction ±e along which the loss does not increase to first order (∇L·d ≤ 0).
+///
+/// ```
+/// assert_eq!(ridge_rider::rr::ridges::orient(&[1.0, 0.0], &[2.0, 5.0]), vec![-1.0, 0.0]);
+/// ```
+pub fn orient(e: &[f64], gradient: &[f64]) -> Vec<f64> {
+    let s = if crate::linalg::kernels::dot(e, gradient) > 0.0 { -1.0 } else { 1.0 };
+    e.iter().map(|x| s * x).collect()
+}
+
+pub(crate) fn ridges_from(
+    values: &[f64],
+    vectors: &[Vec<f64>],
+    count: usize,
+    negative_tol: f64,
+    group_tol: f64,
+    one_per_group: bool,
+) -> Vec<Ridge> {
+    let mut ridges = Vec::new();
+    let mut group = 0;
+    let mut taken = 0;
+    for (i, (&lambda, v)) in values.iter().zip(vectors).enumerate() {
+        if lambda >= -negative_tol || taken >= count {
+            break;
+        }
+        let new_group = i == 0 || (lambda - values[i - 1]).abs() > group_tol * lambda.abs().max(1.0);
+        if i > 0 && new_group {
+            group += 1;
+        }
+        taken += 1;
+        if one_per_group && !new_group {
+            continue;
+        }
+        for sign in [1i8, -1] {
+            let direction = v.iter().map(|x| x * sign as f64).collect();
+            ridges.push(Ridge { choice: Choice { index: i, sign }, direction, lambda, group });
+        }
+    }
+    ridges
+}

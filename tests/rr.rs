@@ -1,0 +1,197 @@
+//! The Ridge Rider search: the Figure-1 demo, a separable function with known minima,
+//! non-finite losses, determinism across thread counts, and the descent conditions
+//! D1, D2, D4 of `shared/notes/theorems.md` driven through the project's own RR step.
+
+use proptest::prelude::*;
+use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value, Loss, Var};
+use ridge_rider::linalg::kernels::{axpy, dot, norm};
+use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
+use ridge_rider::problems::figure1::{figure1_loss, gradient_descent_minima, ridge_rider_minima};
+use ridge_rider::rr::ridges::orient;
+use ridge_rider::rr::{ride, ridge_rider, update_ridge_approximate, update_ridge_exact, EndReason, RrParams};
+
+#[test]
+fn figure1_rr_finds_four_minima_and_gd_only_the_shallow_two() {
+    let loss = figure1_loss();
+    let rr = ridge_rider_minima(&loss);
+    assert_eq!(rr.len(), 4, "{rr:?}");
+    let mut deep = rr.iter().filter(|s| (s.loss + 6.25).abs() < 1e-6).count();
+    let shallow = rr.iter().filter(|s| (s.loss + 1.0).abs() < 1e-6).count();
+    assert_eq!((deep, shallow), (2, 2));
+    let gd = gradient_descent_minima(&loss, 16);
+    assert_eq!(gd.len(), 2);
+    deep = gd.iter().filter(|m| m.2 < -2.0).count();
+    assert_eq!(deep, 0, "GD reached a deep minimum: {gd:?}");
+}
+
+fn wells(c: [f64; 3]) -> impl Loss + ridge_rider::rr::Objective {
+    loss_fn(3, move |t: Var| {
+        let w = t * t - 1.0;
+        let cs = t.tape().constant(3, 1, c.to_vec());
+        (w * w * cs).sum()
+    })
+}
+
+#[test]
+fn bfs_finds_all_eight_minima_of_separable_wells_with_distinct_fingerprints() {
+    let f = wells([1.0, 1.5, 2.0]);
+    let out = ridge_rider(&f, &[0.0; 3], &RrParams::default()).unwrap();
+    let minima = out.distinct_minima(1e-3);
+    assert_eq!(minima.len(), 8, "{:?}", minima.iter().map(|s| &s.theta).collect::<Vec<_>>());
+    for m in &minima {
+        assert!(m.theta.iter().all(|x| (x.abs() - 1.0).abs() < 1e-4));
+    }
+    // Distinct minima carry distinct fingerprints.
+    let mut fps: Vec<_> = minima.iter().map(|s| s.fingerprint.clone()).collect();
+    fps.sort();
+    fps.dedup();
+    assert_eq!(fps.len(), 8);
+}
+
+#[test]
+fn nan_mid_ride_ends_that_ride_and_the_search_goes_on() {
+    // NaN for x > 0.3: the ride along +x meets it after a few steps.
+    let f = loss_fn(2, |t: Var| {
+        let w = t * t - 1.0;
+        (w * w).sum() + 0.0 * (0.3 - t.at(0)).sqrt()
+    });
+    let out = ridge_rider(&f, &[0.0, 0.0], &RrParams::default()).unwrap();
+    assert!(out.solutions.iter().any(|s| s.end_reason == EndReason::NonFinite));
+    let finite: Vec<_> = out.distinct_minima(1e-3);
+    assert!(finite.iter().any(|s| s.loss.is_finite() && s.theta[0] < -0.9), "{out:?}");
+}
+
+#[test]
+fn same_seed_same_solutions_with_one_and_two_threads() {
+    let f = wells([1.0, 1.3, 1.7]);
+    let p = RrParams { round: 4, seed: 11, ..Default::default() };
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| ridge_rider(&f, &[0.0; 3], &p).unwrap())
+    };
+    let (a, b) = (run(1), run(2));
+    assert_eq!(a.solutions.len(), b.solutions.len());
+    for (x, y) in a.solutions.iter().zip(&b.solutions) {
+        assert_eq!(x.theta, y.theta);
+        assert_eq!(x.fingerprint, y.fingerprint);
+    }
+    assert_eq!(a.evaluations, b.evaluations);
+}
+
+/// ½θᵀAθ + (ρ/6)Σⱼ cⱼ(wⱼᵀθ)³ with ‖wⱼ‖ = 1, Σ|cⱼ| ≤ 1: gradient zero at 0, Hessian
+/// ρ-Lipschitz.
+fn cubic(n: usize, a: Vec<f64>, w: Vec<Vec<f64>>, c: Vec<f64>, rho: f64) -> impl Loss + ridge_rider::rr::Objective {
+    loss_fn(n, move |t: Var| {
+        let tape = t.tape();
+        let am = tape.constant(n, n, a.clone());
+        let mut f = 0.5 * t.transpose().matmul(am).matmul(t).sum();
+        for (wj, cj) in w.iter().zip(&c) {
+            let proj = tape.constant(1, n, wj.clone()).matmul(t);
+            f = f + proj.powi(3).sum() * (rho / 6.0 * cj);
+        }
+        f
+    })
+}
+
+fn cubic_strategy(n: usize) -> impl Strategy<Value = (Vec<f64>, Vec<Vec<f64>>, Vec<f64>, f64)> {
+    (
+        proptest::collection::vec(-1.0..1.0f64, n * n),
+        proptest::collection::vec(proptest::collection::vec(-1.0..1.0f64, n), 3),
+        proptest::collection::vec(-1.0..1.0f64, 3),
+        0.1..2.0f64,
+    )
+        .prop_map(move |(g, mut w, mut c, rho)| {
+            let a: Vec<f64> = (0..n * n).map(|k| g[k] + g[(k % n) * n + k / n]).collect();
+            for wj in w.iter_mut() {
+                let nn = norm(wj).max(1e-9);
+                wj.iter_mut().for_each(|x| *x /= nn);
+            }
+            let s: f64 = c.iter().map(|x| x.abs()).sum::<f64>().max(1.0);
+            c.iter_mut().for_each(|x| *x /= s);
+            (a, w, c, rho)
+        })
+}
+
+fn one_step_params(alpha: f64, steps: usize) -> RrParams {
+    RrParams {
+        alpha,
+        adaptive_alpha: false,
+        delta_break: 0.0,
+        max_ride_steps: steps,
+        min_improvement: f64::NEG_INFINITY,
+        negative_tol: f64::NEG_INFINITY,
+        ..Default::default()
+    }
+}
+
+fn most_negative(f: &impl Loss, theta: &[f64]) -> (f64, Vec<f64>) {
+    let n = theta.len();
+    let e = symmetric_eigen(&DenseSymmetric::new(n, hessian(f, theta).unwrap()).unwrap()).unwrap();
+    (e.values[0], e.vectors[0].clone())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// D1: from any point, one RR step along the oriented ridge with α < 3|λ|/ρ
+    /// lowers the loss by at least α²|λ|/2 − ρα³/6.
+    #[test]
+    fn d1_one_step_descends((a, w, c, rho) in cubic_strategy(4), x in proptest::collection::vec(-0.5..0.5f64, 4), frac in 0.05..0.95f64) {
+        let f = cubic(4, a, w, c, rho);
+        let (lambda, e) = most_negative(&f, &x);
+        prop_assume!(lambda < -1e-3);
+        let alpha = frac * 3.0 * lambda.abs() / rho;
+        let d = orient(&e, &gradient(&f, &x).unwrap().gradient);
+        let out = ride(&f, &x, &d, lambda, &one_step_params(alpha, 1), 10, 0);
+        prop_assert_eq!(out.steps, 1);
+        let bound = value(&f, &x).unwrap() - alpha * alpha * lambda.abs() / 2.0 + rho * alpha.powi(3) / 6.0;
+        prop_assert!(out.loss <= bound + 1e-12, "{} > {}", out.loss, bound);
+    }
+
+    /// D2: two RR steps from a saddle decrease the loss by the stated amount.
+    #[test]
+    fn d2_two_steps_from_a_saddle((a, w, c, rho) in cubic_strategy(4), frac in 0.05..0.95f64, sign in prop::bool::ANY) {
+        let f = cubic(4, a, w, c, rho);
+        let zero = [0.0; 4];
+        let (l0, e0) = most_negative(&f, &zero);
+        prop_assume!(l0 < -1e-2);
+        let d0: Vec<f64> = e0.iter().map(|x| if sign { *x } else { -x }).collect();
+        // First pick α for the bound with the worst case γ = √3/2, |λ₁| = |λ₀|/2 (D3), then check the conditions.
+        let alpha = frac * 3.0 * (0.866 * l0.abs() + l0.abs() / 4.0) / (2.0 * rho);
+        let one = ride(&f, &zero, &d0, l0, &one_step_params(alpha, 1), 10, 0);
+        let two = ride(&f, &zero, &d0, l0, &one_step_params(alpha, 2), 10, 0);
+        prop_assume!(two.steps == 2);
+        // The followed eigenpair at θ₁ by the project's UpdateRidge.
+        let h1 = symmetric_eigen(&DenseSymmetric::new(4, hessian(&f, &one.theta).unwrap()).unwrap()).unwrap();
+        let (e1, l1, _) = update_ridge_exact(&h1.values, &h1.vectors, &d0);
+        let gamma = dot(&e1, &d0);
+        prop_assume!(l1 < 0.0 && gamma > 0.0 && alpha < 3.0 * (gamma * l0.abs() + l1.abs() / 2.0) / (2.0 * rho));
+        let bound = one.loss - alpha * alpha * (gamma * l0.abs() + l1.abs() / 2.0) + 2.0 / 3.0 * rho * alpha.powi(3);
+        prop_assert!(two.loss <= bound + 1e-12, "{} > {}", two.loss, bound);
+        prop_assert!(two.loss < one.loss);
+    }
+
+    /// D4: the approximate UpdateRidge's pair (ê, λ̂) with ε = ‖Hê − λ̂ê‖ < |λ̂| has
+    /// êᵀHê ≤ −(|λ̂| − ε), and one step along the oriented ê lowers the loss.
+    #[test]
+    fn d4_approximate_pairs_descend((a, w, c, rho) in cubic_strategy(4), x in proptest::collection::vec(-0.3..0.3f64, 4), noise in proptest::collection::vec(-0.2..0.2f64, 4), frac in 0.05..0.95f64) {
+        let f = cubic(4, a, w, c, rho);
+        let (lambda, e) = most_negative(&f, &x);
+        prop_assume!(lambda < -1e-2);
+        let mut start = e.clone();
+        axpy(1.0, &noise, &mut start);
+        let nn = norm(&start);
+        start.iter_mut().for_each(|v| *v /= nn);
+        let he0 = hessian_vector_product(&f, &x, &start).unwrap().hv;
+        let (ehat, lhat, curvature, he, _) = update_ridge_approximate(&f, &x, &start, dot(&start, &he0), &he0, 20, 0.05, 0.01).unwrap();
+        let mut r = he.clone();
+        axpy(-lhat, &ehat, &mut r);
+        let eps = norm(&r);
+        prop_assume!(eps < lhat.abs() && lhat < 0.0);
+        prop_assert!(curvature <= -(lhat.abs() - eps) + 1e-12, "êᵀHê {curvature} vs {}", -(lhat.abs() - eps));
+        let alpha = frac * 3.0 * (lhat.abs() - eps) / rho;
+        let d = orient(&ehat, &gradient(&f, &x).unwrap().gradient);
+        let out = ride(&f, &x, &d, lhat, &one_step_params(alpha, 1), 10, 0);
+        prop_assert!(out.loss < value(&f, &x).unwrap(), "{} ≥ {}", out.loss, value(&f, &x).unwrap());
+    }
+}
