@@ -1,4 +1,5 @@
 //! The autodiff engine against independent references: central differences, nested
+#![allow(clippy::needless_range_loop)]
 //! duals, closed forms and scalar loops.
 
 use proptest::prelude::*;

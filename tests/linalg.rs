@@ -1,4 +1,5 @@
 //! Eigen-solvers against an independent Jacobi reference and each other.
+#![allow(clippy::needless_range_loop)]
 
 use proptest::prelude::*;
 use ridge_rider::ad::hessian;

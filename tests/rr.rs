@@ -24,7 +24,7 @@ fn figure1_rr_finds_four_minima_and_gd_only_the_shallow_two() {
     assert_eq!(deep, 0, "GD reached a deep minimum: {gd:?}");
 }
 
-fn wells(c: [f64; 3]) -> impl Loss + ridge_rider::rr::Objective {
+fn wells(c: [f64; 3]) -> impl ridge_rider::rr::Objective {
     loss_fn(3, move |t: Var| {
         let w = t * t - 1.0;
         let cs = t.tape().constant(3, 1, c.to_vec());
@@ -80,7 +80,7 @@ fn same_seed_same_solutions_with_one_and_two_threads() {
 
 /// ½θᵀAθ + (ρ/6)Σⱼ cⱼ(wⱼᵀθ)³ with ‖wⱼ‖ = 1, Σ|cⱼ| ≤ 1: gradient zero at 0, Hessian
 /// ρ-Lipschitz.
-fn cubic(n: usize, a: Vec<f64>, w: Vec<Vec<f64>>, c: Vec<f64>, rho: f64) -> impl Loss + ridge_rider::rr::Objective {
+fn cubic(n: usize, a: Vec<f64>, w: Vec<Vec<f64>>, c: Vec<f64>, rho: f64) -> impl ridge_rider::rr::Objective {
     loss_fn(n, move |t: Var| {
         let tape = t.tape();
         let am = tape.constant(n, n, a.clone());

@@ -75,6 +75,9 @@ pub fn update_ridge_exact(values: &[f64], vectors: &[Vec<f64>], prev: &[f64]) ->
     (vectors[best].iter().map(|x| sign * x).collect(), values[best], best_overlap)
 }
 
+/// (e, λ, eᵀHe, H·e, HVPs used) from [`update_ridge_approximate`].
+pub type ApproximateUpdate = (Vec<f64>, f64, f64, Vec<f64>, usize);
+
 /// Approximate UpdateRidge at θ: warm-start λ ≈ λ' + e'ᵀ(H(θ) − H(θ'))e', then `steps`
 /// gradient steps on ℓ(e, λ) = ‖(1/λ)Hê − ê‖² (rates `lr_x` for e, `lr_lambda` for λ),
 /// HVPs only. `prev_he` is H(θ')e' from the previous point. Returns (e, λ, eᵀHe, H e, HVPs).
@@ -88,7 +91,7 @@ pub fn update_ridge_approximate<O: Objective>(
     steps: usize,
     lr_x: f64,
     lr_lambda: f64,
-) -> Result<(Vec<f64>, f64, f64, Vec<f64>, usize), RrError> {
+) -> Result<ApproximateUpdate, RrError> {
     let mut hvps = 0;
     let mut hvp = |v: &[f64]| -> Result<Vec<f64>, RrError> {
         hvps += 1;

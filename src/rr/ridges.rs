@@ -25,6 +25,9 @@ pub struct Ridge {
     pub group: usize,
 }
 
+/// Ascending eigenvalues, their vectors, and the HVPs spent.
+pub(crate) type Eigen = (Vec<f64>, Vec<Vec<f64>>, usize);
+
 /// An eigen-decomposition at θ, ascending: exact (dense) or approximate (Lanczos).
 pub(crate) fn spectrum<O: Objective>(
     obj: &O,
@@ -32,7 +35,7 @@ pub(crate) fn spectrum<O: Objective>(
     how: &Spectrum,
     k: usize,
     seed: u64,
-) -> Result<(Vec<f64>, Vec<Vec<f64>>, usize), RrError> {
+) -> Result<Eigen, RrError> {
     let n = obj.dim();
     match how {
         Spectrum::Exact => {
@@ -97,16 +100,14 @@ pub(crate) fn ridges_from(
 ) -> Vec<Ridge> {
     let mut ridges = Vec::new();
     let mut group = 0;
-    let mut taken = 0;
-    for (i, (&lambda, v)) in values.iter().zip(vectors).enumerate() {
-        if lambda >= -negative_tol || taken >= count {
+    for (i, (&lambda, v)) in values.iter().zip(vectors).enumerate().take(count) {
+        if lambda >= -negative_tol {
             break;
         }
         let new_group = i == 0 || (lambda - values[i - 1]).abs() > group_tol * lambda.abs().max(1.0);
         if i > 0 && new_group {
             group += 1;
         }
-        taken += 1;
         if one_per_group && !new_group {
             continue;
         }
