@@ -1,0 +1,57 @@
+//! The binary on bad input: exit code 2 and a one-line message, never a panic.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider")).args(args).output().expect("binary runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn bad_input_exits_2_without_panicking() {
+    let dir = std::env::temp_dir().join(format!("rr-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad_npy = dir.join("bad.npy");
+    std::fs::write(&bad_npy, b"not numpy").unwrap();
+    let cases: Vec<Vec<String>> = vec![
+        vec!["spectrum".into(), "--problem".into(), "nope".into()],
+        vec!["spectrum".into(), "--which".into(), "sideways".into()],
+        vec!["spectrum".into(), "--batch".into(), "0".into()],
+        vec!["spectrum".into(), "--batch".into(), "-5".into()],
+        vec!["spectrum".into(), "--batch".into(), "50".into(), "--params".into(), bad_npy.display().to_string()],
+        vec!["spectrum".into(), "--batch".into(), "50".into(), "--params".into(), "/no/such/file.npy".into()],
+        vec!["spectrum".into(), "--batch".into(), "50".into(), "--k".into(), "0".into()],
+        vec!["bench-hvp".into(), "--threads".into(), "0".into()],
+        vec!["bench-hvp".into(), "--batch".into(), "999999".into()],
+        vec!["no-such-command".into()],
+    ];
+    for args in cases {
+        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let (code, err) = run(&refs);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("internal error"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn spectrum_runs_and_writes_json() {
+    let dir = std::env::temp_dir().join(format!("rr-spec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("s.json");
+    let vecs = dir.join("v.npy");
+    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
+        .args(["spectrum", "--batch", "64", "--hidden", "8", "--k", "2", "--init", "standard"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--vectors")
+        .arg(&vecs)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&json).unwrap();
+    for key in ["eigenvalues", "residuals", "converged", "operator_applications", "seconds"] {
+        assert!(text.contains(key), "{key} missing");
+    }
+    let v = ridge_rider::linalg::npy::read_npy(&vecs).unwrap();
+    assert_eq!(v.shape, vec![2, 784 * 8 + 8 + 8 * 10 + 10]);
+}

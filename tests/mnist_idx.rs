@@ -1,0 +1,72 @@
+//! The IDX loader: the embedded digits, and rejection of every kind of malformed file.
+
+use proptest::prelude::*;
+use ridge_rider::problems::mnist::{embedded, embedded_all, parse_dataset, parse_images, parse_labels, IdxError};
+
+fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut b = magic.to_be_bytes().to_vec();
+    for d in dims {
+        b.extend_from_slice(&d.to_be_bytes());
+    }
+    b.extend_from_slice(data);
+    b
+}
+
+#[test]
+fn embedded_digits_match_their_readme() {
+    let all = embedded_all();
+    assert_eq!(all.len(), 10_000);
+    assert_eq!(all.pixels, 784);
+    let mut counts = [0usize; 10];
+    for &l in &all.labels {
+        counts[l] += 1;
+    }
+    assert_eq!(counts, [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
+    assert!(all.x.iter().all(|&p| (0.0..=1.0).contains(&p)));
+    let (train, test) = embedded();
+    assert_eq!((train.len(), test.len()), (8000, 2000));
+}
+
+#[test]
+fn good_small_files_parse() {
+    let images = idx(0x803, &[2, 2, 2], &[0, 255, 10, 20, 30, 40, 50, 60]);
+    let labels = idx(0x801, &[2], &[3, 9]);
+    let d = parse_dataset(("i", &images), ("l", &labels)).unwrap();
+    assert_eq!(d.labels, vec![3, 9]);
+    assert_eq!(d.x[1], 1.0);
+}
+
+#[test]
+fn malformed_files_are_rejected_with_the_file_named() {
+    let good = idx(0x803, &[2, 2, 2], &[0; 8]);
+    let truncated = &good[..good.len() - 1];
+    assert!(matches!(parse_images("t.idx", truncated), Err(IdxError::Length { .. })));
+    let e = parse_images("t.idx", truncated).unwrap_err().to_string();
+    assert!(e.contains("t.idx"), "{e}");
+    assert!(matches!(parse_images("m", &idx(0x801, &[2, 2, 2], &[0; 8])), Err(IdxError::BadMagic { .. })));
+    assert!(matches!(
+        parse_labels("l", &idx(0x801, &[2], &[1, 10])),
+        Err(IdxError::LabelOutOfRange { index: 1, label: 10, .. })
+    ));
+    let labels = idx(0x801, &[3], &[1, 2, 3]);
+    assert!(matches!(
+        parse_dataset(("i", &good), ("l", &labels)),
+        Err(IdxError::CountMismatch { images: 2, labels: 3 })
+    ));
+    // Absurd dimensions: rejected from the header, before any allocation.
+    let absurd = idx(0x803, &[u32::MAX, u32::MAX, u32::MAX], &[0; 16]);
+    assert!(parse_images("a", &absurd).is_err());
+    assert!(matches!(parse_images("z", &idx(0x803, &[1, 0, 5], &[])), Err(IdxError::Dimensions { .. })));
+    assert!(matches!(parse_images("g", &[0x1f, 0x8b, 1, 2, 3]), Err(IdxError::Gzip { .. })));
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = parse_images("f", &bytes);
+        let _ = parse_labels("f", &bytes);
+        let mut with_magic = idx(0x803, &[], &[]);
+        with_magic.extend_from_slice(&bytes);
+        let _ = parse_images("f", &with_magic);
+    }
+}
