@@ -99,13 +99,8 @@ pub fn symmetric_eigen(a: &DenseSymmetric) -> Result<SymmetricEigen, LinalgError
     let mut d = vec![0.0; n];
     let mut e = vec![0.0; n];
     tridiagonalize(n, &mut v, &mut d, &mut e);
-    // Eigenvectors as rows, so the QL rotations touch contiguous memory.
-    let mut z = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..n {
-            z[j * n + i] = v[i * n + j];
-        }
-    }
+    // `tridiagonalize` stores the transform transposed: eigenvectors come out as rows.
+    let mut z = v;
     ql_implicit(n, &mut d, &mut e, &mut z)?;
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&i, &j| d[i].total_cmp(&d[j]));
@@ -115,10 +110,13 @@ pub fn symmetric_eigen(a: &DenseSymmetric) -> Result<SymmetricEigen, LinalgError
     })
 }
 
-/// Householder reduction: on return `v` holds the orthogonal transform (columns),
-/// `d` the diagonal and `e[1..]` the sub-diagonal.
+/// Householder reduction: on return `v` holds the orthogonal transform with its
+/// columns stored as rows, `d` the diagonal and `e[1..]` the sub-diagonal. The
+/// algorithm is EISPACK's, addressed through the transpose (`at(i, j)` is element
+/// (j, i)) so that its column loops run over contiguous memory; A is symmetric, so
+/// the input needs no transposition.
 fn tridiagonalize(n: usize, v: &mut [f64], d: &mut [f64], e: &mut [f64]) {
-    let at = |i: usize, j: usize| i * n + j;
+    let at = |i: usize, j: usize| j * n + i;
     for j in 0..n {
         d[j] = v[at(n - 1, j)];
     }
