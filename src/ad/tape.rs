@@ -188,10 +188,15 @@ impl Tape {
         }
         let keep: Vec<NodeId> = wrt.iter().map(|v| v.id).collect();
         for id in (0..=output.id).rev() {
-            let Some(ybar) = (if keep.contains(&id) { adj.primal[id].clone() } else { adj.primal[id].take() }) else {
+            // Adjoints of requested nodes are kept for the caller; the rest are freed as used.
+            let (ybar, ybar_t) = if keep.contains(&id) {
+                (adj.primal[id].clone(), adj.tangent[id].clone())
+            } else {
+                (adj.primal[id].take(), adj.tangent[id].take())
+            };
+            let Some(ybar) = ybar else {
                 continue;
             };
-            let ybar_t = if keep.contains(&id) { adj.tangent[id].clone() } else { adj.tangent[id].take() };
             ops::backward(&nodes, id, &ybar, ybar_t.as_deref(), &mut adj);
         }
         keep.iter()
