@@ -55,3 +55,32 @@ fn spectrum_runs_and_writes_json() {
     let v = ridge_rider::linalg::npy::read_npy(&vecs).unwrap();
     assert_eq!(v.shape, vec![2, 784 * 8 + 8 + 8 * 10 + 10]);
 }
+
+#[test]
+fn levers_writes_the_shared_json_shape_and_an_svg() {
+    let dir = std::env::temp_dir().join(format!("rr-levers-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
+        .args(["levers", "--replicates", "4", "--repeats", "2", "--threads", "1", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("levers.json")).unwrap()).unwrap();
+    assert_eq!(doc["experiment"], "levers");
+    assert_eq!(doc["config"]["replicates"], 4);
+    let rows = doc["rows"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["setting"] == "ridge=0" && r["metric"] == "cross_play"));
+    for r in rows {
+        for key in ["setting", "method", "metric", "mean", "ci95", "n"] {
+            assert!(r.get(key).is_some(), "{key} missing in {r}");
+        }
+    }
+    assert!(std::fs::read_to_string(dir.join("levers.svg")).unwrap().starts_with("<svg"));
+    let (code, _) = run(&["levers", "--payoffs", ""]);
+    assert_eq!(code, 2);
+    let (code, _) = run(&["levers", "--payoffs", "1,-1"]);
+    assert_eq!(code, 2);
+    let (code, _) = run(&["levers", "--replicates", "1"]);
+    assert_eq!(code, 2);
+}

@@ -55,7 +55,6 @@ pub fn set_threads(threads: Option<usize>) -> Result<usize, CliError> {
 }
 
 /// Create `dir` (and parents), checking it is writable.
-#[allow(dead_code)] // used by the experiment commands
 pub fn prepare_out_dir(dir: &Path) -> Result<PathBuf, CliError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError::Input(format!("cannot create output directory {}: {e}", dir.display())))?;

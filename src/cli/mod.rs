@@ -5,7 +5,10 @@
 
 mod bench_hvp;
 mod common;
+mod levers;
+mod report;
 mod spectrum;
+mod svg;
 
 use clap::{Parser, Subcommand};
 pub use common::CliError;
@@ -21,6 +24,8 @@ struct Cli {
 enum Command {
     /// Time loss, gradient, HVP and finite-difference HVP on the MNIST MLP.
     BenchHvp(bench_hvp::Args),
+    /// Zero-shot coordination in the lever game (paper Fig. 6).
+    Levers(levers::Args),
     /// Extreme eigenpairs of a built-in problem's Hessian by Lanczos.
     Spectrum(spectrum::Args),
 }
@@ -39,6 +44,7 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::BenchHvp(a) => bench_hvp::run(a),
         Command::Spectrum(a) => spectrum::run(a),
+        Command::Levers(a) => levers::run(a),
     };
     match result {
         Ok(()) => 0,

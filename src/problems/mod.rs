@@ -1,3 +1,4 @@
 pub mod figure1;
+pub mod levers;
 pub mod mlp;
 pub mod mnist;

@@ -136,6 +136,26 @@ pub fn ride<O: Objective>(
     budget: usize,
     seed: u64,
 ) -> RideOutcome {
+    ride_from(obj, theta0, direction, lambda0, false, p, budget, seed)
+}
+
+/// [`ride`] for a ridge that may start in a repeated eigenvalue's eigenspace. There the
+/// starting direction is one arbitrary member of the eigenspace, and the first step
+/// breaks the symmetry that made the eigenvalue repeated, so no single new
+/// eigenvector need overlap it by δ_break at any α. With `degenerate`, the first step
+/// therefore follows the eigenvector of greatest overlap without the δ_break test;
+/// later steps are tested as usual.
+#[allow(clippy::too_many_arguments)]
+pub fn ride_from<O: Objective>(
+    obj: &O,
+    theta0: &[f64],
+    direction: &[f64],
+    lambda0: f64,
+    degenerate: bool,
+    p: &RrParams,
+    budget: usize,
+    seed: u64,
+) -> RideOutcome {
     let mut out = RideOutcome {
         theta: theta0.to_vec(),
         loss: f64::NAN,
@@ -146,7 +166,7 @@ pub fn ride<O: Objective>(
         hvps: 0,
         reason: EndReason::StepLimit,
     };
-    match ride_inner(obj, &mut out, p, budget, seed) {
+    match ride_inner(obj, &mut out, degenerate, p, budget, seed) {
         Ok(reason) => out.reason = reason,
         Err(_) => out.reason = EndReason::NonFinite,
     }
@@ -156,6 +176,7 @@ pub fn ride<O: Objective>(
 fn ride_inner<O: Objective>(
     obj: &O,
     out: &mut RideOutcome,
+    degenerate: bool,
     p: &RrParams,
     budget: usize,
     seed: u64,
@@ -202,7 +223,8 @@ fn ride_inner<O: Objective>(
                     (e, lambda, curvature, he2, overlap)
                 }
             };
-            if overlap >= p.delta_break || !p.adaptive_alpha {
+            let free_step = degenerate && out.steps == 0;
+            if overlap >= p.delta_break || !p.adaptive_alpha || free_step {
                 break Some((trial, loss, e, lambda, curvature, new_he));
             }
             alpha *= 0.5;

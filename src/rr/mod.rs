@@ -21,7 +21,7 @@ pub mod objective;
 pub mod ridges;
 
 pub use archive::{Archive, Entry, Order};
-pub use follow::{ride, update_ridge_approximate, update_ridge_exact, EndReason, RideOutcome};
+pub use follow::{ride, ride_from, update_ridge_approximate, update_ridge_exact, EndReason, RideOutcome};
 pub use objective::Objective;
 pub use ridges::{get_ridges, Choice, Ridge};
 
@@ -223,7 +223,7 @@ struct Processed {
 
 fn process<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) -> Processed {
     let seed = p.seed ^ entry.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let outcome = ride(obj, &entry.theta, &entry.direction, entry.lambda, p, budget, seed);
+    let outcome = ride_from(obj, &entry.theta, &entry.direction, entry.lambda, entry.degenerate, p, budget, seed);
     let mut hvps = outcome.hvps;
     let mut children = Vec::new();
     // A ride that could not take a single step branches nowhere new: it is a dead end.
@@ -292,6 +292,7 @@ pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Re
                 loss,
                 direction: r.direction,
                 lambda: r.lambda,
+                degenerate: r.degenerate,
                 fingerprint,
                 serial: 0,
             });

@@ -23,6 +23,9 @@ pub struct Ridge {
     pub lambda: f64,
     /// Index of the group of (numerically) equal eigenvalues it belongs to.
     pub group: usize,
+    /// The eigenvalue is repeated: the ridge is a whole eigenspace at the branch point,
+    /// and this direction is one arbitrary member of it.
+    pub degenerate: bool,
 }
 
 /// Ascending eigenvalues, their vectors, and the HVPs spent.
@@ -90,6 +93,29 @@ pub fn orient(e: &[f64], gradient: &[f64]) -> Vec<f64> {
     e.iter().map(|x| s * x).collect()
 }
 
+/// An eigensolver's sign is arbitrary; RR fixes it so that sign +1 of a fingerprint
+/// means the same direction in every run and under any relabelling of parameters:
+/// Σᵢ eᵢ³ > 0 (a permutation-invariant rule), falling back to the largest-|eᵢ| entry
+/// being positive when the cubes cancel. Returns ±1.
+///
+/// ```
+/// use ridge_rider::rr::ridges::canonical_sign;
+/// assert_eq!(canonical_sign(&[0.1, -0.9, 0.2]), -1.0);
+/// ```
+pub fn canonical_sign(v: &[f64]) -> f64 {
+    let scale = v.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+    let skew: f64 = v.iter().map(|x| x.powi(3)).sum();
+    if skew.abs() > 1e-9 * scale.powi(3) {
+        return skew.signum();
+    }
+    let largest = v.iter().fold(0.0f64, |a, &x| if x.abs() > a.abs() + 1e-12 * scale { x } else { a });
+    if largest < 0.0 {
+        -1.0
+    } else {
+        1.0
+    }
+}
+
 pub(crate) fn ridges_from(
     values: &[f64],
     vectors: &[Vec<f64>],
@@ -104,16 +130,19 @@ pub(crate) fn ridges_from(
         if lambda >= -negative_tol {
             break;
         }
-        let new_group = i == 0 || (lambda - values[i - 1]).abs() > group_tol * lambda.abs().max(1.0);
+        let equal = |a: f64, b: f64| (a - b).abs() <= group_tol * a.abs().max(1.0);
+        let new_group = i == 0 || !equal(lambda, values[i - 1]);
+        let degenerate = !new_group || values.get(i + 1).is_some_and(|&next| equal(next, lambda));
         if i > 0 && new_group {
             group += 1;
         }
         if one_per_group && !new_group {
             continue;
         }
+        let canonical = canonical_sign(v);
         for sign in [1i8, -1] {
-            let direction = v.iter().map(|x| x * sign as f64).collect();
-            ridges.push(Ridge { choice: Choice { index: i, sign }, direction, lambda, group });
+            let direction = v.iter().map(|x| x * canonical * sign as f64).collect();
+            ridges.push(Ridge { choice: Choice { index: i, sign }, direction, lambda, group, degenerate });
         }
     }
     ridges

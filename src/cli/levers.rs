@@ -1,0 +1,226 @@
+//! `ridge-rider levers`: zero-shot coordination in the lever game (paper Fig. 6).
+//!
+//! For each repeat, `--replicates` independent runs each see the levers in their own
+//! random order, find the MIS, and ride every negative ridge of the Hessian there in
+//! both directions (exact RR, one branching, then gradient descent). A fingerprint is
+//! (eigen-index, direction); its direction is fixed by a label-free rule (Σeᵢ³ > 0,
+//! see `rr::ridges::canonical_sign`). A fingerprint's score is the mean cross-play
+//! among replicates; the protocol deploys the fingerprint with the highest score.
+//! Rows: setting `ridge=<k>` with k = 2·index + (0 for +, 1 for −); the fingerprint of
+//! each k is in the JSON's `ridges`. Baseline: self-play gradient descent from random
+//! logits (`sp-gd`), scored the same way.
+
+use super::common::{prepare_out_dir, set_threads, CliError, CliResult};
+use super::report::{mean_ci95, print_table, progress, write_report, Row};
+use super::svg::{bar_chart, heatmaps, stack, write_svg, Bar};
+use crate::problems::levers::{gather, protocol_rr_params, replicate, self_and_cross_play, LeverGame};
+use crate::rr::{mis::gradient_descent, Choice};
+use rayon::prelude::*;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Lever payoffs, comma-separated (all positive).
+    #[arg(long, value_delimiter = ',', default_value = "1,1,1,1,1,1,1,0.8,0.8,0.6")]
+    payoffs: Vec<f64>,
+    /// Independent replicates per repeat (cross-play needs at least 2).
+    #[arg(long, default_value_t = 25)]
+    replicates: usize,
+    /// Repeats of the whole protocol (for confidence intervals).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Seed of the relabellings and baselines.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Thread cap (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output directory for levers.json and levers.svg.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+}
+
+type Policies = Vec<(Vec<f64>, Vec<f64>)>;
+
+/// The self-play baseline: gradient descent from random logits in a relabelled game.
+fn baseline_replicate(payoffs: &[f64], seed: u64, k: u64) -> Result<(Vec<f64>, Vec<f64>), CliError> {
+    let perm = crate::rng::permutation(&mut crate::rng::seeded(seed, 0x6c6576 + k), payoffs.len());
+    let game = LeverGame::relabelled(payoffs, perm);
+    let start = crate::rng::normal_vec(&mut crate::rng::seeded(seed, 0x62617365 + k), 2 * payoffs.len(), 1.0);
+    let (theta, _, _) =
+        gradient_descent(&game, &start, 5000, 1.0, 1e-9).map_err(|e| CliError::Runtime(e.to_string()))?;
+    let (p1, p2) = game.policies(&theta);
+    Ok((game.canonical(&p1), game.canonical(&p2)))
+}
+
+fn ridge_number(c: &Choice) -> usize {
+    2 * c.index + usize::from(c.sign < 0)
+}
+
+pub fn run(a: Args) -> CliResult {
+    let threads = set_threads(a.threads)?;
+    if a.payoffs.is_empty() {
+        return Err(CliError::Input("--payoffs must list at least one lever".into()));
+    }
+    if let Some(bad) = a.payoffs.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
+        return Err(CliError::Input(format!("--payoffs must be positive numbers, got {bad}")));
+    }
+    if a.replicates < 2 {
+        return Err(CliError::Input("--replicates must be at least 2 (cross-play pairs replicates)".into()));
+    }
+    if a.repeats == 0 {
+        return Err(CliError::Input("--repeats must be at least 1".into()));
+    }
+    let out = prepare_out_dir(&a.out)?;
+    let started = Instant::now();
+    let payoffs = a.payoffs.clone();
+    let rr = protocol_rr_params(payoffs.len());
+    let bar = progress((a.repeats * a.replicates * 2) as u64, "levers");
+    // Per fingerprint: (self-play, cross-play) of each repeat; and the protocol's picks.
+    let mut scores: BTreeMap<Choice, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut levers_of: BTreeMap<Choice, Vec<usize>> = BTreeMap::new();
+    let mut examples: BTreeMap<Choice, Policies> = BTreeMap::new();
+    let (mut picked, mut picked_value, mut base_sp, mut base_xp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for rep in 0..a.repeats as u64 {
+        let seed = a.seed.wrapping_add(rep.wrapping_mul(1_000_003));
+        let runs = (0..a.replicates as u64)
+            .into_par_iter()
+            .map(|k| {
+                let r = replicate(&payoffs, seed, k, &rr).map_err(|e| CliError::Runtime(e.to_string()));
+                bar.inc(1);
+                r
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let outcomes = gather(&payoffs, runs);
+        let best = outcomes.iter().max_by(|x, y| x.cross_play.total_cmp(&y.cross_play).then(y.choice.cmp(&x.choice)));
+        if let Some(b) = best {
+            picked.push(b.choice);
+            picked_value.push(b.cross_play);
+        }
+        for o in outcomes {
+            let e = scores.entry(o.choice).or_default();
+            e.0.push(o.self_play);
+            e.1.push(o.cross_play);
+            levers_of.entry(o.choice).or_default().extend(o.levers);
+            examples.entry(o.choice).or_insert(o.policies);
+        }
+        let base: Policies = (0..a.replicates as u64)
+            .into_par_iter()
+            .map(|k| {
+                let r = baseline_replicate(&payoffs, seed, k);
+                bar.inc(1);
+                r
+            })
+            .collect::<Result<_, _>>()?;
+        let (sp, xp) = self_and_cross_play(&base, &payoffs);
+        base_sp.push(sp);
+        base_xp.push(xp);
+    }
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+
+    let mut rows = Vec::new();
+    let mut ridges_json = Vec::new();
+    println!(
+        "{:>5} {:>9} {:<22} {:>18} {:>18}",
+        "ridge", "(i, dir)", "lever chosen (payoff)", "self-play", "cross-play"
+    );
+    let mut ordered: Vec<(&Choice, &(Vec<f64>, Vec<f64>))> = scores.iter().collect();
+    ordered.sort_by_key(|(c, _)| ridge_number(c));
+    for &(c, (sp, xp)) in &ordered {
+        let k = ridge_number(c);
+        let setting = format!("ridge={k}");
+        rows.push(Row::from_sample(&setting, "rr", "cross_play", xp));
+        rows.push(Row::from_sample(&setting, "rr", "self_play", sp));
+        let lv = &levers_of[c];
+        let mut counts = vec![0usize; payoffs.len()];
+        lv.iter().for_each(|&l| counts[l] += 1);
+        let mode = (0..counts.len()).fold(0, |b, i| if counts[i] > counts[b] { i } else { b });
+        let distinct = counts.iter().filter(|&&n| n > 0).count();
+        let chosen = if distinct == 1 {
+            format!("lever {mode} ({})", payoffs[mode])
+        } else {
+            let pays: std::collections::BTreeSet<String> =
+                counts.iter().enumerate().filter(|(_, &n)| n > 0).map(|(l, _)| payoffs[l].to_string()).collect();
+            format!("{distinct} levers ({})", pays.into_iter().collect::<Vec<_>>().join("/"))
+        };
+        let (spm, spc) = mean_ci95(sp);
+        let (xpm, xpc) = mean_ci95(xp);
+        println!(
+            "{k:>5} {:>9} {chosen:<22} {:>18} {:>18}",
+            format!("({}, {})", c.index, if c.sign > 0 { '+' } else { '-' }),
+            fmt(spm, spc),
+            fmt(xpm, xpc)
+        );
+        ridges_json.push(json!({"ridge": k, "eigen_index": c.index, "sign": c.sign, "levers_chosen": counts,
+            "lever_mode": mode, "payoff_mode": payoffs[mode]}));
+    }
+    rows.push(Row::from_sample("baseline", "sp-gd", "cross_play", &base_xp));
+    rows.push(Row::from_sample("baseline", "sp-gd", "self_play", &base_sp));
+    rows.push(Row::from_sample("protocol", "rr", "zero_shot_payoff", &picked_value));
+    let pick_counts: BTreeMap<usize, usize> = picked.iter().fold(BTreeMap::new(), |mut m, c| {
+        *m.entry(ridge_number(c)).or_insert(0) += 1;
+        m
+    });
+    let main_pick = pick_counts.iter().max_by_key(|(_, n)| **n).map(|(k, _)| *k);
+    let pick_lever =
+        main_pick.and_then(|k| ridges_json.iter().find(|r| r["ridge"] == k)).map(|r| r["lever_mode"].clone());
+    let (bm, bc) = mean_ci95(&base_xp);
+    println!("baseline self-play GD: cross-play {}", fmt(bm, bc));
+    let (pm, pc) = mean_ci95(&picked_value);
+    println!(
+        "protocol picks ridge {} (lever {}) in {}/{} repeats; zero-shot payoff {}",
+        main_pick.map_or("-".into(), |k| k.to_string()),
+        pick_lever.clone().unwrap_or(json!(null)),
+        main_pick.map_or(0, |k| pick_counts[&k]),
+        a.repeats,
+        fmt(pm, pc)
+    );
+    print_table(&rows);
+    let config = json!({"payoffs": a.payoffs, "replicates": a.replicates, "repeats": a.repeats, "seed": a.seed,
+        "threads": threads, "out": a.out, "rr": {"spectrum": "exact", "branching_depth": 1, "delta_break": rr.delta_break,
+        "alpha": rr.alpha, "final_descent": true, "mis": "min ||grad||^2 from uniform logits", "sign_rule": "sum e_i^3 > 0"}});
+    let detail =
+        json!({"ridges": ridges_json, "protocol_picks": pick_counts, "picked_lever": pick_lever, "seconds": seconds});
+    write_report(&out, "levers", config, &rows, detail)?;
+
+    // Figure: cross-play and self-play per ridge, then policies of three replicates.
+    let groups: Vec<(String, Vec<Bar>)> = ordered
+        .iter()
+        .map(|&(c, (sp, xp))| {
+            let (xm, xc) = mean_ci95(xp);
+            let (sm, sc) = mean_ci95(sp);
+            (
+                format!("{}", ridge_number(c)),
+                vec![
+                    Bar { series: "cross-play".into(), value: xm, ci: xc },
+                    Bar { series: "self-play".into(), value: sm, ci: sc },
+                ],
+            )
+        })
+        .collect();
+    let chart = bar_chart("Lever game: payoff per ridge (mean ± 95% CI over repeats)", "payoff", &groups, 1.0);
+    let labels: Vec<String> = payoffs.iter().map(|r| format!("{r}")).collect();
+    let maps: Vec<(String, Vec<Vec<f64>>)> = (0..3.min(a.replicates))
+        .map(|rep| {
+            (
+                format!("replicate {rep}: player 1, one row per ridge"),
+                ordered.iter().map(|(c, _)| &examples[*c]).map(|p| p[rep.min(p.len() - 1)].0.clone()).collect(),
+            )
+        })
+        .collect();
+    let heat = heatmaps("Policies per ridge (columns: levers by payoff)", &maps, &labels);
+    write_svg(&out.join("levers.svg"), &stack(&[chart, heat]))?;
+    Ok(())
+}
+
+fn fmt(m: f64, c: f64) -> String {
+    if c.is_finite() {
+        format!("{m:.3} ± {c:.3}")
+    } else {
+        format!("{m:.3}")
+    }
+}

@@ -1,0 +1,244 @@
+//! Small hand-written SVG figures: grouped bar charts with error bars, line charts and
+//! heatmaps. Enough for the paper's figures without a plotting dependency.
+
+use std::fmt::Write;
+
+const PALETTE: [&str; 8] = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"];
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A bar: its series name, value and 95% half-width (NaN: none).
+pub struct Bar {
+    pub series: String,
+    pub value: f64,
+    pub ci: f64,
+}
+
+/// Grouped bars: one group per x label, one bar per series, y from 0 to `ymax`.
+pub fn bar_chart(title: &str, ylabel: &str, groups: &[(String, Vec<Bar>)], ymax: f64) -> String {
+    let (w, h, left, bottom, top) = (140.0 + 90.0 * groups.len() as f64, 360.0, 60.0, 50.0, 40.0);
+    let series: Vec<String> = {
+        let mut s: Vec<String> = Vec::new();
+        for (_, bars) in groups {
+            for b in bars {
+                if !s.contains(&b.series) {
+                    s.push(b.series.clone());
+                }
+            }
+        }
+        s
+    };
+    let ph = h - bottom - top;
+    let y = |v: f64| top + ph * (1.0 - (v / ymax).clamp(0.0, 1.0));
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = write!(o, r#"<text x="{}" y="20" text-anchor="middle" font-size="14">{}</text>"#, w / 2.0, esc(title));
+    let _ = write!(
+        o,
+        r#"<text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{}</text>"#,
+        top + ph / 2.0,
+        top + ph / 2.0,
+        esc(ylabel)
+    );
+    for k in 0..=4 {
+        let v = ymax * k as f64 / 4.0;
+        let (x2, yy, tx) = (w - 80.0, y(v), left - 4.0);
+        let _ = write!(
+            o,
+            r##"<line x1="{left}" x2="{x2}" y1="{yy}" y2="{yy}" stroke="#ddd"/><text x="{tx}" y="{}" text-anchor="end">{v:.2}</text>"##,
+            yy + 4.0
+        );
+    }
+    let gw = 90.0;
+    let bw = (gw - 20.0) / series.len().max(1) as f64;
+    for (g, (label, bars)) in groups.iter().enumerate() {
+        let x0 = left + 10.0 + g as f64 * gw;
+        for b in bars {
+            let si = series.iter().position(|s| *s == b.series).unwrap_or(0);
+            let x = x0 + si as f64 * bw;
+            let v = if b.value.is_finite() { b.value } else { 0.0 };
+            let _ = write!(
+                o,
+                r#"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"/>"#,
+                y(v),
+                bw - 2.0,
+                y(0.0) - y(v),
+                PALETTE[si % 8]
+            );
+            if b.ci.is_finite() {
+                let cx = x + (bw - 2.0) / 2.0;
+                let _ = write!(
+                    o,
+                    r#"<line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="black"/>"#,
+                    y(v - b.ci),
+                    y(v + b.ci)
+                );
+            }
+        }
+        let _ = write!(
+            o,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            x0 + (gw - 20.0) / 2.0,
+            h - bottom + 16.0,
+            esc(label)
+        );
+    }
+    for (si, s) in series.iter().enumerate() {
+        let ly = top + 14.0 * si as f64;
+        let _ = write!(
+            o,
+            r#"<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}">{}</text>"#,
+            w - 75.0,
+            ly,
+            PALETTE[si % 8],
+            w - 62.0,
+            ly + 9.0,
+            esc(s)
+        );
+    }
+    o.push_str("</svg>");
+    o
+}
+
+/// Heatmaps side by side: each a titled matrix of values in [0, 1] (white → blue).
+pub fn heatmaps(title: &str, maps: &[(String, Vec<Vec<f64>>)], col_labels: &[String]) -> String {
+    let cell = 16.0;
+    let cols = col_labels.len().max(1) as f64;
+    let mw = cell * cols + 20.0;
+    let rows = maps.iter().map(|m| m.1.len()).max().unwrap_or(1) as f64;
+    let (w, h) = (20.0 + mw * maps.len() as f64, 70.0 + cell * rows + 20.0);
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="9">"#
+    );
+    let _ = write!(o, r#"<text x="{}" y="16" text-anchor="middle" font-size="13">{}</text>"#, w / 2.0, esc(title));
+    for (k, (name, m)) in maps.iter().enumerate() {
+        let x0 = 20.0 + k as f64 * mw;
+        let _ = write!(o, r#"<text x="{}" y="40">{}</text>"#, x0, esc(name));
+        for (j, l) in col_labels.iter().enumerate() {
+            let _ = write!(
+                o,
+                r#"<text x="{:.1}" y="55" text-anchor="middle">{}</text>"#,
+                x0 + cell * (j as f64 + 0.5),
+                esc(l)
+            );
+        }
+        for (i, row) in m.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                let t = v.clamp(0.0, 1.0);
+                let (r, g) = ((255.0 * (1.0 - t)) as u8, (255.0 * (1.0 - 0.7 * t)) as u8);
+                let _ = write!(
+                    o,
+                    r##"<rect x="{:.1}" y="{:.1}" width="{cell}" height="{cell}" fill="rgb({r},{g},255)" stroke="#eee"/>"##,
+                    x0 + cell * j as f64,
+                    60.0 + cell * i as f64
+                );
+            }
+        }
+    }
+    o.push_str("</svg>");
+    o
+}
+
+#[allow(dead_code)] // used by the MNIST figures (issue 7)
+/// Lines: each series a list of (x, y) points, axes from the data's range.
+pub fn line_chart(title: &str, xlabel: &str, ylabel: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
+    let (w, h, left, bottom, top, right) = (640.0, 380.0, 60.0, 45.0, 35.0, 150.0);
+    let pts = series.iter().flat_map(|s| s.1.iter()).filter(|p| p.0.is_finite() && p.1.is_finite());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for p in pts {
+        x0 = x0.min(p.0);
+        x1 = x1.max(p.0);
+        y0 = y0.min(p.1);
+        y1 = y1.max(p.1);
+    }
+    if !x0.is_finite() {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    if y1 <= y0 {
+        y1 = y0 + 1.0;
+    }
+    let (pw, ph) = (w - left - right, h - top - bottom);
+    let sx = |x: f64| left + pw * (x - x0) / (x1 - x0);
+    let sy = |y: f64| top + ph * (1.0 - (y - y0) / (y1 - y0));
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ =
+        write!(o, r#"<text x="{}" y="20" text-anchor="middle" font-size="14">{}</text>"#, left + pw / 2.0, esc(title));
+    let _ = write!(o, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, left + pw / 2.0, h - 8.0, esc(xlabel));
+    let _ = write!(
+        o,
+        r#"<text x="14" y="{0}" transform="rotate(-90 14 {0})" text-anchor="middle">{1}</text>"#,
+        top + ph / 2.0,
+        esc(ylabel)
+    );
+    for k in 0..=4 {
+        let (yv, xv) = (y0 + (y1 - y0) * k as f64 / 4.0, x0 + (x1 - x0) * k as f64 / 4.0);
+        let (x2, yy, tx) = (left + pw, sy(yv), left - 4.0);
+        let _ = write!(
+            o,
+            r##"<line x1="{left}" x2="{x2}" y1="{yy:.1}" y2="{yy:.1}" stroke="#ddd"/><text x="{tx}" y="{:.1}" text-anchor="end">{yv:.3}</text>"##,
+            yy + 4.0
+        );
+        let _ = write!(o, r#"<text x="{:.1}" y="{}" text-anchor="middle">{xv:.0}</text>"#, sx(xv), top + ph + 15.0);
+    }
+    for (si, (name, p)) in series.iter().enumerate() {
+        let path: Vec<String> =
+            p.iter().filter(|q| q.1.is_finite()).map(|q| format!("{:.1},{:.1}", sx(q.0), sy(q.1))).collect();
+        let _ = write!(
+            o,
+            r#"<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>"#,
+            PALETTE[si % 8],
+            path.join(" ")
+        );
+        let ly = top + 14.0 * si as f64;
+        let _ = write!(
+            o,
+            r#"<rect x="{}" y="{ly}" width="10" height="10" fill="{}"/><text x="{}" y="{}">{}</text>"#,
+            left + pw + 10.0,
+            PALETTE[si % 8],
+            left + pw + 24.0,
+            ly + 9.0,
+            esc(name)
+        );
+    }
+    o.push_str("</svg>");
+    o
+}
+
+/// Write an SVG file atomically.
+pub fn write_svg(path: &std::path::Path, svg: &str) -> Result<(), super::CliError> {
+    crate::io::write_atomic(path, svg.as_bytes())
+        .map_err(|e| super::CliError::Input(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Stack figures vertically into one SVG.
+pub fn stack(figures: &[String]) -> String {
+    let dim = |s: &str, key: &str| -> f64 {
+        s.split(&format!("{key}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let width = figures.iter().map(|f| dim(f, "width")).fold(0.0, f64::max);
+    let mut y = 0.0;
+    let mut body = String::new();
+    for f in figures {
+        body.push_str(&f.replacen("<svg ", &format!("<svg y=\"{y}\" "), 1));
+        y += dim(f, "height");
+    }
+    format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}">{body}</svg>"#)
+}
