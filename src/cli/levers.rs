@@ -128,7 +128,7 @@ pub fn run(a: Args) -> CliResult {
         "{:>5} {:>9} {:<22} {:>18} {:>18}",
         "ridge", "(i, dir)", "lever chosen (payoff)", "self-play", "cross-play"
     );
-    let mut ordered: Vec<(&Choice, &(Vec<f64>, Vec<f64>))> = scores.iter().collect();
+    let mut ordered: Vec<_> = scores.iter().collect();
     ordered.sort_by_key(|(c, _)| ridge_number(c));
     for &(c, (sp, xp)) in &ordered {
         let k = ridge_number(c);

@@ -194,7 +194,7 @@ pub fn zero_shot_protocol(
 /// Group replicate results by fingerprint and score them. A fingerprint missing from
 /// some replicate is scored over the replicates that have it.
 pub fn gather(payoffs: &[f64], runs: Vec<Vec<(crate::rr::Choice, PolicyPair)>>) -> Vec<RidgeOutcome> {
-    let mut by: std::collections::BTreeMap<crate::rr::Choice, Vec<(Vec<f64>, Vec<f64>)>> = Default::default();
+    let mut by: std::collections::BTreeMap<crate::rr::Choice, Vec<PolicyPair>> = Default::default();
     for run in runs {
         for (c, pol) in run {
             by.entry(c).or_default().push(pol);
