@@ -1,4 +1,5 @@
 //! The lever game and the zero-shot coordination protocol.
+#![allow(clippy::needless_range_loop)]
 
 use proptest::prelude::*;
 use ridge_rider::ad::{gradient, value};
