@@ -84,3 +84,33 @@ fn levers_writes_the_shared_json_shape_and_an_svg() {
     let (code, _) = run(&["levers", "--replicates", "1"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn tree_writes_the_shared_json_shape() {
+    let dir = std::env::temp_dir().join(format!("rr-tree-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
+        .args(["tree", "--depths", "3,4", "--trees", "2", "--budget", "3000", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("tree.json")).unwrap()).unwrap();
+    assert_eq!(doc["experiment"], "tree");
+    assert_eq!(doc["config"]["budget"], 3000);
+    assert!(doc["seconds"].as_f64().unwrap() > 0.0);
+    let rows = doc["rows"].as_array().unwrap();
+    assert!(rows
+        .iter()
+        .any(|r| r["setting"] == "depth=4" && r["method"] == "rr" && r["metric"] == "percent_found" && r["n"] == 2));
+    assert!(dir.join("tree.svg").exists());
+    for bad in [
+        vec!["tree", "--depths", "0"],
+        vec!["tree", "--methods", "magic"],
+        vec!["tree", "--budget", "-5"],
+        vec!["tree", "--trees", "0"],
+    ] {
+        let (code, err) = run(&bad);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+    }
+}

@@ -9,6 +9,7 @@ mod levers;
 mod report;
 mod spectrum;
 mod svg;
+mod tree;
 
 use clap::{Parser, Subcommand};
 pub use common::CliError;
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Time loss, gradient, HVP and finite-difference HVP on the MNIST MLP.
     BenchHvp(bench_hvp::Args),
+    /// Diverse solutions in the binary-tree RL problem (paper Fig. 2 and 3).
+    Tree(tree::Args),
     /// Zero-shot coordination in the lever game (paper Fig. 6).
     Levers(levers::Args),
     /// Extreme eigenpairs of a built-in problem's Hessian by Lanczos.
@@ -45,6 +48,7 @@ pub fn run() -> i32 {
         Command::BenchHvp(a) => bench_hvp::run(a),
         Command::Spectrum(a) => spectrum::run(a),
         Command::Levers(a) => levers::run(a),
+        Command::Tree(a) => tree::run(a),
     };
     match result {
         Ok(()) => 0,

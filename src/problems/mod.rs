@@ -2,3 +2,5 @@ pub mod figure1;
 pub mod levers;
 pub mod mlp;
 pub mod mnist;
+pub mod tree;
+pub mod tree_methods;

@@ -189,8 +189,10 @@ fn ride_inner<O: Objective>(
             hessian_vector_product(obj, &out.theta, &out.direction)?.hv
         }
     };
+    let mut last_alpha = p.alpha;
     for _ in 0..p.max_ride_steps {
-        let mut alpha = p.alpha;
+        // Each step starts large: at α, or (warm start) at twice the last accepted α.
+        let mut alpha = if p.alpha_warm_start { (2.0 * last_alpha).min(p.alpha) } else { p.alpha };
         let accepted = loop {
             if out.evaluations >= budget {
                 return Ok(EndReason::Budget);
@@ -200,6 +202,10 @@ fn ride_inner<O: Objective>(
             axpy(alpha, &out.direction, &mut trial);
             let loss = finite(value(obj, &trial)?)?;
             let (e, lambda, curvature, new_he, overlap) = match &p.spectrum {
+                // Fixed-EV and random directions: keep the direction; only the loss decides.
+                _ if !p.update_ridge || p.directions == super::Directions::RandomDescent => {
+                    (out.direction.clone(), out.lambda, f64::NEG_INFINITY, Vec::new(), 1.0)
+                }
                 Spectrum::Exact => {
                     let (values, vectors, hvps) = spectrum(obj, &trial, &Spectrum::Exact, 0, seed)?;
                     out.hvps += hvps;
@@ -225,6 +231,7 @@ fn ride_inner<O: Objective>(
             };
             let free_step = degenerate && out.steps == 0;
             if overlap >= p.delta_break || !p.adaptive_alpha || free_step {
+                last_alpha = alpha;
                 break Some((trial, loss, e, lambda, curvature, new_he));
             }
             alpha *= 0.5;

@@ -57,6 +57,16 @@ impl Default for ApproximateParams {
     }
 }
 
+/// Where branch directions come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Directions {
+    /// The most negative eigenvectors of the Hessian, both signs (Ridge Rider).
+    Eigenvectors,
+    /// `n_ridges` random unit vectors, each oriented downhill (the paper's Rand-Ridge+
+    /// ablation); they are never updated during a ride.
+    RandomDescent,
+}
+
 /// Final gradient descent from each ride's end to the local optimum.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DescentParams {
@@ -78,6 +88,9 @@ pub struct RrParams {
     pub alpha: f64,
     /// Halve α until the new ridge overlaps the old by δ_break. Default true.
     pub adaptive_alpha: bool,
+    /// Start each step's halving at twice the last accepted α instead of at α.
+    /// Default false.
+    pub alpha_warm_start: bool,
     /// Smallest α before the ride ends. Default 1e-6.
     pub alpha_min: f64,
     /// δ_break: required |⟨e, e'⟩| between successive ridges. Default 0.95.
@@ -102,6 +115,23 @@ pub struct RrParams {
     pub max_hvps: usize,
     /// Final gradient descent from each solution. Default 2,000 steps.
     pub final_descent: Option<DescentParams>,
+    /// UpdateRidge during a ride; `false` follows each ridge's initial direction
+    /// unchanged (the paper's Fixed-EV ablation). Default true.
+    pub update_ridge: bool,
+    /// Where branch directions come from. Default eigenvectors.
+    pub directions: Directions,
+    /// Also take a solution (final descent) at every branch point, not only where no
+    /// negative curvature is left. Default false.
+    pub solutions_at_branch_points: bool,
+    /// At a branch point whose gradient norm exceeds this, ride only the direction of
+    /// each ridge that does not climb (∇L·d ≤ 0): the other ends after one rejected
+    /// step anyway. Default ∞ (both directions everywhere, as from a saddle).
+    pub descent_only_above: f64,
+    /// Branch at most once per (solution label, branching depth): a ride that ends at
+    /// the same depth committed to an already-expanded [`Objective::label`] adds its
+    /// solution but no new ridges. Keeps BFS from re-expanding equivalent branch
+    /// points exponentially often. Default false (labels unused).
+    pub expand_label_once_per_depth: bool,
     /// Rides taken from the archive per parallel round (fixed, so results do not
     /// depend on the thread count). Default 8.
     pub round: usize,
@@ -116,6 +146,7 @@ impl Default for RrParams {
             approximate: ApproximateParams::default(),
             alpha: 0.1,
             adaptive_alpha: true,
+            alpha_warm_start: false,
             alpha_min: 1e-6,
             delta_break: 0.95,
             negative_tol: 1e-8,
@@ -128,6 +159,11 @@ impl Default for RrParams {
             max_evaluations: 100_000,
             max_hvps: usize::MAX,
             final_descent: Some(DescentParams { steps: 2000, lr: 0.1, grad_tol: 1e-9 }),
+            update_ridge: true,
+            directions: Directions::Eigenvectors,
+            solutions_at_branch_points: false,
+            descent_only_above: f64::INFINITY,
+            expand_label_once_per_depth: false,
             round: 8,
             seed: 0,
         }
@@ -153,8 +189,11 @@ pub struct Solution {
 #[derive(Clone, Debug)]
 pub struct RrOutput {
     pub solutions: Vec<Solution>,
-    /// Loss-and-Hessian evaluations used.
+    /// Loss-and-Hessian evaluations used along ridges.
     pub evaluations: usize,
+    /// Timesteps: ride evaluations plus final-descent gradient steps. The budget
+    /// `max_evaluations` caps this.
+    pub timesteps: usize,
     pub hvps: usize,
     /// Ridges left in the archive when the budget ran out.
     pub unexplored: usize,
@@ -213,61 +252,103 @@ impl From<LinalgError> for RrError {
     }
 }
 
-/// What one ride produced: its outcome, then either children to branch into or a solution.
+/// What one ride produced: its outcome, children to branch into, and solutions.
 struct Processed {
     outcome: RideOutcome,
     children: Vec<Ridge>,
-    solution: Option<Solution>,
+    solutions: Vec<Solution>,
     hvps: usize,
+    descent_steps: usize,
+}
+
+/// The branch directions at θ: eigenvectors (GetRidges) or random descent directions.
+fn branch<O: Objective>(obj: &O, theta: &[f64], p: &RrParams, seed: u64) -> Result<(Vec<Ridge>, usize), RrError> {
+    match p.directions {
+        Directions::Eigenvectors => {
+            let (mut ridges, hvps) =
+                get_ridges(obj, theta, &p.spectrum, p.n_ridges, p.negative_tol, p.group_tol, p.one_per_group, seed)?;
+            if p.descent_only_above.is_finite() {
+                let g = crate::ad::gradient(obj, theta)?.gradient;
+                if crate::linalg::kernels::norm(&g) > p.descent_only_above {
+                    ridges.retain(|r| crate::linalg::kernels::dot(&r.direction, &g) <= 0.0);
+                }
+            }
+            Ok((ridges, hvps))
+        }
+        Directions::RandomDescent => {
+            let g = crate::ad::gradient(obj, theta)?.gradient;
+            let mut rng = crate::rng::seeded(seed, 0x726e64);
+            let ridges = (0..p.n_ridges)
+                .map(|index| {
+                    let v = crate::rng::unit_vector(&mut rng, theta.len());
+                    let direction = ridges::orient(&v, &g);
+                    Ridge {
+                        choice: Choice { index, sign: 1 },
+                        direction,
+                        lambda: f64::NAN,
+                        group: index,
+                        degenerate: false,
+                    }
+                })
+                .collect();
+            Ok((ridges, 0))
+        }
+    }
 }
 
 fn process<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) -> Processed {
     let seed = p.seed ^ entry.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let outcome = ride_from(obj, &entry.theta, &entry.direction, entry.lambda, entry.degenerate, p, budget, seed);
+    let mut outcome = ride_from(obj, &entry.theta, &entry.direction, entry.lambda, entry.degenerate, p, budget, seed);
     let mut hvps = outcome.hvps;
     let mut children = Vec::new();
     // A ride that could not take a single step branches nowhere new: it is a dead end.
     if outcome.reason != EndReason::NonFinite && outcome.steps > 0 && entry.fingerprint.len() < p.max_depth {
-        match get_ridges(
-            obj,
-            &outcome.theta,
-            &p.spectrum,
-            p.n_ridges,
-            p.negative_tol,
-            p.group_tol,
-            p.one_per_group,
-            seed,
-        ) {
+        match branch(obj, &outcome.theta, p, seed) {
             Ok((r, h)) => {
                 hvps += h;
                 children = r;
             }
-            Err(_) => {
-                let mut o = outcome;
-                o.reason = EndReason::NonFinite;
-                return Processed { solution: Some(solution(obj, entry, &o, p)), outcome: o, children, hvps };
-            }
+            Err(_) => outcome.reason = EndReason::NonFinite,
         }
     }
-    let solution = children.is_empty().then(|| solution(obj, entry, &outcome, p));
-    Processed { outcome, children, solution, hvps }
+    let mut solutions = Vec::new();
+    let mut descent_steps = 0;
+    // With solutions at branch points, a ride that took no step would only repeat its
+    // parent's solution from the same θ.
+    let repeat = p.solutions_at_branch_points && outcome.steps == 0;
+    if (children.is_empty() || p.solutions_at_branch_points) && !repeat {
+        let (s, d) = solution(obj, entry, &outcome, p);
+        solutions.push(s);
+        descent_steps = d;
+    }
+    Processed { outcome, children, solutions, hvps, descent_steps }
 }
 
-fn solution<O: Objective>(obj: &O, entry: &Entry, o: &RideOutcome, p: &RrParams) -> Solution {
-    let (mut theta, mut loss, mut steps) = (o.theta.clone(), o.loss, o.steps);
+/// The solution a ride leads to (after the optional final descent), and the descent's steps.
+fn solution<O: Objective>(obj: &O, entry: &Entry, o: &RideOutcome, p: &RrParams) -> (Solution, usize) {
+    let (mut theta, mut loss, mut descent) = (o.theta.clone(), o.loss, 0);
     let mut end_reason = o.reason;
     if let (Some(d), true) = (&p.final_descent, o.reason != EndReason::NonFinite) {
         match mis::gradient_descent(obj, &theta, d.steps, d.lr, d.grad_tol) {
             Ok((t, l, s)) => {
                 theta = t;
                 loss = l;
-                steps += s;
+                descent = s;
             }
             Err(_) => end_reason = EndReason::NonFinite,
         }
     }
     let label = obj.label(&theta);
-    Solution { theta, loss, fingerprint: entry.fingerprint.clone(), steps, hvps: o.hvps, end_reason, label }
+    let s = Solution {
+        theta,
+        loss,
+        fingerprint: entry.fingerprint.clone(),
+        steps: o.steps + descent,
+        hvps: o.hvps,
+        end_reason,
+        label,
+    };
+    (s, descent)
 }
 
 /// Run Ridge Rider from `theta_mis`.
@@ -277,8 +358,7 @@ pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Re
     if !loss0.is_finite() {
         return Err(RrError::NonFinite("loss at the start"));
     }
-    let (start, hvps0) =
-        get_ridges(obj, theta_mis, &p.spectrum, p.n_ridges, p.negative_tol, p.group_tol, p.one_per_group, p.seed)?;
+    let (start, hvps0) = branch(obj, theta_mis, p, p.seed)?;
     if start.is_empty() {
         return Err(RrError::NoNegativeCurvature);
     }
@@ -299,17 +379,24 @@ pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Re
         }
     };
     push_children(&mut archive, theta_mis, loss0, &[], start);
-    let mut out = RrOutput { solutions: Vec::new(), evaluations: 0, hvps: hvps0, unexplored: 0 };
-    while !archive.is_empty() && out.evaluations < p.max_evaluations && out.hvps < p.max_hvps {
+    let mut out = RrOutput { solutions: Vec::new(), evaluations: 0, timesteps: 0, hvps: hvps0, unexplored: 0 };
+    let mut expanded = std::collections::HashSet::new();
+    while !archive.is_empty() && out.timesteps < p.max_evaluations && out.hvps < p.max_hvps {
         let batch: Vec<Entry> = (0..p.round.max(1)).map_while(|_| archive.pop()).collect();
         // Each ride in a round gets an equal share of what is left of the budget.
-        let budget = ((p.max_evaluations - out.evaluations) / batch.len()).max(1);
+        let budget = ((p.max_evaluations - out.timesteps) / batch.len()).max(1);
         let done: Vec<Processed> = batch.par_iter().map(|e| process(obj, e, p, budget)).collect();
         for (entry, r) in batch.iter().zip(done) {
             out.evaluations += r.outcome.evaluations;
+            out.timesteps += r.outcome.evaluations + r.descent_steps;
             out.hvps += r.hvps;
-            if let Some(s) = r.solution {
-                out.solutions.push(s);
+            out.solutions.extend(r.solutions);
+            if p.expand_label_once_per_depth && !r.children.is_empty() {
+                if let Some(label) = obj.label(&r.outcome.theta) {
+                    if !expanded.insert((label, entry.fingerprint.len())) {
+                        continue;
+                    }
+                }
             }
             push_children(&mut archive, &r.outcome.theta, r.outcome.loss, &entry.fingerprint, r.children);
         }

@@ -1,0 +1,190 @@
+//! The methods compared on the binary-tree problem (paper Fig. 2 and 3), with one
+//! accounting for all of them: a **timestep** is one loss evaluation along a ridge or
+//! random direction (for exact RR each also computes the Hessian) or one gradient step
+//! of a descent. RR and its ablations run until their archive is empty or the budget
+//! is spent; the gradient baselines are then given exactly the timesteps RR used on
+//! that tree.
+//!
+//! Conventions (also written to the experiment's JSON `config`):
+//! * MIS: minimise ½‖∇L‖² − τ·Σ node entropies from θ = 0 (the uniform policy), τ = 1.
+//! * Every descent (RR's final descent, each GD run) stops when ‖∇L‖ < 1e-3 or after
+//!   [`DESCENT_STEPS`] steps; the greedy leaf is then its solution.
+//! * RR: exact, breadth-first, N = 6 ridges in both directions, δ_break = 0.95; each
+//!   step starts at α = min(2, twice the last accepted α) and halves down to 1e-4 until
+//!   the new ridge overlaps the old by δ_break; a ride ends when that fails, when the
+//!   loss improves by less than 1e-4, or after 100 steps. A solution (descent to a
+//!   leaf) is taken at every branch point, and each (greedy leaf, branching depth) is
+//!   expanded once: without that, BFS re-expands equivalent branch points
+//!   exponentially often and spends any budget before reaching deep leaves.
+//! * GD(R): restarts from θ ~ N(0, 1). GD(S): from the MIS plus N(0, 0.1²) noise.
+//!   Random Vector(S): from the MIS along a random unit vector while the loss falls,
+//!   then descent. Fixed-EV: RR without UpdateRidge. Rand-Ridge+: RR whose branch
+//!   directions are random unit vectors oriented downhill.
+
+use super::tree::Tree;
+use crate::linalg::kernels::axpy;
+use crate::rng::{normal_vec, seeded, unit_vector};
+use crate::rr::mis::{find_mis, gradient_descent, MisParams};
+use crate::rr::{ridge_rider, DescentParams, Directions, RrError, RrParams};
+use std::collections::BTreeSet;
+
+/// Step limit of one descent.
+pub const DESCENT_STEPS: usize = 300;
+const GRAD_TOL: f64 = 1e-3;
+
+/// The methods of Fig. 2 and 3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    RidgeRider,
+    GdRandom,
+    GdSaddle,
+    RandomVector,
+    FixedEv,
+    RandRidgePlus,
+}
+
+impl Method {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::RidgeRider => "rr",
+            Method::GdRandom => "gd-random",
+            Method::GdSaddle => "gd-saddle",
+            Method::RandomVector => "random-vector",
+            Method::FixedEv => "fixed-ev",
+            Method::RandRidgePlus => "rand-ridge-plus",
+        }
+    }
+    /// RR and its ablations search with their own stopping rule; the others get RR's timesteps.
+    pub fn is_search(&self) -> bool {
+        matches!(self, Method::RidgeRider | Method::FixedEv | Method::RandRidgePlus)
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            Method::RidgeRider,
+            Method::GdRandom,
+            Method::GdSaddle,
+            Method::RandomVector,
+            Method::FixedEv,
+            Method::RandRidgePlus,
+        ]
+        .into_iter()
+        .find(|m| m.name() == s)
+        .ok_or_else(|| {
+            format!("unknown method '{s}' (rr, gd-random, gd-saddle, random-vector, fixed-ev, rand-ridge-plus)")
+        })
+    }
+}
+
+/// What a method found on one tree.
+#[derive(Clone, Debug, Default)]
+pub struct TreeRun {
+    /// Leaves (indices into `tree.leaves`) its solutions reached.
+    pub leaves: BTreeSet<usize>,
+    pub timesteps: usize,
+    pub solutions: usize,
+}
+
+impl TreeRun {
+    /// Distinct positive leaves reached ÷ positive leaves × 100.
+    pub fn percent_found(&self, tree: &Tree) -> f64 {
+        let pos = tree.positive_leaves();
+        100.0 * pos.iter().filter(|l| self.leaves.contains(l)).count() as f64 / pos.len().max(1) as f64
+    }
+}
+
+/// The MIS of a tree: ½‖∇L‖² − τ·entropy minimised from the uniform policy.
+pub fn tree_mis(tree: &Tree) -> Result<Vec<f64>, RrError> {
+    let p = MisParams { steps: 300, lr: 0.5, tau: 1.0, grad_tol: 0.0 };
+    Ok(find_mis(tree, Some(&tree.entropy()), &vec![0.0; tree.params()], &p)?.0)
+}
+
+/// RR settings of the tree experiment (see the module docs).
+pub fn tree_rr_params(budget: usize, seed: u64) -> RrParams {
+    RrParams {
+        n_ridges: 6,
+        alpha: 2.0,
+        alpha_min: 1e-4,
+        delta_break: 0.95,
+        max_depth: 12,
+        max_evaluations: budget,
+        final_descent: Some(DescentParams { steps: DESCENT_STEPS, lr: 1.0, grad_tol: GRAD_TOL }),
+        solutions_at_branch_points: true,
+        min_improvement: 1e-4,
+        alpha_warm_start: true,
+        expand_label_once_per_depth: true,
+        max_ride_steps: 100,
+        seed,
+        ..Default::default()
+    }
+}
+
+fn descend(tree: &Tree, start: &[f64], run: &mut TreeRun) -> Result<(), RrError> {
+    let (theta, _, steps) = gradient_descent(tree, start, DESCENT_STEPS, 1.0, GRAD_TOL)?;
+    run.timesteps += steps.max(1);
+    run.solutions += 1;
+    run.leaves.insert(tree.greedy_leaf(&theta));
+    Ok(())
+}
+
+/// Run one method on one tree. `budget` caps the search methods; the gradient
+/// baselines use exactly `budget` timesteps.
+pub fn run_method(tree: &Tree, mis: &[f64], method: Method, budget: usize, seed: u64) -> Result<TreeRun, RrError> {
+    let mut run = TreeRun::default();
+    let n = tree.params();
+    let mut rng = seeded(seed, 0x6d6574 + method as u64);
+    match method {
+        Method::RidgeRider | Method::FixedEv | Method::RandRidgePlus => {
+            let mut p = tree_rr_params(budget, seed);
+            p.update_ridge = method != Method::FixedEv;
+            if method == Method::RandRidgePlus {
+                p.directions = Directions::RandomDescent;
+            }
+            let out = match ridge_rider(tree, mis, &p) {
+                Err(RrError::NoNegativeCurvature) => {
+                    descend(tree, mis, &mut run)?;
+                    return Ok(run);
+                }
+                r => r?,
+            };
+            run.timesteps = out.timesteps;
+            run.solutions = out.solutions.len();
+            run.leaves = out.solutions.iter().map(|s| tree.greedy_leaf(&s.theta)).collect();
+        }
+        Method::GdRandom => {
+            while run.timesteps < budget {
+                descend(tree, &normal_vec(&mut rng, n, 1.0), &mut run)?;
+            }
+        }
+        Method::GdSaddle => {
+            while run.timesteps < budget {
+                let mut start = mis.to_vec();
+                axpy(1.0, &normal_vec(&mut rng, n, 0.1), &mut start);
+                descend(tree, &start, &mut run)?;
+            }
+        }
+        Method::RandomVector => {
+            while run.timesteps < budget {
+                let v = unit_vector(&mut rng, n);
+                let mut theta = mis.to_vec();
+                let mut loss = crate::ad::value(tree, &theta)?;
+                let alpha = 0.5;
+                loop {
+                    let mut next = theta.clone();
+                    axpy(alpha, &v, &mut next);
+                    let l = crate::ad::value(tree, &next)?;
+                    run.timesteps += 1;
+                    if l.partial_cmp(&loss) != Some(std::cmp::Ordering::Less) || run.timesteps >= budget {
+                        break;
+                    }
+                    (theta, loss) = (next, l);
+                }
+                descend(tree, &theta, &mut run)?;
+            }
+        }
+    }
+    Ok(run)
+}
