@@ -6,7 +6,9 @@
 mod bench_hvp;
 mod common;
 mod levers;
+mod mnist;
 mod report;
+mod search;
 mod spectrum;
 mod svg;
 mod tree;
@@ -25,10 +27,16 @@ struct Cli {
 enum Command {
     /// Time loss, gradient, HVP and finite-difference HVP on the MNIST MLP.
     BenchHvp(bench_hvp::Args),
+    /// Approximate RR trains an MLP on MNIST (paper Fig. 4).
+    Mnist(mnist::Args),
+    /// Per-class accuracy by first ridge index (paper Fig. 5).
+    MnistClasses(mnist::ClassesArgs),
     /// Diverse solutions in the binary-tree RL problem (paper Fig. 2 and 3).
     Tree(tree::Args),
     /// Zero-shot coordination in the lever game (paper Fig. 6).
     Levers(levers::Args),
+    /// One checkpointed RR search on a built-in problem (resumable).
+    Search(search::Args),
     /// Extreme eigenpairs of a built-in problem's Hessian by Lanczos.
     Spectrum(spectrum::Args),
 }
@@ -47,8 +55,11 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::BenchHvp(a) => bench_hvp::run(a),
         Command::Spectrum(a) => spectrum::run(a),
+        Command::Search(a) => search::run(a),
         Command::Levers(a) => levers::run(a),
         Command::Tree(a) => tree::run(a),
+        Command::Mnist(a) => mnist::run(a),
+        Command::MnistClasses(a) => mnist::run_classes(a),
     };
     match result {
         Ok(()) => 0,

@@ -146,7 +146,6 @@ pub fn heatmaps(title: &str, maps: &[(String, Vec<Vec<f64>>)], col_labels: &[Str
     o
 }
 
-#[allow(dead_code)] // used by the MNIST figures (issue 7)
 /// Lines: each series a list of (x, y) points, axes from the data's range.
 pub fn line_chart(title: &str, xlabel: &str, ylabel: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
     let (w, h, left, bottom, top, right) = (640.0, 380.0, 60.0, 45.0, 35.0, 150.0);

@@ -1,7 +1,7 @@
 //! ChooseFromArchive: the order in which branch points are ridden.
 
 use super::ridges::Choice;
-use crate::rng::{seeded, SeededRng};
+use crate::rng::seeded;
 use rand::Rng;
 use std::collections::VecDeque;
 
@@ -46,17 +46,25 @@ pub struct Entry {
     pub serial: u64,
 }
 
-/// The archive of ridges still to ride.
+/// The archive of ridges still to ride. Its whole state is the entries and two
+/// counters, so a checkpoint restores it exactly.
 pub struct Archive {
     order: Order,
+    seed: u64,
     entries: VecDeque<Entry>,
-    rng: SeededRng,
     next_serial: u64,
+    /// Pops so far: the random order draws pop k from its own stream, so it needs no
+    /// generator state.
+    pops: u64,
 }
 
 impl Archive {
     pub fn new(order: Order, seed: u64) -> Archive {
-        Archive { order, entries: VecDeque::new(), rng: seeded(seed, 0x617263), next_serial: 0 }
+        Archive { order, seed, entries: VecDeque::new(), next_serial: 0, pops: 0 }
+    }
+    /// An archive from checkpointed state.
+    pub fn restore(order: Order, seed: u64, entries: Vec<Entry>, next_serial: u64, pops: u64) -> Archive {
+        Archive { order, seed, entries: entries.into(), next_serial, pops }
     }
     pub fn push(&mut self, mut e: Entry) {
         e.serial = self.next_serial;
@@ -69,8 +77,16 @@ impl Archive {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+    /// Entries in storage order, and the (next serial, pops) counters.
+    pub fn state(&self) -> (impl Iterator<Item = &Entry>, u64, u64) {
+        (self.entries.iter(), self.next_serial, self.pops)
+    }
     /// The next ridge by the archive's order.
     pub fn pop(&mut self) -> Option<Entry> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        self.pops += 1;
         match self.order {
             Order::BreadthFirst => self.entries.pop_front(),
             Order::DepthFirst => self.entries.pop_back(),
@@ -82,10 +98,7 @@ impl Archive {
                 self.entries.remove(best)
             }
             Order::Random => {
-                if self.entries.is_empty() {
-                    return None;
-                }
-                let i = self.rng.gen_range(0..self.entries.len());
+                let i = seeded(self.seed, 0x0061_7263_0000 + self.pops).gen_range(0..self.entries.len());
                 self.entries.remove(i)
             }
         }

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod archive;
+pub mod checkpoint;
 pub mod follow;
 pub mod mis;
 pub mod objective;
@@ -223,6 +224,10 @@ pub enum RrError {
     NonFinite(&'static str),
     /// The start point has no negative curvature: nothing to branch on.
     NoNegativeCurvature,
+    /// The search was asked to stop; its state after the last round was handed to the hooks.
+    Interrupted,
+    /// A checkpoint could not be written or read.
+    Checkpoint(String),
 }
 
 impl fmt::Display for RrError {
@@ -232,6 +237,8 @@ impl fmt::Display for RrError {
             RrError::Linalg(e) => write!(f, "{e}"),
             RrError::NonFinite(what) => write!(f, "non-finite {what}"),
             RrError::NoNegativeCurvature => write!(f, "the start point has no negative curvature"),
+            RrError::Interrupted => write!(f, "the search was interrupted"),
+            RrError::Checkpoint(m) => write!(f, "checkpoint: {m}"),
         }
     }
 }
@@ -351,8 +358,48 @@ fn solution<O: Objective>(obj: &O, entry: &Entry, o: &RideOutcome, p: &RrParams)
     (s, descent)
 }
 
+/// A search in progress: everything a checkpoint must hold to continue it exactly.
+pub struct SearchState {
+    pub archive: Archive,
+    pub output: RrOutput,
+    /// (label, branching depth) pairs already expanded (see `expand_label_once_per_depth`).
+    pub expanded: std::collections::BTreeSet<(String, usize)>,
+}
+
+/// Hooks into a running search.
+pub struct Hooks<'a> {
+    /// Called after every round with the state (e.g. to checkpoint it).
+    pub after_round: &'a mut dyn FnMut(&SearchState) -> Result<(), RrError>,
+    /// Polled between rounds: `true` stops the search with [`RrError::Interrupted`]
+    /// after the round in hand (whose results `after_round` has seen).
+    pub stop: &'a dyn Fn() -> bool,
+}
+
 /// Run Ridge Rider from `theta_mis`.
 pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Result<RrOutput, RrError> {
+    let mut state = start_search(obj, theta_mis, p)?;
+    continue_search(obj, p, &mut state, &mut Hooks { after_round: &mut |_| Ok(()), stop: &|| false })?;
+    Ok(state.output)
+}
+
+fn push_children(archive: &mut Archive, theta: &[f64], loss: f64, prefix: &[Choice], ridges: Vec<Ridge>) {
+    for r in ridges {
+        let mut fingerprint = prefix.to_vec();
+        fingerprint.push(r.choice);
+        archive.push(Entry {
+            theta: theta.to_vec(),
+            loss,
+            direction: r.direction,
+            lambda: r.lambda,
+            degenerate: r.degenerate,
+            fingerprint,
+            serial: 0,
+        });
+    }
+}
+
+/// The first branching at θ_MIS: the state a search starts from.
+pub fn start_search<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Result<SearchState, RrError> {
     crate::ad::hvp::check_input("theta", obj.dim(), theta_mis)?;
     let loss0 = crate::ad::value(obj, theta_mis)?;
     if !loss0.is_finite() {
@@ -363,44 +410,46 @@ pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Re
         return Err(RrError::NoNegativeCurvature);
     }
     let mut archive = Archive::new(p.order, p.seed);
-    let push_children = |archive: &mut Archive, theta: &[f64], loss: f64, prefix: &[Choice], ridges: Vec<Ridge>| {
-        for r in ridges {
-            let mut fingerprint = prefix.to_vec();
-            fingerprint.push(r.choice);
-            archive.push(Entry {
-                theta: theta.to_vec(),
-                loss,
-                direction: r.direction,
-                lambda: r.lambda,
-                degenerate: r.degenerate,
-                fingerprint,
-                serial: 0,
-            });
-        }
-    };
     push_children(&mut archive, theta_mis, loss0, &[], start);
-    let mut out = RrOutput { solutions: Vec::new(), evaluations: 0, timesteps: 0, hvps: hvps0, unexplored: 0 };
-    let mut expanded = std::collections::HashSet::new();
-    while !archive.is_empty() && out.timesteps < p.max_evaluations && out.hvps < p.max_hvps {
-        let batch: Vec<Entry> = (0..p.round.max(1)).map_while(|_| archive.pop()).collect();
+    let output = RrOutput { solutions: Vec::new(), evaluations: 0, timesteps: 0, hvps: hvps0, unexplored: 0 };
+    Ok(SearchState { archive, output, expanded: Default::default() })
+}
+
+/// Ride the archive until it is empty, the budget is spent, or `hooks.stop` says so.
+/// Rounds of `p.round` rides run in parallel; their results are merged in archive
+/// order, so the state after each round is the same for any thread count.
+pub fn continue_search<O: Objective>(
+    obj: &O,
+    p: &RrParams,
+    state: &mut SearchState,
+    hooks: &mut Hooks,
+) -> Result<(), RrError> {
+    while !state.archive.is_empty() && state.output.timesteps < p.max_evaluations && state.output.hvps < p.max_hvps {
+        if (hooks.stop)() {
+            return Err(RrError::Interrupted);
+        }
+        let batch: Vec<Entry> = (0..p.round.max(1)).map_while(|_| state.archive.pop()).collect();
         // Each ride in a round gets an equal share of what is left of the budget.
-        let budget = ((p.max_evaluations - out.timesteps) / batch.len()).max(1);
+        let budget = ((p.max_evaluations - state.output.timesteps) / batch.len()).max(1);
         let done: Vec<Processed> = batch.par_iter().map(|e| process(obj, e, p, budget)).collect();
         for (entry, r) in batch.iter().zip(done) {
+            let out = &mut state.output;
             out.evaluations += r.outcome.evaluations;
             out.timesteps += r.outcome.evaluations + r.descent_steps;
             out.hvps += r.hvps;
             out.solutions.extend(r.solutions);
             if p.expand_label_once_per_depth && !r.children.is_empty() {
                 if let Some(label) = obj.label(&r.outcome.theta) {
-                    if !expanded.insert((label, entry.fingerprint.len())) {
+                    if !state.expanded.insert((label, entry.fingerprint.len())) {
                         continue;
                     }
                 }
             }
-            push_children(&mut archive, &r.outcome.theta, r.outcome.loss, &entry.fingerprint, r.children);
+            push_children(&mut state.archive, &r.outcome.theta, r.outcome.loss, &entry.fingerprint, r.children);
         }
+        state.output.unexplored = state.archive.len();
+        (hooks.after_round)(state)?;
     }
-    out.unexplored = archive.len();
-    Ok(out)
+    state.output.unexplored = state.archive.len();
+    Ok(())
 }

@@ -1,0 +1,213 @@
+//! `ridge-rider mnist` (paper Fig. 4) and `ridge-rider mnist-classes` (Fig. 5):
+//! approximate RR training the MLP, beside SGD and the LR_x = 0 and Rand.Ridge+
+//! ablations. The method and the reading of the paper's settings are documented in
+//! `problems::mnist_rr`.
+
+use super::common::{prepare_out_dir, set_threads, CliError, CliResult};
+use super::report::{print_table, progress, write_report, Row};
+use super::svg::{heatmaps, line_chart, stack, write_svg};
+use crate::problems::mlp::{Activation, Mlp};
+use crate::problems::mnist::{embedded, load_dir, Dataset};
+use crate::problems::mnist_rr::{train, Curve, MnistConfig, MnistMethod};
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Flags shared by both commands.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Directory with the full MNIST (train-/t10k- idx files, gzipped or not); default: the embedded 8,000/2,000 digits.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Hidden units of the MLP.
+    #[arg(long, default_value_t = 128)]
+    hidden: usize,
+    /// Parameter steps per run.
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Step α along the ridge (and of Rand.Ridge+).
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Inner UpdateRidge steps S per parameter step.
+    #[arg(long, default_value_t = 2)]
+    s: usize,
+    /// Learning rate LR_x of the eigenvector.
+    #[arg(long, default_value_t = 0.02)]
+    lr_x: f64,
+    /// Learning rate LR_λ of the eigenvalue.
+    #[arg(long, default_value_t = 0.05)]
+    lr_lambda: f64,
+    /// Evaluate accuracy every this many steps.
+    #[arg(long, default_value_t = 100)]
+    eval_every: usize,
+    /// Seed of the initialisation, batches and Lanczos.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Thread cap (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output directory.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    common: Common,
+    /// First ridge index (the fingerprint's first element).
+    #[arg(long, default_value_t = 0)]
+    ridge: usize,
+    /// Methods: rr, sgd, fixed-ev, rand-ridge-plus.
+    #[arg(long, value_delimiter = ',', default_value = "rr,sgd,fixed-ev,rand-ridge-plus")]
+    methods: Vec<MnistMethod>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ClassesArgs {
+    #[command(flatten)]
+    common: Common,
+    /// First-ridge indices as a range a..b (b excluded).
+    #[arg(long, default_value = "0..8")]
+    ridges: String,
+}
+
+fn setup(c: &Common) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
+    let threads = set_threads(c.threads)?;
+    for (name, v) in
+        [("--hidden", c.hidden), ("--steps", c.steps), ("--batch", c.batch), ("--eval-every", c.eval_every)]
+    {
+        if v == 0 {
+            return Err(CliError::Input(format!("{name} must be at least 1")));
+        }
+    }
+    for (name, v) in [("--alpha", c.alpha), ("--lr-x", c.lr_x), ("--lr-lambda", c.lr_lambda)] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(CliError::Input(format!("{name} must be a non-negative number")));
+        }
+    }
+    let (train_set, test_set) = match &c.data {
+        Some(dir) => load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?,
+        None => embedded(),
+    };
+    if train_set.pixels != 784 {
+        return Err(CliError::Input(format!("images have {} pixels, the MLP expects 28×28", train_set.pixels)));
+    }
+    let out = prepare_out_dir(&c.out)?;
+    let mut cfg = MnistConfig::new(Mlp::mnist(c.hidden, Activation::Tanh));
+    cfg.steps = c.steps;
+    cfg.batch = c.batch;
+    cfg.alpha = c.alpha;
+    cfg.inner_steps = c.s;
+    cfg.lr_x = c.lr_x;
+    cfg.lr_lambda = c.lr_lambda;
+    cfg.eval_every = c.eval_every;
+    cfg.seed = c.seed;
+    Ok((threads, cfg, train_set, test_set, out))
+}
+
+fn config_json(c: &Common, threads: usize, train: &Dataset, test: &Dataset) -> serde_json::Value {
+    json!({"data": c.data.as_ref().map_or("embedded 8000/2000".to_string(), |d| d.display().to_string()),
+        "train_examples": train.len(), "test_examples": test.len(), "hidden": c.hidden, "activation": "tanh",
+        "steps": c.steps, "batch": c.batch, "alpha": c.alpha, "s": c.s, "lr_x": c.lr_x, "lr_lambda": c.lr_lambda,
+        "eval_every": c.eval_every, "seed": c.seed, "threads": threads, "out": c.out,
+        "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": 512,
+        "get_ridges": "Lanczos on the first 512 training examples, tol 1e-3; re-branching warm-started from the ridge, tol 1e-2, at most 100 HVPs",
+        "end_ride": "moving average (0.8) of minibatch curvature e'He >= 0, or 50 steps without a new best minibatch loss"})
+}
+
+fn curve_json(c: &Curve) -> serde_json::Value {
+    json!({"steps": c.points.iter().map(|p| p.0).collect::<Vec<_>>(),
+        "train_accuracy": c.points.iter().map(|p| p.1).collect::<Vec<_>>(),
+        "test_accuracy": c.points.iter().map(|p| p.2).collect::<Vec<_>>(),
+        "class_test_accuracy": c.class_accuracy, "hvps": c.hvps, "branchings": c.branchings, "seconds": c.seconds})
+}
+
+pub fn run(a: Args) -> CliResult {
+    let (threads, mut cfg, train_set, test_set, out) = setup(&a.common)?;
+    if a.methods.is_empty() {
+        return Err(CliError::Input("--methods must name at least one method".into()));
+    }
+    cfg.ridge = a.ridge;
+    let bar = progress((a.methods.len() * a.common.steps) as u64, "mnist");
+    let mut rows = Vec::new();
+    let mut curves = serde_json::Map::new();
+    let mut series = Vec::new();
+    let setting = format!("ridge={}", a.ridge);
+    for m in &a.methods {
+        let mut last = 0;
+        let curve = train(*m, &cfg, &train_set, &test_set, |step| {
+            bar.inc((step - last) as u64);
+            last = step;
+        })
+        .map_err(|e| CliError::Runtime(format!("{}: {e}", m.name())))?;
+        rows.push(Row::from_sample(&setting, m.name(), "train_accuracy", &[curve.final_train()]));
+        rows.push(Row::from_sample(&setting, m.name(), "test_accuracy", &[curve.final_test()]));
+        let mut cj = curve_json(&curve);
+        cj["hvps_per_step"] = json!(curve.hvps as f64 / cfg.steps as f64);
+        cj["ms_per_step"] = json!(1e3 * curve.seconds / cfg.steps as f64);
+        curves.insert(m.name().to_string(), cj);
+        series.push((format!("{} test", m.name()), curve.points.iter().map(|p| (p.0 as f64, p.2)).collect()));
+        series.push((format!("{} train", m.name()), curve.points.iter().map(|p| (p.0 as f64, p.1)).collect()));
+    }
+    bar.finish_and_clear();
+    print_table(&rows);
+    let detail = json!({"curves": curves});
+    write_report(&out, "mnist", config_json(&a.common, threads, &train_set, &test_set), &rows, detail)?;
+    write_svg(&out.join("mnist.svg"), &line_chart("MNIST: accuracy vs step", "step", "accuracy", &series))
+}
+
+fn parse_range(s: &str) -> Result<std::ops::Range<usize>, CliError> {
+    let bad = || CliError::Input(format!("--ridges must look like 0..8, got '{s}'"));
+    let (a, b) = s.split_once("..").ok_or_else(bad)?;
+    let (a, b): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if a >= b || b > 200 {
+        return Err(bad());
+    }
+    Ok(a..b)
+}
+
+pub fn run_classes(a: ClassesArgs) -> CliResult {
+    let ridges = parse_range(&a.ridges)?;
+    let (threads, mut cfg, train_set, test_set, out) = setup(&a.common)?;
+    let bar = progress((ridges.len() * a.common.steps) as u64, "mnist-classes");
+    let (mut early, mut late, mut per_ridge) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rows = Vec::new();
+    for r in ridges.clone() {
+        cfg.ridge = r;
+        let mut last = 0;
+        let curve = train(MnistMethod::RidgeRider, &cfg, &train_set, &test_set, |step| {
+            bar.inc((step - last) as u64);
+            last = step;
+        })
+        .map_err(|e| CliError::Runtime(format!("ridge {r}: {e}")))?;
+        // Early: evaluations at steps 200–600; late: the last fifth of the run.
+        let avg = |pick: &dyn Fn(usize) -> bool| -> Vec<f64> {
+            let sel: Vec<&Vec<f64>> =
+                curve.points.iter().zip(&curve.class_accuracy).filter(|(p, _)| pick(p.0)).map(|(_, c)| c).collect();
+            (0..10).map(|k| sel.iter().map(|c| c[k]).sum::<f64>() / sel.len().max(1) as f64).collect()
+        };
+        let e = avg(&|s| (200..=600).contains(&s));
+        let l = avg(&|s| s * 5 >= 4 * a.common.steps);
+        rows.push(Row::from_sample(format!("ridge={r}"), "rr", "test_accuracy", &[curve.final_test()]));
+        per_ridge.push(
+            json!({"ridge": r, "early_class_accuracy": e, "late_class_accuracy": l, "curve": curve_json(&curve)}),
+        );
+        early.push(e);
+        late.push(l);
+    }
+    bar.finish_and_clear();
+    print_table(&rows);
+    let mut config = config_json(&a.common, threads, &train_set, &test_set);
+    config["ridges"] = json!(a.ridges);
+    write_report(&out, "mnist_classes", config, &rows, json!({"per_ridge": per_ridge}))?;
+    let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+    let maps = vec![
+        ("early (steps 200–600): rows = first ridge index".to_string(), early),
+        ("late (last fifth of the run)".to_string(), late),
+    ];
+    let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels);
+    write_svg(&out.join("mnist_classes.svg"), &stack(&[fig]))
+}
