@@ -12,6 +12,7 @@
 //! * [`problems`]: losses of the paper's experiments, written once against the tape.
 
 pub mod ad;
+pub mod fuzzing;
 pub mod io;
 pub mod linalg;
 pub mod problems;

@@ -1,0 +1,25 @@
+//! The fuzz targets' code paths on arbitrary input, so CI runs them without cargo-fuzz.
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn idx_target(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+        ridge_rider::fuzzing::idx(&data);
+    }
+    #[test]
+    fn npy_target(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+        ridge_rider::fuzzing::npy(&data);
+    }
+    #[test]
+    fn autodiff_target(data in proptest::collection::vec(any::<u8>(), 0..40)) {
+        ridge_rider::fuzzing::autodiff(&data);
+    }
+}
+
+#[test]
+fn npy_target_on_a_valid_file() {
+    let a = ridge_rider::linalg::npy::NpyArray { shape: vec![2, 2], data: vec![1.0, f64::NAN, -0.0, 3.5] };
+    ridge_rider::fuzzing::npy(&ridge_rider::linalg::npy::write_npy_bytes(&a));
+}
