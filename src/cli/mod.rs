@@ -7,6 +7,7 @@ mod bench_hvp;
 mod common;
 mod levers;
 mod mnist;
+mod paper;
 mod report;
 mod search;
 mod spectrum;
@@ -25,6 +26,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the paper's experiments and write REPORT.md.
+    Paper(paper::Args),
     /// Time loss, gradient, HVP and finite-difference HVP on the MNIST MLP.
     BenchHvp(bench_hvp::Args),
     /// Approximate RR trains an MLP on MNIST (paper Fig. 4).
@@ -52,7 +55,23 @@ pub fn run() -> i32 {
             return code;
         }
     };
-    let result = match cli.command {
+    match execute(cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Run a command given as an argument vector (used by `paper`).
+pub(crate) fn dispatch(argv: &[String]) -> Result<(), CliError> {
+    let cli = Cli::try_parse_from(argv).map_err(|e| CliError::Input(e.to_string()))?;
+    execute(cli.command)
+}
+
+fn execute(command: Command) -> Result<(), CliError> {
+    match command {
         Command::BenchHvp(a) => bench_hvp::run(a),
         Command::Spectrum(a) => spectrum::run(a),
         Command::Search(a) => search::run(a),
@@ -60,12 +79,6 @@ pub fn run() -> i32 {
         Command::Tree(a) => tree::run(a),
         Command::Mnist(a) => mnist::run(a),
         Command::MnistClasses(a) => mnist::run_classes(a),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
-        }
+        Command::Paper(a) => paper::run(a),
     }
 }
