@@ -114,3 +114,32 @@ fn tree_writes_the_shared_json_shape() {
         assert_eq!(code, 2, "{bad:?}: {err}");
     }
 }
+
+#[test]
+fn mnist_and_search_and_paper_reject_bad_input() {
+    for bad in [
+        vec!["mnist", "--methods", "adamw"],
+        vec!["mnist", "--steps", "0"],
+        vec!["mnist", "--data", "/no/such/dir"],
+        vec!["mnist", "--alpha", "nan"],
+        vec!["mnist-classes", "--ridges", "5..2"],
+        vec!["search", "--problem", "chess"],
+        vec!["search", "--depth", "0"],
+        vec!["levers", "--out", "/proc/forbidden/dir"],
+    ] {
+        let (code, err) = run(&bad);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(!err.contains("panicked") && err.lines().count() <= 3, "{bad:?}: {err}");
+    }
+    // A data directory with a malformed IDX file.
+    let dir = std::env::temp_dir().join(format!("rr-badidx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in
+        ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    {
+        std::fs::write(dir.join(name), b"\x00\x00\x08\x03garbage").unwrap();
+    }
+    let (code, err) = run(&["mnist", "--data", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("train-images-idx3-ubyte"), "{err}");
+}

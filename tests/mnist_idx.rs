@@ -70,3 +70,20 @@ proptest! {
         let _ = parse_images("f", &with_magic);
     }
 }
+
+#[test]
+fn short_rr_run_on_a_few_hundred_digits_beats_chance_widely() {
+    use ridge_rider::problems::mlp::{Activation, Mlp};
+    use ridge_rider::problems::mnist_rr::{train, MnistConfig, MnistMethod};
+    let all = embedded_all();
+    let (tr, te) = (all.slice(0..400), all.slice(9000..9400));
+    let mut c = MnistConfig::new(Mlp::mnist(16, Activation::Tanh));
+    c.steps = 150;
+    c.batch = 64;
+    c.probe_batch = 200;
+    c.eval_every = 50;
+    let curve = train(MnistMethod::RidgeRider, &c, &tr, &te, |_| {}).unwrap();
+    println!("{:?}", curve.points);
+    assert!(curve.final_test() > 0.4, "test accuracy {}", curve.final_test());
+    assert!(curve.hvps > 0 && curve.branchings >= 1);
+}
