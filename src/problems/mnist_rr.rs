@@ -257,7 +257,9 @@ pub fn train(
             }
         }
         MnistMethod::RidgeRider | MnistMethod::FixedEv => {
-            let lr_x = if method == MnistMethod::FixedEv { 0.0 } else { c.lr_x };
+            // LR_x = 0: the inner eigen-loss steps would only move λ, which no rule reads
+            // (rides end on the measured curvature), so Fixed-EV skips them.
+            let (lr_x, inner) = if method == MnistMethod::FixedEv { (0.0, 0) } else { (c.lr_x, c.inner_steps) };
             let (mut e, mut lambda, h) = get_ridge(&probe, &theta, c.ridge, c.lanczos_tol, None, 3000, c.seed)?;
             curve.hvps += h;
             curve.branchings = 1;
@@ -271,7 +273,7 @@ pub fn train(
                 let b = batches.next(mlp);
                 axpy(c.alpha, &e, &mut theta);
                 let (e2, l2, curvature, he2, h) =
-                    update_ridge_approximate(&b, &theta, &e, lambda, &he, c.inner_steps, lr_x, c.lr_lambda)?;
+                    update_ridge_approximate(&b, &theta, &e, lambda, &he, inner, lr_x, c.lr_lambda)?;
                 curve.hvps += h;
                 (e, lambda, he) = (e2, l2, he2);
                 normalize(&mut e);
