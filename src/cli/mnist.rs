@@ -22,7 +22,7 @@ pub struct Common {
     #[arg(long, default_value_t = 128)]
     hidden: usize,
     /// Parameter steps per run.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1500)]
     steps: usize,
     /// Mini-batch size.
     #[arg(long, default_value_t = 256)]
@@ -115,7 +115,7 @@ fn config_json(c: &Common, threads: usize, train: &Dataset, test: &Dataset) -> s
         "eval_every": c.eval_every, "seed": c.seed, "threads": threads, "out": c.out,
         "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": 512,
         "get_ridges": "Lanczos on the first 512 training examples, tol 1e-3; re-branching warm-started from the ridge, tol 1e-2, at most 100 HVPs",
-        "end_ride": "moving average (0.8) of minibatch curvature e'He >= 0, or 50 steps without a new best minibatch loss"})
+        "end_ride": "moving average (0.8) of minibatch curvature e'He >= 0"})
 }
 
 fn curve_json(c: &Curve) -> serde_json::Value {
