@@ -126,6 +126,11 @@ fn mnist_and_search_and_paper_reject_bad_input() {
         vec!["search", "--problem", "chess"],
         vec!["search", "--depth", "0"],
         vec!["levers", "--out", "/proc/forbidden/dir"],
+        vec!["cmnist", "--methods", "vrex"],
+        vec!["cmnist", "--runs", "0"],
+        vec!["cmnist", "--alpha", "-1"],
+        vec!["cmnist", "--ridges", "1000"],
+        vec!["cmnist", "--data", "/no/such/dir"],
     ] {
         let (code, err) = run(&bad);
         assert_eq!(code, 2, "{bad:?}: {err}");
@@ -142,4 +147,34 @@ fn mnist_and_search_and_paper_reject_bad_input() {
     let (code, err) = run(&["mnist", "--data", dir.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("train-images-idx3-ubyte"), "{err}");
+}
+
+#[test]
+fn cmnist_writes_the_shared_json_shape_and_an_svg() {
+    let dir = std::env::temp_dir().join(format!("rr-cmnist-{}", std::process::id()));
+    let args =
+        ["cmnist", "--runs", "2", "--mis-steps", "5", "--inner-steps", "2", "--ride-steps", "2", "--ridges", "1"];
+    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
+        .args(args)
+        .args(["--steps", "5", "--batch", "100", "--threads", "2", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cmnist.json")).unwrap()).unwrap();
+    assert_eq!(doc["experiment"], "cmnist");
+    assert_eq!(doc["config"]["runs"], 2);
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6, "3 methods × train/test");
+    for r in rows {
+        assert_eq!(r["metric"], "accuracy");
+        assert_eq!(r["n"], 2);
+        let m = r["mean"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&m));
+        assert!(["split=train", "split=test"].contains(&r["setting"].as_str().unwrap()));
+    }
+    assert!(std::fs::read_to_string(dir.join("cmnist.svg")).unwrap().starts_with("<svg"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("irm") && text.contains("chance"), "{text}");
 }

@@ -39,6 +39,9 @@ pub struct Common {
     /// Learning rate LR_λ of the eigenvalue.
     #[arg(long, default_value_t = 0.05)]
     lr_lambda: f64,
+    /// Examples in the probe batch whose Hessian GetRidges (Lanczos) decomposes.
+    #[arg(long, default_value_t = 512)]
+    probe_batch: usize,
     /// Evaluate accuracy every this many steps.
     #[arg(long, default_value_t = 100)]
     eval_every: usize,
@@ -76,9 +79,13 @@ pub struct ClassesArgs {
 
 fn setup(c: &Common) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
     let threads = set_threads(c.threads)?;
-    for (name, v) in
-        [("--hidden", c.hidden), ("--steps", c.steps), ("--batch", c.batch), ("--eval-every", c.eval_every)]
-    {
+    for (name, v) in [
+        ("--hidden", c.hidden),
+        ("--steps", c.steps),
+        ("--batch", c.batch),
+        ("--eval-every", c.eval_every),
+        ("--probe-batch", c.probe_batch),
+    ] {
         if v == 0 {
             return Err(CliError::Input(format!("{name} must be at least 1")));
         }
@@ -104,6 +111,7 @@ fn setup(c: &Common) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), 
     cfg.lr_x = c.lr_x;
     cfg.lr_lambda = c.lr_lambda;
     cfg.eval_every = c.eval_every;
+    cfg.probe_batch = c.probe_batch;
     cfg.seed = c.seed;
     Ok((threads, cfg, train_set, test_set, out))
 }
@@ -113,8 +121,8 @@ fn config_json(c: &Common, threads: usize, train: &Dataset, test: &Dataset) -> s
         "train_examples": train.len(), "test_examples": test.len(), "hidden": c.hidden, "activation": "tanh",
         "steps": c.steps, "batch": c.batch, "alpha": c.alpha, "s": c.s, "lr_x": c.lr_x, "lr_lambda": c.lr_lambda,
         "eval_every": c.eval_every, "seed": c.seed, "threads": threads, "out": c.out,
-        "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": 512,
-        "get_ridges": "Lanczos on the first 512 training examples, tol 1e-3; re-branching warm-started from the ridge, tol 1e-2, at most 100 HVPs",
+        "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": c.probe_batch,
+        "get_ridges": "Lanczos on the first probe_batch training examples, tol 1e-3; re-branching warm-started from the ridge, tol 1e-2, at most 100 HVPs",
         "end_ride": "moving average (0.8) of minibatch curvature e'He >= 0"})
 }
 

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 a run-time failure, 2 bad input (one-line message).
 
 mod bench_hvp;
+mod cmnist;
 mod common;
 mod levers;
 mod mnist;
@@ -34,6 +35,8 @@ enum Command {
     Mnist(mnist::Args),
     /// Per-class accuracy by first ridge index (paper Fig. 5).
     MnistClasses(mnist::ClassesArgs),
+    /// Out-of-distribution generalisation on Colored MNIST (paper Table 1).
+    Cmnist(cmnist::Args),
     /// Diverse solutions in the binary-tree RL problem (paper Fig. 2 and 3).
     Tree(tree::Args),
     /// Zero-shot coordination in the lever game (paper Fig. 6).
@@ -79,6 +82,7 @@ fn execute(command: Command) -> Result<(), CliError> {
         Command::Tree(a) => tree::run(a),
         Command::Mnist(a) => mnist::run(a),
         Command::MnistClasses(a) => mnist::run_classes(a),
+        Command::Cmnist(a) => cmnist::run(a),
         Command::Paper(a) => paper::run(a),
     }
 }

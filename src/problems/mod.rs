@@ -1,3 +1,6 @@
+pub mod cmnist_model;
+pub mod cmnist_rr;
+pub mod colored_mnist;
 pub mod figure1;
 pub mod levers;
 pub mod mlp;

@@ -1,0 +1,246 @@
+//! `ridge-rider cmnist`: out-of-distribution generalisation on Colored MNIST (paper
+//! Table 1): the RR extension beside ERM and IRMv1. The environments are documented in
+//! `problems::colored_mnist`, the methods and the β weights in `problems::cmnist_rr`.
+//!
+//! Each run draws its own label and colour noise and initialisation from
+//! `seed + run`; rows are means over runs with 95% confidence intervals.
+
+use super::common::{prepare_out_dir, set_threads, CliError, CliResult};
+use super::report::{print_table, progress, write_report, Row};
+use super::svg::{bar_chart, write_svg, Bar};
+use crate::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, train_irm, OodParams, OodResult, Split};
+use crate::problems::colored_mnist::{environments, environments_full, EnvSizes};
+use crate::problems::mnist::{embedded_all, load_dir};
+use rayon::prelude::*;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// A Colored MNIST method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OodMethod {
+    Rr,
+    Erm,
+    Irm,
+}
+
+impl OodMethod {
+    fn name(self) -> &'static str {
+        match self {
+            OodMethod::Rr => "rr",
+            OodMethod::Erm => "erm",
+            OodMethod::Irm => "irm",
+        }
+    }
+    /// The paper's Table 1 (train, test) in percent.
+    fn paper(self) -> (f64, f64) {
+        match self {
+            OodMethod::Rr => (65.5, 58.4),
+            OodMethod::Erm => (87.4, 17.8),
+            OodMethod::Irm => (69.7, 65.7),
+        }
+    }
+}
+
+impl std::str::FromStr for OodMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [OodMethod::Rr, OodMethod::Erm, OodMethod::Irm]
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown method '{s}' (rr, erm, irm)"))
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Directory with the full MNIST (train-/t10k- idx files): the paper's 25,000/25,000/10,000 environments; default: the embedded digits, 4,000/4,000/2,000.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Independent runs per method (the paper: 30).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Methods: rr, erm, irm.
+    #[arg(long, value_delimiter = ',', default_value = "rr,erm,irm")]
+    methods: Vec<OodMethod>,
+    /// Steps along each ridge (the paper: nine).
+    #[arg(long, default_value_t = 9)]
+    ride_steps: usize,
+    /// Adam steps on L1 + L2 between two ridge steps.
+    #[arg(long, default_value_t = 30)]
+    inner_steps: usize,
+    /// Adam steps on L1 + L2 to find the MIS (per attempt).
+    #[arg(long, default_value_t = 300)]
+    mis_steps: usize,
+    /// Rides per run, from the most negative eigenvectors at the MIS.
+    #[arg(long, default_value_t = 2)]
+    ridges: usize,
+    /// Step α along the ridge.
+    #[arg(long, default_value_t = 0.3)]
+    alpha: f64,
+    /// Adam steps of ERM and IRM.
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    /// Examples per environment in each step.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Seed of the noise draws, initialisations and batches (run r uses seed + r).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Thread cap (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output directory for cmnist.json and cmnist.svg.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+}
+
+fn params(a: &Args, seed: u64) -> OodParams {
+    OodParams {
+        ride_steps: a.ride_steps,
+        inner_steps: a.inner_steps,
+        mis_steps: a.mis_steps,
+        ridges: a.ridges,
+        alpha: a.alpha,
+        steps: a.steps,
+        batch: a.batch,
+        seed,
+        ..OodParams::default()
+    }
+}
+
+fn validate(a: &Args) -> Result<(), CliError> {
+    for (name, v) in [
+        ("--runs", a.runs),
+        ("--ride-steps", a.ride_steps),
+        ("--ridges", a.ridges),
+        ("--steps", a.steps),
+        ("--batch", a.batch),
+    ] {
+        if v == 0 {
+            return Err(CliError::Input(format!("{name} must be at least 1")));
+        }
+    }
+    if a.methods.is_empty() {
+        return Err(CliError::Input("--methods must name at least one method".into()));
+    }
+    if !(a.alpha.is_finite() && a.alpha > 0.0) {
+        return Err(CliError::Input("--alpha must be a positive number".into()));
+    }
+    if a.ridges > OodParams::default().net.dim_head() {
+        return Err(CliError::Input(format!("--ridges must be at most {}", OodParams::default().net.dim_head())));
+    }
+    Ok(())
+}
+
+pub fn run(a: Args) -> CliResult {
+    let threads = set_threads(a.threads)?;
+    validate(&a)?;
+    let full = match &a.data {
+        Some(dir) => Some(load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?),
+        None => None,
+    };
+    let embedded = if full.is_none() { Some(embedded_all()) } else { None };
+    let build = |seed: u64| match (&full, &embedded) {
+        (Some((train, test)), _) => environments_full(train, test, seed),
+        (_, Some(all)) => environments(all, EnvSizes::EMBEDDED, seed),
+        _ => unreachable!("one data source"),
+    };
+    // Bad data (e.g. not 28×28) is reported before any work.
+    build(a.seed).map_err(|e| CliError::Input(e.to_string()))?;
+    let out = prepare_out_dir(&a.out)?;
+    let started = Instant::now();
+    let p0 = params(&a, a.seed);
+    let per_run: usize = a.methods.iter().map(|m| if *m == OodMethod::Rr { rr_work(&p0) } else { p0.steps }).sum();
+    let bar = progress((a.runs * per_run) as u64, "cmnist");
+    let run_one = |run: u64| -> Result<Vec<OodResult>, CliError> {
+        let seed = a.seed.wrapping_add(run);
+        let envs = build(seed).map_err(|e| CliError::Input(e.to_string()))?;
+        let split = Split::new(&envs, p0.validation_fraction);
+        let p = params(&a, seed);
+        a.methods
+            .iter()
+            .map(|m| {
+                let tick = || bar.inc(1);
+                match m {
+                    OodMethod::Rr => ridge_rider_ood(&split, &p, tick),
+                    OodMethod::Erm => train_erm(&split, &p, tick),
+                    OodMethod::Irm => train_irm(&split, &p, tick),
+                }
+                .map_err(|e| CliError::Runtime(format!("{} run {run}: {e}", m.name())))
+            })
+            .collect()
+    };
+    // Runs go in parallel, `threads` at a time; the report is rewritten after each
+    // batch, so an interrupted job keeps the runs it finished.
+    let mut results: Vec<Vec<OodResult>> = Vec::with_capacity(a.runs);
+    let runs: Vec<u64> = (0..a.runs as u64).collect();
+    for batch in runs.chunks(threads.max(1)) {
+        let done: Vec<Vec<OodResult>> = batch.par_iter().map(|&r| run_one(r)).collect::<Result<_, _>>()?;
+        results.extend(done);
+        report(&a, &p0, threads, &out, &results, started.elapsed().as_secs_f64(), false)?;
+    }
+    bar.finish_and_clear();
+    report(&a, &p0, threads, &out, &results, started.elapsed().as_secs_f64(), true)
+}
+
+/// Rows, JSON and SVG from the runs finished so far; the table is printed at the end.
+fn report(
+    a: &Args,
+    p: &OodParams,
+    threads: usize,
+    out: &std::path::Path,
+    results: &[Vec<OodResult>],
+    seconds: f64,
+    last: bool,
+) -> CliResult {
+    let mut rows = Vec::new();
+    let mut bars = vec![(String::from("train"), Vec::new()), (String::from("test"), Vec::new())];
+    let mut per_method = serde_json::Map::new();
+    for (k, m) in a.methods.iter().enumerate() {
+        let train: Vec<f64> = results.iter().map(|r| r[k].train_accuracy).collect();
+        let test: Vec<f64> = results.iter().map(|r| r[k].test_accuracy).collect();
+        for (split, xs, group) in [("split=train", &train, 0), ("split=test", &test, 1)] {
+            let row = Row::from_sample(split, m.name(), "accuracy", xs);
+            bars[group].1.push(Bar {
+                series: format!("{} (ours)", m.name()),
+                value: 100.0 * row.mean,
+                ci: 100.0 * row.ci95,
+            });
+            rows.push(row);
+        }
+        let (pt, pv) = m.paper();
+        bars[0].1.push(Bar { series: format!("{} (paper)", m.name()), value: pt, ci: f64::NAN });
+        bars[1].1.push(Bar { series: format!("{} (paper)", m.name()), value: pv, ci: f64::NAN });
+        per_method.insert(
+            m.name().into(),
+            json!({"train_accuracy": train, "test_accuracy": test,
+                "validation_accuracy": results.iter().map(|r| r[k].validation_accuracy).collect::<Vec<_>>(),
+                "candidates_validation_test": results.iter().map(|r| r[k].candidates.clone()).collect::<Vec<_>>(),
+                "mis_attempts": results.iter().map(|r| r[k].mis_attempts).collect::<Vec<_>>(),
+                "paper": {"train": pt / 100.0, "test": pv / 100.0}}),
+        );
+    }
+    if last {
+        print_table(&rows);
+        println!("reference: chance 0.50, best invariant classifier 0.75 (train and test)");
+    }
+    let config = json!({"data": a.data.as_ref().map_or("embedded: 4000/4000/2000".to_string(), |d| d.display().to_string()),
+        "runs": a.runs, "methods": a.methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
+        "ride_steps": a.ride_steps, "inner_steps": a.inner_steps, "mis_steps": a.mis_steps, "ridges": a.ridges,
+        "alpha": a.alpha, "steps": a.steps, "batch": a.batch, "seed": a.seed, "threads": threads, "out": a.out,
+        "network": format!("{} -> {} relu -> {} tanh | head {} tanh -> 1", p.net.inputs, p.net.hidden, p.net.features, p.net.head_hidden),
+        "betas": format!("{:?}", p.betas), "probes": p.probes, "mis_attempts": p.mis_attempts,
+        "lr_features": p.lr_features, "lr_eigenvector": p.lr_eigenvector, "lr": p.lr, "l2": p.l2,
+        "irm_penalty": p.irm_penalty, "irm_anneal": p.irm_anneal, "validation_fraction": p.validation_fraction,
+        "head_init_scale": p.head_init_scale});
+    write_report(
+        out,
+        "cmnist",
+        config,
+        &rows,
+        json!({"methods": per_method, "runs_finished": results.len(), "chance": 0.5, "optimum": 0.75, "seconds": seconds}),
+    )?;
+    let svg = bar_chart("Colored MNIST accuracy (%), ours vs paper Table 1", "accuracy %", &bars, 100.0);
+    write_svg(&out.join("cmnist.svg"), &svg)
+}

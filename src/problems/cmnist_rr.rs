@@ -1,0 +1,527 @@
+//! Ridge Rider for out-of-distribution generalisation (paper, Sec. 3 and Table 1),
+//! with the ERM and IRMv1 baselines, on Colored MNIST.
+//!
+//! **The losses** ([`InvarianceLoss`], over `[θ_f, e_r]` with θ_r held fixed, the
+//! paper's stop-gradient). With ê = e_r/‖e_r‖, hᵢ = H_ξᵢ·ê, κᵢ = êᵀhᵢ and the
+//! correlation Cᵢ = κᵢ/‖hᵢ‖:
+//!
+//! - L₁ = Σᵢ [−β₁·Cᵢ² + β₂·κᵢ + β₃·L_ξᵢ(θ_f | θ_r)] + β₄·|κ₁ − κ₂|: ê is an eigenvector
+//!   of both Hessians (|C| = 1), with negative curvature, equal in both environments,
+//!   and the loss does not increase. The paper's extraction lost the signs; C enters
+//!   squared because for a negative eigenvector C = −1.
+//! - L₂ = mean over random unit u of |C₁(u)² − C₂(u)²|/(C₁(u)² + C₂(u)²) +
+//!   β₅·|uᵀ(H₁ − H₂)u|/(|uᵀH₁u| + |uᵀH₂u|): the two Hessians agree in other directions.
+//!
+//! **Why this finds invariant features.** At θ_r = 0 the head's negative eigenvectors
+//! point along E_ξ[(½ − y)·φ̃]; equal eigenpairs in both environments require features
+//! whose correlation with the label is the same in ξ₁ and ξ₂. The colour's correlation
+//! is 0.6 in ξ₁ and 0.8 in ξ₂, the digit shape's 0.5 in both.
+//!
+//! **The run** ([`ridge_rider_ood`]). MIS: from θ_r ≈ 0 (the head's saddle) and a fresh
+//! θ_f, Adam on L₁ + L₂ over (θ_f, e_r); when the result is not an eigenvector with
+//! negative, matching curvature the network is resampled. Then for each of the
+//! `ridges` most negative eigenvectors of the mean head Hessian at the MIS: nine times,
+//! θ_r += α·ê followed by `inner_steps` Adam steps on L₁ + L₂. Each ride is one
+//! solution; the one with the best accuracy on a validation set drawn from the
+//! training environments is reported (the paper's model selection).
+
+use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
+use super::colored_mnist::Environment;
+use crate::ad::{gradient, hessian, Loss, Var};
+use crate::linalg::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
+use crate::rng::{permutation, seeded, unit_vector, SeededRng};
+use crate::rr::RrError;
+
+/// The β weights of L₁ and L₂ (see the module docs); defaults are this
+/// implementation's choices.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Betas {
+    /// β₁, eigenvector correlation.
+    pub correlation: f64,
+    /// β₂, negative curvature.
+    pub curvature: f64,
+    /// β₃, the environments' own losses.
+    pub loss: f64,
+    /// β₄, equal curvature in both environments.
+    pub equal_curvature: f64,
+    /// β₅, the curvature term inside L₂.
+    pub consistency_curvature: f64,
+    /// Weight of L₂ against L₁.
+    pub consistency: f64,
+}
+
+impl Default for Betas {
+    fn default() -> Self {
+        Betas {
+            correlation: 1.0,
+            curvature: 1.0,
+            loss: 1.0,
+            equal_curvature: 10.0,
+            consistency_curvature: 1.0,
+            consistency: 1.0,
+        }
+    }
+}
+
+/// L₁ + L₂ on two training environments, a [`Loss`] of `[θ_f, e_r]` (θ_r fixed).
+#[derive(Clone, Debug)]
+pub struct InvarianceLoss {
+    pub net: CmnistNet,
+    pub envs: [EnvBatch; 2],
+    pub theta_r: Vec<f64>,
+    /// The random unit vectors u of L₂.
+    pub probes: Vec<Vec<f64>>,
+    pub betas: Betas,
+}
+
+/// Per-environment quantities of the extension at one point.
+struct EnvTerms<'t> {
+    curvature: Var<'t>,
+    probe_curvature: Vec<Var<'t>>,
+    probe_correlation: Vec<Var<'t>>,
+}
+
+const EPS: f64 = 1e-12;
+
+fn curvature_and_correlation<'t>(h: Var<'t>, d: Var<'t>) -> (Var<'t>, Var<'t>) {
+    let k = h.dot(d);
+    (k, k / (h.dot(h) + EPS).sqrt())
+}
+
+impl Loss for InvarianceLoss {
+    fn dim(&self) -> usize {
+        self.net.dim_features() + self.net.dim_head()
+    }
+    fn eval<'t>(&self, p: Var<'t>) -> Var<'t> {
+        let tape = p.tape();
+        let (df, dr) = (self.net.dim_features(), self.net.dim_head());
+        let theta_f = p.slice(0, df);
+        let e = p.slice(df, dr);
+        let e_hat = e / (e.dot(e) + EPS).sqrt();
+        let theta_r = tape.constant(dr, 1, self.theta_r.clone());
+        let probes: Vec<Var<'t>> = self.probes.iter().map(|u| tape.constant(dr, 1, u.clone())).collect();
+        let b = self.betas;
+        let mut l1 = tape.scalar(0.0);
+        let mut terms = Vec::with_capacity(2);
+        for env in &self.envs {
+            let rows = env.rows();
+            let x = tape.constant_shared(rows, self.net.inputs, env.x.clone());
+            let y = tape.constant_shared(rows, 1, env.y.clone());
+            let phi = self.net.features_on(theta_f, x);
+            let (curvature, correlation) =
+                curvature_and_correlation(head_hvp(&self.net, phi, y, theta_r, e_hat), e_hat);
+            let own_loss = logistic_loss(self.net.head_on(phi, theta_r), y);
+            l1 = l1 - b.correlation * correlation * correlation + b.curvature * curvature + b.loss * own_loss;
+            let (mut probe_curvature, mut probe_correlation) = (vec![], vec![]);
+            for &u in &probes {
+                let (k, c) = curvature_and_correlation(head_hvp(&self.net, phi, y, theta_r, u), u);
+                probe_curvature.push(k);
+                probe_correlation.push(c);
+            }
+            terms.push(EnvTerms { curvature, probe_curvature, probe_correlation });
+        }
+        let (t1, t2) = (&terms[0], &terms[1]);
+        l1 = l1
+            + b.equal_curvature * (t1.curvature - t2.curvature).abs() / (t1.curvature.abs() + t2.curvature.abs() + EPS);
+        let mut l2 = tape.scalar(0.0);
+        for j in 0..probes.len() {
+            let (c1, c2) =
+                (t1.probe_correlation[j] * t1.probe_correlation[j], t2.probe_correlation[j] * t2.probe_correlation[j]);
+            let (k1, k2) = (t1.probe_curvature[j], t2.probe_curvature[j]);
+            l2 = l2
+                + (c1 - c2).abs() / (c1 + c2 + EPS)
+                + b.consistency_curvature * (k1 - k2).abs() / (k1.abs() + k2.abs() + EPS);
+        }
+        if probes.is_empty() {
+            l1
+        } else {
+            l1 + l2 * (b.consistency / probes.len() as f64)
+        }
+    }
+}
+
+/// Adam (Kingma & Ba) with β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and a learning rate per
+/// parameter block.
+pub struct Adam {
+    m: Vec<f64>,
+    v: Vec<f64>,
+    t: i32,
+}
+
+impl Adam {
+    pub fn new(n: usize) -> Adam {
+        Adam { m: vec![0.0; n], v: vec![0.0; n], t: 0 }
+    }
+    /// One step; `lr(i)` is the learning rate of parameter i.
+    pub fn step(&mut self, theta: &mut [f64], g: &[f64], lr: impl Fn(usize) -> f64) {
+        self.t += 1;
+        let (b1, b2) = (0.9f64, 0.999f64);
+        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+        for i in 0..theta.len() {
+            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g[i];
+            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g[i] * g[i];
+            theta[i] -= lr(i) * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + 1e-8);
+        }
+    }
+}
+
+/// Settings of the Colored MNIST methods; defaults are this implementation's choices.
+#[derive(Clone, Debug)]
+pub struct OodParams {
+    pub net: CmnistNet,
+    /// Fraction of each training environment held out for model selection.
+    pub validation_fraction: f64,
+    /// Examples per environment in each step (mini-batches; `usize::MAX`: full batch).
+    pub batch: usize,
+    // --- RR ---
+    pub betas: Betas,
+    /// Random unit vectors u in L₂ per step.
+    pub probes: usize,
+    /// Adam steps on L₁ + L₂ to find the MIS.
+    pub mis_steps: usize,
+    /// Networks tried before the best MIS is kept.
+    pub mis_attempts: usize,
+    /// Steps along each ridge (the paper: nine).
+    pub ride_steps: usize,
+    /// Adam steps on L₁ + L₂ between two ridge steps (the paper's n).
+    pub inner_steps: usize,
+    /// Step α along ê.
+    pub alpha: f64,
+    /// θ_r starts at this multiple of a standard initialisation (0: the head's saddle).
+    pub head_init_scale: f64,
+    /// Rides started from the most negative eigenvectors at the MIS.
+    pub ridges: usize,
+    pub lr_features: f64,
+    pub lr_eigenvector: f64,
+    // --- ERM and IRM ---
+    pub steps: usize,
+    pub lr: f64,
+    pub l2: f64,
+    /// IRMv1 penalty weight after the anneal, and the steps before it applies.
+    pub irm_penalty: f64,
+    pub irm_anneal: usize,
+    pub seed: u64,
+}
+
+impl Default for OodParams {
+    fn default() -> Self {
+        OodParams {
+            net: CmnistNet { inputs: super::colored_mnist::INPUTS, hidden: 64, features: 16, head_hidden: 4 },
+            validation_fraction: 0.1,
+            batch: 1000,
+            betas: Betas::default(),
+            probes: 4,
+            mis_steps: 300,
+            mis_attempts: 3,
+            ride_steps: 9,
+            inner_steps: 30,
+            alpha: 0.3,
+            ridges: 2,
+            head_init_scale: 0.01,
+            lr_features: 1e-3,
+            lr_eigenvector: 1e-2,
+            steps: 1000,
+            lr: 5e-4,
+            l2: 1e-3,
+            irm_penalty: 1e4,
+            irm_anneal: 300,
+            seed: 0,
+        }
+    }
+}
+
+/// A method's result on one run.
+#[derive(Clone, Debug)]
+pub struct OodResult {
+    pub train_accuracy: f64,
+    pub validation_accuracy: f64,
+    pub test_accuracy: f64,
+    pub theta: Vec<f64>,
+    /// RR: every ride's (validation, test) accuracy, the chosen one included.
+    pub candidates: Vec<(f64, f64)>,
+    /// RR: networks tried for the MIS.
+    pub mis_attempts: usize,
+}
+
+/// The training environments split into fitting and validation parts, and the test one.
+pub struct Split {
+    pub fit: [Environment; 2],
+    pub validation: Environment,
+    pub test: Environment,
+}
+
+impl Split {
+    pub fn new(envs: &[Environment; 3], validation_fraction: f64) -> Split {
+        let cut = |e: &Environment| e.len() - ((e.len() as f64 * validation_fraction).round() as usize).min(e.len());
+        let (c0, c1) = (cut(&envs[0]), cut(&envs[1]));
+        Split {
+            fit: [envs[0].slice(0..c0), envs[1].slice(0..c1)],
+            validation: Environment::pool(&[envs[0].slice(c0..envs[0].len()), envs[1].slice(c1..envs[1].len())]),
+            test: envs[2].clone(),
+        }
+    }
+    fn result(&self, net: &CmnistNet, theta: Vec<f64>) -> OodResult {
+        OodResult {
+            train_accuracy: net.accuracy(&theta, &Environment::pool(&self.fit)),
+            validation_accuracy: net.accuracy(&theta, &self.validation),
+            test_accuracy: net.accuracy(&theta, &self.test),
+            theta,
+            candidates: vec![],
+            mis_attempts: 0,
+        }
+    }
+}
+
+/// Mini-batches of one environment from a seeded shuffle.
+struct Sampler {
+    order: Vec<usize>,
+    at: usize,
+    rng: SeededRng,
+}
+
+impl Sampler {
+    fn new(n: usize, seed: u64, stream: u64) -> Sampler {
+        let mut rng = seeded(seed, stream);
+        Sampler { order: permutation(&mut rng, n), at: 0, rng }
+    }
+    fn next(&mut self, env: &Environment, size: usize) -> EnvBatch {
+        let size = size.min(env.len());
+        if self.at + size > self.order.len() {
+            self.order = permutation(&mut self.rng, env.len());
+            self.at = 0;
+        }
+        let b = env.select(&self.order[self.at..self.at + size]);
+        self.at += size;
+        EnvBatch::from_env(&b)
+    }
+}
+
+/// ERM: Adam on the pooled training environments.
+pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
+    let mut theta = p.net.init(p.seed);
+    let mut adam = Adam::new(theta.len());
+    let pooled = Environment::pool(&split.fit);
+    let mut sampler = Sampler::new(pooled.len(), p.seed, 0x65726d);
+    for _ in 0..p.steps {
+        let data = sampler.next(&pooled, p.batch.saturating_mul(2));
+        let g = gradient(&ErmLoss { net: p.net, data, l2: p.l2 }, &theta)?;
+        check_finite(g.value)?;
+        adam.step(&mut theta, &g.gradient, |_| p.lr);
+        progress();
+    }
+    Ok(split.result(&p.net, theta))
+}
+
+/// IRMv1: Adam on the per-environment risks plus the invariance penalty, whose weight
+/// is 1 for the first `irm_anneal` steps and `irm_penalty` after (Adam is restarted
+/// when it switches, as in the reference implementation).
+pub fn train_irm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
+    let mut theta = p.net.init(p.seed);
+    let mut adam = Adam::new(theta.len());
+    let mut samplers =
+        [Sampler::new(split.fit[0].len(), p.seed, 0x69726d31), Sampler::new(split.fit[1].len(), p.seed, 0x69726d32)];
+    for step in 0..p.steps {
+        if step == p.irm_anneal {
+            adam = Adam::new(theta.len());
+        }
+        let envs = vec![samplers[0].next(&split.fit[0], p.batch), samplers[1].next(&split.fit[1], p.batch)];
+        let penalty_weight = if step < p.irm_anneal { 1.0 } else { p.irm_penalty };
+        let g = gradient(&IrmLoss { net: p.net, envs, penalty_weight, l2: p.l2 }, &theta)?;
+        check_finite(g.value)?;
+        adam.step(&mut theta, &g.gradient, |_| p.lr);
+        progress();
+    }
+    Ok(split.result(&p.net, theta))
+}
+
+fn check_finite(v: f64) -> Result<(), RrError> {
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(RrError::NonFinite("loss"))
+    }
+}
+
+/// The state RR optimises between ridge steps: θ_f, e_r and their Adam moments.
+#[derive(Clone)]
+struct Rider {
+    theta_f: Vec<f64>,
+    theta_r: Vec<f64>,
+    e: Vec<f64>,
+}
+
+/// Diagnostics of the extension at a point (full training environments).
+#[derive(Clone, Copy, Debug)]
+pub struct EigenFit {
+    pub curvature: [f64; 2],
+    pub correlation: [f64; 2],
+}
+
+impl EigenFit {
+    /// An approximate common eigenvector with negative, matching curvature.
+    pub fn is_good(&self) -> bool {
+        self.curvature.iter().all(|k| *k < 0.0)
+            && self.correlation.iter().all(|c| c * c > 0.8)
+            && (self.curvature[0] - self.curvature[1]).abs()
+                < 0.25 * self.curvature[0].abs().max(self.curvature[1].abs())
+    }
+    /// Lower is better: the less negative of the two curvatures, plus their gap.
+    fn score(&self) -> f64 {
+        self.curvature[0].max(self.curvature[1]) + (self.curvature[0] - self.curvature[1]).abs()
+    }
+}
+
+/// How well ê is a common eigenvector of both environments' head Hessians at θ.
+pub fn eigen_fit(
+    net: &CmnistNet,
+    envs: &[EnvBatch; 2],
+    theta_f: &[f64],
+    theta_r: &[f64],
+    e: &[f64],
+) -> Result<EigenFit, RrError> {
+    let norm = e.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let e_hat: Vec<f64> = e.iter().map(|x| x / norm).collect();
+    let mut fit = EigenFit { curvature: [0.0; 2], correlation: [0.0; 2] };
+    for (i, env) in envs.iter().enumerate() {
+        let head = HeadLoss::new(*net, theta_f, env);
+        let h = crate::ad::hessian_vector_product(&head, theta_r, &e_hat)?.hv;
+        let k: f64 = h.iter().zip(&e_hat).map(|(a, b)| a * b).sum();
+        fit.curvature[i] = k;
+        fit.correlation[i] = k / h.iter().map(|x| x * x).sum::<f64>().sqrt().max(EPS);
+    }
+    Ok(fit)
+}
+
+impl Rider {
+    /// `steps` Adam steps on L₁ + L₂ over (θ_f, e_r), θ_r fixed.
+    fn optimise(
+        &mut self,
+        split: &Split,
+        p: &OodParams,
+        steps: usize,
+        rng: &mut SeededRng,
+        samplers: &mut [Sampler; 2],
+        progress: &mut impl FnMut(),
+    ) -> Result<(), RrError> {
+        let df = self.theta_f.len();
+        let mut x: Vec<f64> = self.theta_f.iter().chain(&self.e).copied().collect();
+        let mut adam = Adam::new(x.len());
+        for _ in 0..steps {
+            let loss = InvarianceLoss {
+                net: p.net,
+                envs: [samplers[0].next(&split.fit[0], p.batch), samplers[1].next(&split.fit[1], p.batch)],
+                theta_r: self.theta_r.clone(),
+                probes: (0..p.probes).map(|_| unit_vector(rng, self.e.len())).collect(),
+                betas: p.betas,
+            };
+            let g = gradient(&loss, &x)?;
+            check_finite(g.value)?;
+            adam.step(&mut x, &g.gradient, |i| if i < df { p.lr_features } else { p.lr_eigenvector });
+            // Keep e_r on the unit sphere, where its learning rate means something.
+            let norm = x[df..].iter().map(|v| v * v).sum::<f64>().sqrt().max(EPS);
+            x[df..].iter_mut().for_each(|v| *v /= norm);
+            progress();
+        }
+        self.theta_f.copy_from_slice(&x[..df]);
+        self.e.copy_from_slice(&x[df..]);
+        Ok(())
+    }
+    fn theta(&self) -> Vec<f64> {
+        self.theta_f.iter().chain(&self.theta_r).copied().collect()
+    }
+}
+
+/// The eigendecomposition of the mean of both environments' head Hessians (dense: the
+/// head is small).
+fn mean_head_eigen(
+    net: &CmnistNet,
+    envs: &[EnvBatch; 2],
+    theta_f: &[f64],
+    theta_r: &[f64],
+) -> Result<SymmetricEigen, RrError> {
+    let h0 = hessian(&HeadLoss::new(*net, theta_f, &envs[0]), theta_r)?;
+    let h1 = hessian(&HeadLoss::new(*net, theta_f, &envs[1]), theta_r)?;
+    let mean: Vec<f64> = h0.iter().zip(&h1).map(|(a, b)| 0.5 * (a + b)).collect();
+    Ok(symmetric_eigen(&DenseSymmetric::new(net.dim_head(), mean)?)?)
+}
+
+/// Steps of L₁ + L₂ one RR run takes (for progress bars).
+pub fn rr_work(p: &OodParams) -> usize {
+    p.mis_steps * p.mis_attempts + p.ridges * p.ride_steps * p.inner_steps
+}
+
+/// The RR extension on Colored MNIST: MIS, then `ridges` rides of `ride_steps` steps,
+/// and the ride with the best validation accuracy.
+pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
+    let net = p.net;
+    let full = [EnvBatch::from_env(&split.fit[0]), EnvBatch::from_env(&split.fit[1])];
+    let mut rng = seeded(p.seed, 0x6f6f64);
+    let mut samplers =
+        [Sampler::new(split.fit[0].len(), p.seed, 0x72723a31), Sampler::new(split.fit[1].len(), p.seed, 0x72723a32)];
+    // MIS: the head at its saddle θ_r ≈ 0, features trained for a common eigenvector.
+    let mut best: Option<(EigenFit, Rider)> = None;
+    let mut attempts = 0;
+    for attempt in 0..p.mis_attempts.max(1) {
+        attempts += 1;
+        let seed = p.seed.wrapping_add(1_000_003 * attempt as u64);
+        let theta_f = net.init_features(seed);
+        let theta_r: Vec<f64> = net.init(seed)[net.dim_features()..].iter().map(|x| x * p.head_init_scale).collect();
+        // e_r starts at the most negative eigenvector of the mean head Hessian.
+        let e = mean_head_eigen(&net, &full, &theta_f, &theta_r)?.vectors[0].clone();
+        let mut r = Rider { theta_f, theta_r, e };
+        r.optimise(split, p, p.mis_steps, &mut rng, &mut samplers, &mut progress)?;
+        let fit = eigen_fit(&net, &full, &r.theta_f, &r.theta_r, &r.e)?;
+        let better = best.as_ref().map_or(true, |(b, _)| fit.score() < b.score());
+        if better {
+            best = Some((fit, r));
+        }
+        if best.as_ref().is_some_and(|(b, _)| b.is_good()) {
+            break;
+        }
+        (0..p.mis_steps).for_each(|_| progress());
+    }
+    let (_, mis) = best.expect("at least one attempt");
+    // GetRidges at the MIS: eigenvectors of the mean head Hessian of both environments.
+    let eig = mean_head_eigen(&net, &full, &mis.theta_f, &mis.theta_r)?;
+    let mut candidates = vec![];
+    let mut chosen: Option<OodResult> = None;
+    for ridge in 0..p.ridges.max(1) {
+        let mut r = mis.clone();
+        if ridge > 0 {
+            r.e = eig.vectors[ridge].clone();
+        }
+        // The ride's direction: the sign of ê whose first step lowers the pooled loss.
+        let pooled = HeadLoss::new(net, &r.theta_f, &EnvBatch::from_env(&Environment::pool(&split.fit)));
+        let ahead = |sign: f64| {
+            let t: Vec<f64> = r.theta_r.iter().zip(&r.e).map(|(t, e)| t + sign * p.alpha * e).collect();
+            crate::ad::value(&pooled, &t)
+        };
+        if ahead(-1.0)? < ahead(1.0)? {
+            r.e.iter_mut().for_each(|x| *x = -*x);
+        }
+        for step in 0..p.ride_steps {
+            let previous = r.e.clone();
+            r.theta_r.iter_mut().zip(&r.e).for_each(|(t, e)| *t += p.alpha * e);
+            r.optimise(split, p, p.inner_steps, &mut rng, &mut samplers, &mut progress)?;
+            // Ridge following keeps the orientation: ⟨e_t, e_{t−1}⟩ > 0.
+            if r.e.iter().zip(&previous).map(|(a, b)| a * b).sum::<f64>() < 0.0 {
+                r.e.iter_mut().for_each(|x| *x = -*x);
+            }
+            let fit = eigen_fit(&net, &full, &r.theta_f, &r.theta_r, &r.e)?;
+            // EndRide: the common curvature is no longer negative.
+            if fit.curvature.iter().any(|k| *k >= 0.0) {
+                (0..(p.ride_steps - step - 1) * p.inner_steps).for_each(|_| progress());
+                break;
+            }
+        }
+        let result = split.result(&net, r.theta());
+        candidates.push((result.validation_accuracy, result.test_accuracy));
+        if chosen.as_ref().map_or(true, |c| result.validation_accuracy > c.validation_accuracy) {
+            chosen = Some(result);
+        }
+    }
+    let mut out = chosen.expect("at least one ridge");
+    out.candidates = candidates;
+    out.mis_attempts = attempts;
+    Ok(out)
+}
