@@ -128,7 +128,7 @@ fn mnist_and_search_and_paper_reject_bad_input() {
         vec!["levers", "--out", "/proc/forbidden/dir"],
         vec!["cmnist", "--methods", "vrex"],
         vec!["cmnist", "--runs", "0"],
-        vec!["cmnist", "--alpha", "-1"],
+        vec!["cmnist", "--alpha=-1"],
         vec!["cmnist", "--ridges", "1000"],
         vec!["cmnist", "--data", "/no/such/dir"],
     ] {
