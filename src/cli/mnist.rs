@@ -22,7 +22,7 @@ pub struct Common {
     #[arg(long, default_value_t = 128)]
     hidden: usize,
     /// Parameter steps per run.
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 1200)]
     steps: usize,
     /// Mini-batch size.
     #[arg(long, default_value_t = 256)]
@@ -34,7 +34,7 @@ pub struct Common {
     #[arg(long, default_value_t = 2)]
     s: usize,
     /// Learning rate LR_x of the eigenvector.
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.5)]
     lr_x: f64,
     /// Learning rate LR_λ of the eigenvalue.
     #[arg(long, default_value_t = 0.05)]
@@ -159,12 +159,14 @@ pub fn run(a: Args) -> CliResult {
         curves.insert(m.name().to_string(), cj);
         series.push((format!("{} test", m.name()), curve.points.iter().map(|p| (p.0 as f64, p.2)).collect()));
         series.push((format!("{} train", m.name()), curve.points.iter().map(|p| (p.0 as f64, p.1)).collect()));
+        // Written after every method, so an interrupted run keeps what it finished.
+        let detail = json!({"curves": curves});
+        write_report(&out, "mnist", config_json(&a.common, threads, &train_set, &test_set), &rows, detail)?;
+        write_svg(&out.join("mnist.svg"), &line_chart("MNIST: accuracy vs step", "step", "accuracy", &series))?;
     }
     bar.finish_and_clear();
     print_table(&rows);
-    let detail = json!({"curves": curves});
-    write_report(&out, "mnist", config_json(&a.common, threads, &train_set, &test_set), &rows, detail)?;
-    write_svg(&out.join("mnist.svg"), &line_chart("MNIST: accuracy vs step", "step", "accuracy", &series))
+    Ok(())
 }
 
 fn parse_range(s: &str) -> Result<std::ops::Range<usize>, CliError> {
@@ -205,17 +207,19 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         );
         early.push(e);
         late.push(l);
+        // Written after every ridge, so an interrupted run keeps what it finished.
+        let mut config = config_json(&a.common, threads, &train_set, &test_set);
+        config["ridges"] = json!(a.ridges);
+        write_report(&out, "mnist_classes", config, &rows, json!({"per_ridge": per_ridge}))?;
+        let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+        let maps = vec![
+            ("early (steps 200–600): rows = first ridge index".to_string(), early.clone()),
+            ("late (last fifth of the run)".to_string(), late.clone()),
+        ];
+        let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels);
+        write_svg(&out.join("mnist_classes.svg"), &stack(&[fig]))?;
     }
     bar.finish_and_clear();
     print_table(&rows);
-    let mut config = config_json(&a.common, threads, &train_set, &test_set);
-    config["ridges"] = json!(a.ridges);
-    write_report(&out, "mnist_classes", config, &rows, json!({"per_ridge": per_ridge}))?;
-    let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
-    let maps = vec![
-        ("early (steps 200–600): rows = first ridge index".to_string(), early),
-        ("late (last fifth of the run)".to_string(), late),
-    ];
-    let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels);
-    write_svg(&out.join("mnist_classes.svg"), &stack(&[fig]))
+    Ok(())
 }

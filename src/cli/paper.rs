@@ -106,7 +106,7 @@ pub fn run(a: Args) -> CliResult {
             dir: out.join("fig4"),
             json: "mnist.json",
             svg: Some("mnist.svg"),
-            scaled: "150 steps per method (not 1,500)",
+            scaled: "150 steps per method (not 1,200)",
         },
         Step {
             title: "Fig. 5: per-class accuracy by first ridge",
@@ -115,7 +115,7 @@ pub fn run(a: Args) -> CliResult {
             dir: out.join("fig5"),
             json: "mnist_classes.json",
             svg: Some("mnist_classes.svg"),
-            scaled: "ridges 0..2 (not 0..8), 100 steps (not 1,500)",
+            scaled: "ridges 0..2 (not 0..8), 100 steps (not 1,200)",
         },
         Step {
             title: "Table 1: Colored MNIST",

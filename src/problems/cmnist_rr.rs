@@ -25,6 +25,7 @@
 //! solution; the one with the best accuracy on a validation set drawn from the
 //! training environments is reported (the paper's model selection).
 
+use super::adam::Adam;
 use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
 use super::colored_mnist::Environment;
 use crate::ad::{gradient, hessian, Loss, Var};
@@ -136,31 +137,6 @@ impl Loss for InvarianceLoss {
             l1
         } else {
             l1 + l2 * (b.consistency / probes.len() as f64)
-        }
-    }
-}
-
-/// Adam (Kingma & Ba) with β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and a learning rate per
-/// parameter block.
-pub struct Adam {
-    m: Vec<f64>,
-    v: Vec<f64>,
-    t: i32,
-}
-
-impl Adam {
-    pub fn new(n: usize) -> Adam {
-        Adam { m: vec![0.0; n], v: vec![0.0; n], t: 0 }
-    }
-    /// One step; `lr(i)` is the learning rate of parameter i.
-    pub fn step(&mut self, theta: &mut [f64], g: &[f64], lr: impl Fn(usize) -> f64) {
-        self.t += 1;
-        let (b1, b2) = (0.9f64, 0.999f64);
-        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
-        for i in 0..theta.len() {
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g[i];
-            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g[i] * g[i];
-            theta[i] -= lr(i) * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + 1e-8);
         }
     }
 }

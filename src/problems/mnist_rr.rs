@@ -20,6 +20,7 @@
 //! `rand-ridge-plus` (each step a fresh random unit vector oriented downhill, the
 //! paper's Rand.Ridge+); `sgd` (Adam from a standard initialisation, the reference).
 
+use super::adam::Adam;
 use super::mlp::{Mlp, MlpLoss};
 use super::mnist::Dataset;
 use crate::ad::gradient;
@@ -93,7 +94,7 @@ impl MnistConfig {
     pub fn new(mlp: Mlp) -> MnistConfig {
         MnistConfig {
             mlp,
-            steps: 1500,
+            steps: 1200,
             batch: 256,
             ridge: 0,
             alpha: 0.05,
@@ -233,10 +234,10 @@ pub fn train(
     evaluate(&mlp, &theta, &train_eval, test, 0, &mut curve);
     match method {
         MnistMethod::Sgd => {
-            let mut adam = Adam::new(theta.len(), c.adam_lr);
+            let mut adam = Adam::new(theta.len());
             for step in 1..=c.steps {
                 let g = gradient(&batches.next(mlp), &theta)?.gradient;
-                adam.step(&mut theta, &g);
+                adam.step(&mut theta, &g, |_| c.adam_lr);
                 if step % c.eval_every == 0 || step == c.steps {
                     evaluate(&mlp, &theta, &train_eval, test, step, &mut curve);
                     on_eval(step);
@@ -310,30 +311,6 @@ pub fn train(
     }
     curve.seconds = started.elapsed().as_secs_f64();
     Ok(curve)
-}
-
-/// Adam (Kingma & Ba) with the usual β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
-pub struct Adam {
-    m: Vec<f64>,
-    v: Vec<f64>,
-    t: i32,
-    lr: f64,
-}
-
-impl Adam {
-    pub fn new(n: usize, lr: f64) -> Adam {
-        Adam { m: vec![0.0; n], v: vec![0.0; n], t: 0, lr }
-    }
-    pub fn step(&mut self, theta: &mut [f64], g: &[f64]) {
-        self.t += 1;
-        let (b1, b2) = (0.9f64, 0.999f64);
-        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
-        for i in 0..theta.len() {
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g[i];
-            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g[i] * g[i];
-            theta[i] -= self.lr * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + 1e-8);
-        }
-    }
 }
 
 /// Mean cross-entropy of `theta` on a data set (for reports).

@@ -1,3 +1,4 @@
+pub mod adam;
 pub mod cmnist_model;
 pub mod cmnist_rr;
 pub mod colored_mnist;
