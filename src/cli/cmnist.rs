@@ -81,6 +81,9 @@ pub struct Args {
     /// Adam steps of ERM and IRM.
     #[arg(long, default_value_t = 1000)]
     steps: usize,
+    /// IRMv1: steps with penalty weight 1 before the full penalty applies.
+    #[arg(long, default_value_t = 300)]
+    irm_anneal: usize,
     /// Examples per environment in each step.
     #[arg(long, default_value_t = 1000)]
     batch: usize,
@@ -103,6 +106,7 @@ fn params(a: &Args, seed: u64) -> OodParams {
         ridges: a.ridges,
         alpha: a.alpha,
         steps: a.steps,
+        irm_anneal: a.irm_anneal,
         batch: a.batch,
         seed,
         ..OodParams::default()
@@ -228,11 +232,11 @@ fn report(
     let config = json!({"data": a.data.as_ref().map_or("embedded: 4000/4000/2000".to_string(), |d| d.display().to_string()),
         "runs": a.runs, "methods": a.methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
         "ride_steps": a.ride_steps, "inner_steps": a.inner_steps, "mis_steps": a.mis_steps, "ridges": a.ridges,
-        "alpha": a.alpha, "steps": a.steps, "batch": a.batch, "seed": a.seed, "threads": threads, "out": a.out,
+        "alpha": a.alpha, "steps": a.steps, "irm_anneal": a.irm_anneal, "batch": a.batch, "seed": a.seed, "threads": threads, "out": a.out,
         "network": format!("{} -> {} relu -> {} tanh | head {} tanh -> 1", p.net.inputs, p.net.hidden, p.net.features, p.net.head_hidden),
         "betas": format!("{:?}", p.betas), "probes": p.probes, "mis_attempts": p.mis_attempts,
         "lr_features": p.lr_features, "lr_eigenvector": p.lr_eigenvector, "lr": p.lr, "l2": p.l2,
-        "irm_penalty": p.irm_penalty, "irm_anneal": p.irm_anneal, "validation_fraction": p.validation_fraction,
+        "irm_penalty": p.irm_penalty, "validation_fraction": p.validation_fraction,
         "head_init_scale": p.head_init_scale});
     write_report(
         out,

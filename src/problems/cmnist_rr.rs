@@ -24,6 +24,12 @@
 //! θ_r += α·ê followed by `inner_steps` Adam steps on L₁ + L₂. Each ride is one
 //! solution; the one with the best accuracy on a validation set drawn from the
 //! training environments is reported (the paper's model selection).
+//!
+//! **Measured** (`ridge-rider cmnist`, 5 runs on the embedded digits): RR 80.2% train /
+//! 28.3% test, i.e. it learns the colour like ERM (89.7 / 22.2), while IRMv1 reaches
+//! 63.7 / 53.4. The paper's RR (65.5 / 58.4) is not reproduced. At the head's saddle the
+//! Hessians see the features only through E_ξ[(½ − y)·φ̃], and equal first moments do
+//! not rule out colour × shape features; README.md lists what was tried.
 
 use super::adam::Adam;
 use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
