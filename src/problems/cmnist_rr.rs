@@ -5,23 +5,27 @@
 //! paper's stop-gradient). With ê = e_r/‖e_r‖, hᵢ = H_ξᵢ·ê, κᵢ = êᵀhᵢ and the
 //! correlation Cᵢ = κᵢ/‖hᵢ‖:
 //!
-//! - L₁ = Σᵢ [−β₁·Cᵢ² + β₂·κᵢ + β₃·L_ξᵢ(θ_f | θ_r)] + β₄·|κ₁ − κ₂|: ê is an eigenvector
+//! - L₁ = Σᵢ [−β₁·Cᵢ² + β₂·κᵢ + β₃·L_ξᵢ(θ_f | θ_r)] + β₄·|κ₁ − κ₂|/(|κ₁| + |κ₂|): ê is an eigenvector
 //!   of both Hessians (|C| = 1), with negative curvature, equal in both environments,
 //!   and the loss does not increase. The paper's extraction lost the signs; C enters
-//!   squared because for a negative eigenvector C = −1.
+//!   squared because for a negative eigenvector C = −1; the eigenvalue gap is relative,
+//!   so that it cannot be closed by shrinking both curvatures.
 //! - L₂ = mean over random unit u of |C₁(u)² − C₂(u)²|/(C₁(u)² + C₂(u)²) +
 //!   β₅·|uᵀ(H₁ − H₂)u|/(|uᵀH₁u| + |uᵀH₂u|): the two Hessians agree in other directions.
 //!
-//! **Why this finds invariant features.** At θ_r = 0 the head's negative eigenvectors
+//! **The intent.** At θ_r = 0 the head's negative eigenvectors
 //! point along E_ξ[(½ − y)·φ̃]; equal eigenpairs in both environments require features
 //! whose correlation with the label is the same in ξ₁ and ξ₂. The colour's correlation
-//! is 0.6 in ξ₁ and 0.8 in ξ₂, the digit shape's 0.5 in both.
+//! is 0.6 in ξ₁ and 0.8 in ξ₂, the digit shape's 0.5 in both. (It falls short: see
+//! *Measured* below.)
 //!
 //! **The run** ([`ridge_rider_ood`]). MIS: from θ_r ≈ 0 (the head's saddle) and a fresh
 //! θ_f, Adam on L₁ + L₂ over (θ_f, e_r); when the result is not an eigenvector with
 //! negative, matching curvature the network is resampled. Then for each of the
 //! `ridges` most negative eigenvectors of the mean head Hessian at the MIS: nine times,
-//! θ_r += α·ê followed by `inner_steps` Adam steps on L₁ + L₂. Each ride is one
+//! θ_r += α·ê followed by `inner_steps` Adam steps on L₁ + L₂ (ê keeps its orientation,
+//! ⟨e_t, e_{t−1}⟩ > 0; the first step's sign is the one that lowers the pooled loss; the
+//! ride ends early when either environment's curvature along ê turns positive). Each ride is one
 //! solution; the one with the best accuracy on a validation set drawn from the
 //! training environments is reported (the paper's model selection).
 //!
