@@ -194,4 +194,31 @@ proptest! {
         let out = ride(&f, &x, &d, lhat, &one_step_params(alpha, 1), 10, 0);
         prop_assert!(out.loss < value(&f, &x).unwrap(), "{} ≥ {}", out.loss, value(&f, &x).unwrap());
     }
+
+    /// With a rate far too large for the eigen-loss (here 4), the safeguarded
+    /// approximate UpdateRidge still never lets ℓ(e, λ) = ‖Hê/λ − ê‖² grow in one step
+    /// at fixed λ (lr_λ = 0): it halves the step instead.
+    #[test]
+    fn approximate_update_never_grows_the_eigen_loss((a, w, c, rho) in cubic_strategy(4), x in proptest::collection::vec(-0.3..0.3f64, 4), noise in proptest::collection::vec(-0.5..0.5f64, 4)) {
+        let f = cubic(4, a, w, c, rho);
+        let (lambda, e) = most_negative(&f, &x);
+        prop_assume!(lambda < -1e-2);
+        let mut start = e.clone();
+        axpy(1.0, &noise, &mut start);
+        let nn = norm(&start);
+        prop_assume!(nn > 1e-6);
+        start.iter_mut().for_each(|v| *v /= nn);
+        let he0 = hessian_vector_product(&f, &x, &start).unwrap().hv;
+        let l0 = dot(&start, &he0);
+        prop_assume!(l0.abs() > 1e-3);
+        let loss = |he: &[f64], e: &[f64]| he.iter().zip(e).map(|(h, v)| (h / l0 - v).powi(2)).sum::<f64>();
+        let before = loss(&he0, &start);
+        let (e1, l1, _, he1, hvps) = update_ridge_approximate(&f, &x, &start, l0, &he0, 1, 4.0, 0.0).unwrap();
+        prop_assert_eq!(l1, l0);
+        prop_assert!(hvps >= 3);
+        let after = loss(&he1, &e1);
+        // Accepted before the halvings ran out: then ℓ must not have grown.
+        prop_assume!(hvps < 3 + ridge_rider::rr::follow::MAX_HALVINGS);
+        prop_assert!(after <= before + 1e-12, "{after} > {before}");
+    }
 }

@@ -4,7 +4,10 @@
 //! **Reading of the paper's settings.** Algorithm 2 alternates one parameter step
 //! θ ← θ + α·e with S gradient steps on the eigen-loss ℓ(e, λ) = ‖(1/λ)Hê − ê‖²
 //! (learning rates LR_x for e and LR_λ for λ), all on the current mini-batch; so S is
-//! the number of inner UpdateRidge steps per parameter step (each costs 2 HVPs).
+//! the number of inner UpdateRidge steps per parameter step (each costs 2 HVPs, plus one
+//! per halving: LR_x is the largest rate, halved until the eigen-loss does not grow;
+//! without that safeguard LR_x = 0.5 reached 93.2% test on seed 0 but on seed 1 threw
+//! e into strongly positive curvature, and the run re-branched at every step).
 //!
 //! **The run** ([`train`]): θ starts near zero (weights N(0, 0.01²), the MIS of a
 //! supervised network). GetRidges: Lanczos on the Hessian of a fixed probe batch gives

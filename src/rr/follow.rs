@@ -75,11 +75,15 @@ pub fn update_ridge_exact(values: &[f64], vectors: &[Vec<f64>], prev: &[f64]) ->
     (vectors[best].iter().map(|x| sign * x).collect(), values[best], best_overlap)
 }
 
+/// Step halvings an approximate UpdateRidge step may take before it is accepted anyway.
+pub const MAX_HALVINGS: usize = 6;
+
 /// (e, λ, eᵀHe, H·e, HVPs used) from [`update_ridge_approximate`].
 pub type ApproximateUpdate = (Vec<f64>, f64, f64, Vec<f64>, usize);
 
 /// Approximate UpdateRidge at θ: warm-start λ ≈ λ' + e'ᵀ(H(θ) − H(θ'))e', then `steps`
-/// gradient steps on ℓ(e, λ) = ‖(1/λ)Hê − ê‖² (rates `lr_x` for e, `lr_lambda` for λ),
+/// gradient steps on ℓ(e, λ) = ‖(1/λ)Hê − ê‖² (rates `lr_x` for e, `lr_lambda` for λ;
+/// e's step is halved, up to [`MAX_HALVINGS`] times, until ℓ does not increase),
 /// HVPs only. `prev_he` is H(θ')e' from the previous point. Returns (e, λ, eᵀHe, H e, HVPs).
 #[allow(clippy::too_many_arguments)]
 pub fn update_ridge_approximate<O: Objective>(
@@ -107,19 +111,34 @@ pub fn update_ridge_approximate<O: Objective>(
     if lambda.abs() < 1e-12 {
         lambda = -1e-12;
     }
+    let eigen_loss =
+        |he: &[f64], e: &[f64], lambda: f64| -> f64 { he.iter().zip(e).map(|(h, x)| (h / lambda - x).powi(2)).sum() };
     for _ in 0..steps {
         // r = Hê/λ − ê;  ∂ℓ/∂ê = 2(H r/λ − r);  ∂ℓ/∂λ = −2 (r·Hê)/λ².
         let r: Vec<f64> = he.iter().zip(&e).map(|(h, x)| h / lambda - x).collect();
+        let loss = dot(&r, &r);
         let hr = hvp(&r)?;
         let mut grad_e: Vec<f64> = hr.iter().zip(&r).map(|(h, x)| 2.0 * (h / lambda - x)).collect();
         let grad_lambda = -2.0 * dot(&r, &he) / (lambda * lambda);
         // Tangent to the unit sphere: the loss depends on ê = e/‖e‖ only.
         let radial = dot(&grad_e, &e);
         axpy(-radial, &e, &mut grad_e);
-        axpy(-lr_x, &grad_e, &mut e);
-        normalize(&mut e);
+        // The eigen-loss's curvature in e is about ((H − λ)/λ)², so a fixed rate that
+        // suits one point can throw e into a large-curvature direction at another:
+        // halve the step until the eigen-loss does not increase.
+        let mut rate = lr_x;
+        for attempt in 0..=MAX_HALVINGS {
+            let mut trial = e.clone();
+            axpy(-rate, &grad_e, &mut trial);
+            normalize(&mut trial);
+            let trial_he = hvp(&trial)?;
+            if eigen_loss(&trial_he, &trial, lambda) <= loss || attempt == MAX_HALVINGS {
+                (e, he) = (trial, trial_he);
+                break;
+            }
+            rate *= 0.5;
+        }
         lambda -= lr_lambda * grad_lambda;
-        he = hvp(&e)?;
     }
     let curvature = dot(&e, &he);
     Ok((e, lambda, curvature, he, hvps))
