@@ -1,7 +1,7 @@
 //! `ridge-rider bench-hvp`: loss, gradient, forward-over-reverse HVP and
 //! finite-difference HVP on the MNIST MLP (784-128-10, tanh, f64), medians.
 
-use super::common::{median, mnist_batch, set_threads, write_json, CliError, CliResult};
+use super::common::{median, mnist_batch, require_positive, set_threads, write_json, CliError, CliResult};
 use crate::ad::check::{finite_difference_hvp, relative_error};
 use crate::ad::{gradient, hessian_vector_product, value};
 use crate::problems::mlp::Activation;
@@ -47,9 +47,7 @@ fn time_ms(runs: usize, mut f: impl FnMut()) -> f64 {
 
 pub fn run(a: Args) -> CliResult {
     let threads = set_threads(a.threads)?;
-    if a.runs == 0 {
-        return Err(CliError::Input("--runs must be at least 1".into()));
-    }
+    require_positive(&[("--runs", a.runs)])?;
     if !(a.fd_step > 0.0 && a.fd_step.is_finite()) {
         return Err(CliError::Input("--fd-step must be a positive number".into()));
     }

@@ -5,7 +5,7 @@
 //! Each run draws its own label and colour noise and initialisation from
 //! `seed + run`; rows are means over runs with 95% confidence intervals.
 
-use super::common::{prepare_out_dir, set_threads, CliError, CliResult};
+use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use crate::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, train_irm, OodParams, OodResult, Split};
@@ -114,17 +114,13 @@ fn params(a: &Args, seed: u64) -> OodParams {
 }
 
 fn validate(a: &Args) -> Result<(), CliError> {
-    for (name, v) in [
+    require_positive(&[
         ("--runs", a.runs),
         ("--ride-steps", a.ride_steps),
         ("--ridges", a.ridges),
         ("--steps", a.steps),
         ("--batch", a.batch),
-    ] {
-        if v == 0 {
-            return Err(CliError::Input(format!("{name} must be at least 1")));
-        }
-    }
+    ])?;
     if a.methods.is_empty() {
         return Err(CliError::Input("--methods must name at least one method".into()));
     }

@@ -43,6 +43,14 @@ pub fn quiet_panics() {
 }
 
 /// Cap parallelism: rayon's pool and matrixmultiply's gemm threads. Call before any work.
+/// Bad input unless every named count is at least 1.
+pub fn require_positive(counts: &[(&str, usize)]) -> Result<(), CliError> {
+    match counts.iter().find(|(_, v)| *v == 0) {
+        Some((name, _)) => Err(CliError::Input(format!("{name} must be at least 1"))),
+        None => Ok(()),
+    }
+}
+
 pub fn set_threads(threads: Option<usize>) -> Result<usize, CliError> {
     let n = match threads {
         Some(0) => return Err(CliError::Input("--threads must be at least 1".into())),

@@ -10,7 +10,7 @@
 //! each k is in the JSON's `ridges`. Baseline: self-play gradient descent from random
 //! logits (`sp-gd`), scored the same way.
 
-use super::common::{prepare_out_dir, set_threads, CliError, CliResult};
+use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
 use super::report::{mean_ci95, print_table, progress, write_report, Row};
 use super::svg::{bar_chart, heatmaps, stack, write_svg, Bar};
 use crate::problems::levers::{gather, protocol_rr_params, replicate, self_and_cross_play, LeverGame};
@@ -71,9 +71,7 @@ pub fn run(a: Args) -> CliResult {
     if a.replicates < 2 {
         return Err(CliError::Input("--replicates must be at least 2 (cross-play pairs replicates)".into()));
     }
-    if a.repeats == 0 {
-        return Err(CliError::Input("--repeats must be at least 1".into()));
-    }
+    require_positive(&[("--repeats", a.repeats)])?;
     let out = prepare_out_dir(&a.out)?;
     let started = Instant::now();
     let payoffs = a.payoffs.clone();

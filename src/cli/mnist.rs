@@ -3,7 +3,7 @@
 //! ablations. The method and the reading of the paper's settings are documented in
 //! `problems::mnist_rr`.
 
-use super::common::{prepare_out_dir, set_threads, CliError, CliResult};
+use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{heatmaps, line_chart, stack, write_svg};
 use crate::problems::mlp::{Activation, Mlp};
@@ -79,17 +79,13 @@ pub struct ClassesArgs {
 
 fn setup(c: &Common) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
     let threads = set_threads(c.threads)?;
-    for (name, v) in [
+    require_positive(&[
         ("--hidden", c.hidden),
         ("--steps", c.steps),
         ("--batch", c.batch),
         ("--eval-every", c.eval_every),
         ("--probe-batch", c.probe_batch),
-    ] {
-        if v == 0 {
-            return Err(CliError::Input(format!("{name} must be at least 1")));
-        }
-    }
+    ])?;
     for (name, v) in [("--alpha", c.alpha), ("--lr-x", c.lr_x), ("--lr-lambda", c.lr_lambda)] {
         if !(v.is_finite() && v >= 0.0) {
             return Err(CliError::Input(format!("{name} must be a non-negative number")));

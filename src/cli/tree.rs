@@ -3,7 +3,7 @@
 //! Conventions (MIS, step sizes, budgets) are documented in
 //! `problems::tree_methods` and repeated in the JSON's `config`.
 
-use super::common::{prepare_out_dir, set_threads, CliError, CliResult};
+use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
 use super::report::{mean_ci95, print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use crate::problems::tree::{Tree, EXPAND, POSITIVE};
@@ -51,12 +51,7 @@ pub fn run(a: Args) -> CliResult {
     if a.depths.is_empty() || a.depths.iter().any(|&d| d == 0 || d > 30) {
         return Err(CliError::Input("--depths must list depths between 1 and 30".into()));
     }
-    if a.trees == 0 {
-        return Err(CliError::Input("--trees must be at least 1".into()));
-    }
-    if a.budget == 0 {
-        return Err(CliError::Input("--budget must be at least 1".into()));
-    }
+    require_positive(&[("--trees", a.trees), ("--budget", a.budget)])?;
     if a.methods.is_empty() {
         return Err(CliError::Input("--methods must name at least one method".into()));
     }
