@@ -53,3 +53,35 @@ pub fn permutation(rng: &mut impl Rng, n: usize) -> Vec<usize> {
     }
     p
 }
+
+/// Mini-batch indices of `0..n` from a seeded shuffle, reshuffled whenever an epoch has
+/// too few indices left for the next batch.
+///
+/// ```
+/// let mut s = ridge_rider::rng::EpochShuffle::new(10, 0, 1);
+/// let mut seen: Vec<usize> = (0..5).flat_map(|_| s.next(2).to_vec()).collect();
+/// seen.sort();
+/// assert_eq!(seen, (0..10).collect::<Vec<_>>());
+/// ```
+pub struct EpochShuffle {
+    order: Vec<usize>,
+    at: usize,
+    rng: SeededRng,
+}
+
+impl EpochShuffle {
+    /// A shuffle of `0..n` drawn from (`seed`, `stream`).
+    pub fn new(n: usize, seed: u64, stream: u64) -> EpochShuffle {
+        let mut rng = seeded(seed, stream);
+        EpochShuffle { order: permutation(&mut rng, n), at: 0, rng }
+    }
+    /// The next `size` indices (`size` at most n).
+    pub fn next(&mut self, size: usize) -> &[usize] {
+        if self.at + size > self.order.len() {
+            self.order = permutation(&mut self.rng, self.order.len());
+            self.at = 0;
+        }
+        self.at += size;
+        &self.order[self.at - size..self.at]
+    }
+}

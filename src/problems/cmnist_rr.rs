@@ -40,7 +40,7 @@ use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss,
 use super::colored_mnist::Environment;
 use crate::ad::{gradient, hessian, Loss, Var};
 use crate::linalg::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
-use crate::rng::{permutation, seeded, unit_vector, SeededRng};
+use crate::rng::{seeded, unit_vector, EpochShuffle, SeededRng};
 use crate::rr::RrError;
 
 /// The β weights of L₁ and L₂ (see the module docs); defaults are this
@@ -259,26 +259,14 @@ impl Split {
 }
 
 /// Mini-batches of one environment from a seeded shuffle.
-struct Sampler {
-    order: Vec<usize>,
-    at: usize,
-    rng: SeededRng,
-}
+struct Sampler(EpochShuffle);
 
 impl Sampler {
     fn new(n: usize, seed: u64, stream: u64) -> Sampler {
-        let mut rng = seeded(seed, stream);
-        Sampler { order: permutation(&mut rng, n), at: 0, rng }
+        Sampler(EpochShuffle::new(n, seed, stream))
     }
     fn next(&mut self, env: &Environment, size: usize) -> EnvBatch {
-        let size = size.min(env.len());
-        if self.at + size > self.order.len() {
-            self.order = permutation(&mut self.rng, env.len());
-            self.at = 0;
-        }
-        let b = env.select(&self.order[self.at..self.at + size]);
-        self.at += size;
-        EnvBatch::from_env(&b)
+        EnvBatch::from_env(&env.select(self.0.next(size.min(env.len()))))
     }
 }
 

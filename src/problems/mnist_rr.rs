@@ -29,7 +29,7 @@ use super::mnist::Dataset;
 use crate::ad::gradient;
 use crate::linalg::kernels::{axpy, dot, normalize};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, Which};
-use crate::rng::{permutation, seeded, unit_vector, SeededRng};
+use crate::rng::{seeded, unit_vector, EpochShuffle};
 use crate::rr::{update_ridge_approximate, RrError};
 
 /// A training method.
@@ -151,26 +151,16 @@ pub fn class_accuracy(pred: &[usize], labels: &[usize], classes: usize) -> Vec<f
 /// Mini-batches drawn from a seeded shuffle, epoch after epoch.
 struct Batches<'a> {
     data: &'a Dataset,
-    order: Vec<usize>,
-    at: usize,
+    shuffle: EpochShuffle,
     size: usize,
-    rng: SeededRng,
 }
 
 impl<'a> Batches<'a> {
     fn new(data: &'a Dataset, size: usize, seed: u64) -> Self {
-        let mut rng = seeded(seed, 0x626174);
-        let order = permutation(&mut rng, data.len());
-        Batches { data, order, at: 0, size: size.min(data.len()), rng }
+        Batches { data, shuffle: EpochShuffle::new(data.len(), seed, 0x626174), size: size.min(data.len()) }
     }
     fn next(&mut self, mlp: Mlp) -> MlpLoss {
-        if self.at + self.size > self.order.len() {
-            self.order = permutation(&mut self.rng, self.data.len());
-            self.at = 0;
-        }
-        let idx = &self.order[self.at..self.at + self.size];
-        self.at += self.size;
-        let d = self.data.select(idx);
+        let d = self.data.select(self.shuffle.next(self.size));
         MlpLoss::new(mlp, d.x, d.labels).expect("dataset rows match the MLP")
     }
 }
