@@ -10,7 +10,7 @@ use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use crate::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, train_irm, OodParams, OodResult, Split};
 use crate::problems::colored_mnist::{environments, environments_full, EnvSizes};
-use crate::problems::mnist::{embedded_all, load_dir};
+use crate::problems::mnist::{embedded_all, load_dir, Dataset};
 use rayon::prelude::*;
 use serde_json::json;
 use std::path::PathBuf;
@@ -133,18 +133,24 @@ fn validate(a: &Args) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Where the digits come from.
+enum Source {
+    /// The full MNIST: (train, test).
+    Full((Dataset, Dataset)),
+    /// The embedded 10,000 digits.
+    Embedded(Dataset),
+}
+
 pub fn run(a: Args) -> CliResult {
     let threads = set_threads(a.threads)?;
     validate(&a)?;
-    let full = match &a.data {
-        Some(dir) => Some(load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?),
-        None => None,
+    let source = match &a.data {
+        Some(dir) => Source::Full(load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?),
+        None => Source::Embedded(embedded_all()),
     };
-    let embedded = if full.is_none() { Some(embedded_all()) } else { None };
-    let build = |seed: u64| match (&full, &embedded) {
-        (Some((train, test)), _) => environments_full(train, test, seed),
-        (_, Some(all)) => environments(all, EnvSizes::EMBEDDED, seed),
-        _ => unreachable!("one data source"),
+    let build = |seed: u64| match &source {
+        Source::Full((train, test)) => environments_full(train, test, seed),
+        Source::Embedded(all) => environments(all, EnvSizes::EMBEDDED, seed),
     };
     // Bad data (e.g. not 28×28) is reported before any work.
     build(a.seed).map_err(|e| CliError::Input(e.to_string()))?;

@@ -316,7 +316,8 @@ fn check_finite(v: f64) -> Result<(), RrError> {
     }
 }
 
-/// The state RR optimises between ridge steps: θ_f, e_r and their Adam moments.
+/// The state of a ride: θ_f and e_r (which L₁ + L₂ optimise) and θ_r (which the ridge
+/// steps move).
 #[derive(Clone)]
 struct Rider {
     theta_f: Vec<f64>,
