@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use ridge_rider::ad::{gradient, hessian_vector_product, Loss, Mode, Tape};
 use ridge_rider::problems::cmnist_model::{head_hvp, CmnistNet, EnvBatch, HeadLoss};
-use ridge_rider::problems::cmnist_rr::{train_erm, Betas, InvarianceLoss, OodParams, Split};
+use ridge_rider::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, Betas, InvarianceLoss, OodParams, Split};
 use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS, P_LABEL_FLIP};
 use ridge_rider::problems::mnist::embedded_all;
 use ridge_rider::rng::{normal_vec, seeded, unit_vector};
@@ -111,4 +111,31 @@ fn erm_learns_the_colour() {
     let r = train_erm(&split, &p, || {}).unwrap();
     assert!(r.train_accuracy > 0.8, "train {}", r.train_accuracy);
     assert!(r.test_accuracy < 0.5, "test {}", r.test_accuracy);
+}
+
+/// The RR run reports exactly the work `rr_work` announces (the progress bar's length),
+/// whether the MIS is accepted early or every attempt is used, and its accuracies are
+/// proportions.
+#[test]
+fn rr_progress_matches_its_announced_work() {
+    let envs = environments(&embedded_all(), EnvSizes([300, 300, 100]), 0).unwrap();
+    let split = Split::new(&envs, 0.1);
+    for attempts in [1, 3] {
+        let p = OodParams {
+            mis_steps: 3,
+            mis_attempts: attempts,
+            inner_steps: 2,
+            ride_steps: 2,
+            batch: 50,
+            ..OodParams::default()
+        };
+        let mut ticks = 0;
+        let r = ridge_rider_ood(&split, &p, || ticks += 1).unwrap();
+        assert_eq!(ticks, rr_work(&p), "attempts {attempts}");
+        assert!(r.mis_attempts >= 1 && r.mis_attempts <= attempts);
+        assert_eq!(r.candidates.len(), p.ridges);
+        for a in [r.train_accuracy, r.validation_accuracy, r.test_accuracy] {
+            assert!((0.0..=1.0).contains(&a));
+        }
+    }
 }

@@ -422,7 +422,7 @@ fn mean_head_eigen(
 
 /// Steps of L₁ + L₂ one RR run takes (for progress bars).
 pub fn rr_work(p: &OodParams) -> usize {
-    p.mis_steps * p.mis_attempts + p.ridges * p.ride_steps * p.inner_steps
+    p.mis_steps * p.mis_attempts.max(1) + p.ridges.max(1) * p.ride_steps * p.inner_steps
 }
 
 /// The RR extension on Colored MNIST: MIS, then `ridges` rides of `ride_steps` steps,
@@ -453,8 +453,9 @@ pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut())
         if best.as_ref().is_some_and(|(b, _)| b.is_good()) {
             break;
         }
-        (0..p.mis_steps).for_each(|_| progress());
     }
+    // The progress bar counts every attempt; skipped ones are ticked off here.
+    (0..(p.mis_attempts.max(1) - attempts) * p.mis_steps).for_each(|_| progress());
     let (_, mis) = best.expect("at least one attempt");
     // GetRidges at the MIS: eigenvectors of the mean head Hessian of both environments.
     let eig = mean_head_eigen(&net, &full, &mis.theta_f, &mis.theta_r)?;
