@@ -4,7 +4,9 @@
 use proptest::prelude::*;
 use ridge_rider::ad::{gradient, hessian_vector_product, Loss, Mode, Tape};
 use ridge_rider::problems::cmnist_model::{head_hvp, CmnistNet, EnvBatch, HeadLoss};
-use ridge_rider::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, Betas, InvarianceLoss, OodParams, Split};
+use ridge_rider::problems::cmnist_rr::{
+    ridge_rider_ood, rr_work, train_erm, Betas, EigenFit, InvarianceLoss, OodParams, Split,
+};
 use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS, P_LABEL_FLIP};
 use ridge_rider::problems::mnist::embedded_all;
 use ridge_rider::rng::{normal_vec, seeded, unit_vector};
@@ -137,5 +139,33 @@ fn rr_progress_matches_its_announced_work() {
         for a in [r.train_accuracy, r.validation_accuracy, r.test_accuracy] {
             assert!((0.0..=1.0).contains(&a));
         }
+        let fit = r.mis_fit.expect("both environments have held-out data");
+        for gap in [fit.fit.curvature_gap(), fit.held_out.curvature_gap()] {
+            assert!(gap.is_finite() && gap >= 0.0, "gap {gap}");
+        }
     }
+}
+
+/// The held-out parts are the tails of the training environments, disjoint from the
+/// fitted parts, and pooled they are the validation set.
+#[test]
+fn held_out_parts_are_the_validation_set() {
+    let envs = environments(&embedded_all(), EnvSizes([300, 200, 100]), 0).unwrap();
+    let split = Split::new(&envs, 0.1);
+    assert_eq!([split.held_out[0].len(), split.held_out[1].len()], [30, 20]);
+    for ((fit, held_out), env) in split.fit.iter().zip(&split.held_out).zip(&envs) {
+        assert_eq!(fit.len() + held_out.len(), env.len());
+        assert!(held_out.source.iter().all(|s| !fit.source.contains(s)));
+    }
+    let pooled: Vec<usize> = split.held_out.iter().flat_map(|e| e.source.clone()).collect();
+    assert_eq!(split.validation.source, pooled);
+}
+
+/// The curvature gap is |κ₁ − κ₂| relative to the larger curvature, by hand.
+#[test]
+fn curvature_gap_by_hand() {
+    let fit = EigenFit { curvature: [-0.8, -0.6], correlation: [-1.0, -1.0] };
+    assert!((fit.curvature_gap() - 0.25).abs() < 1e-12);
+    let same = EigenFit { curvature: [-0.5, -0.5], correlation: [-1.0, -1.0] };
+    assert_eq!(same.curvature_gap(), 0.0);
 }

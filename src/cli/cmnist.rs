@@ -8,7 +8,9 @@
 use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
-use crate::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, train_irm, OodParams, OodResult, Split};
+use crate::problems::cmnist_rr::{
+    ridge_rider_ood, rr_work, train_erm, train_irm, EigenFit, HeldOutFit, OodParams, OodResult, Split,
+};
 use crate::problems::colored_mnist::{environments, environments_full, EnvSizes};
 use crate::problems::mnist::{embedded_all, load_dir, Dataset};
 use rayon::prelude::*;
@@ -190,6 +192,15 @@ pub fn run(a: Args) -> CliResult {
     report(&a, &p0, threads, &out, &results, started.elapsed().as_secs_f64(), true)
 }
 
+/// Per run, the MIS's curvature gap |κ₁ − κ₂|/max|κ| on the fitted and on the held-out
+/// data (see `HeldOutFit`).
+fn mis_gaps(results: &[Vec<OodResult>], k: usize) -> serde_json::Value {
+    let gap = |f: fn(&HeldOutFit) -> &EigenFit| -> Vec<Option<f64>> {
+        results.iter().map(|r| r[k].mis_fit.as_ref().map(|h| f(h).curvature_gap())).collect()
+    };
+    json!({"fit": gap(|h| &h.fit), "held_out": gap(|h| &h.held_out)})
+}
+
 /// Rows, JSON and SVG from the runs finished so far; the table is printed at the end.
 fn report(
     a: &Args,
@@ -224,12 +235,25 @@ fn report(
                 "validation_accuracy": results.iter().map(|r| r[k].validation_accuracy).collect::<Vec<_>>(),
                 "candidates_validation_test": results.iter().map(|r| r[k].candidates.clone()).collect::<Vec<_>>(),
                 "mis_attempts": results.iter().map(|r| r[k].mis_attempts).collect::<Vec<_>>(),
+                "mis_curvature_gap": mis_gaps(results, k),
                 "paper": {"train": pt / 100.0, "test": pv / 100.0}}),
         );
     }
     if last {
         print_table(&rows);
         println!("reference: chance 0.50, best invariant classifier 0.75 (train and test)");
+        if let Some(k) = a.methods.iter().position(|m| *m == OodMethod::Rr) {
+            let gaps = mis_gaps(results, k);
+            let mean = |key: &str| {
+                let xs: Vec<f64> = gaps[key].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).collect();
+                100.0 * xs.iter().sum::<f64>() / xs.len().max(1) as f64
+            };
+            println!(
+                "rr: curvature gap between the training environments along the MIS ridge: {:.0}% on the fitted data, {:.0}% held out",
+                mean("fit"),
+                mean("held_out")
+            );
+        }
     }
     let config = json!({"data": a.data.as_ref().map_or("embedded: 4000/4000/2000".to_string(), |d| d.display().to_string()),
         "runs": a.runs, "methods": a.methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
