@@ -86,4 +86,13 @@ fn short_rr_run_on_a_few_hundred_digits_beats_chance_widely() {
     println!("{:?}", curve.points);
     assert!(curve.final_test() > 0.4, "test accuracy {}", curve.final_test());
     assert!(curve.hvps > 0 && curve.branchings >= 1);
+    // One ridge measurement per evaluation after the start; the first ride descends.
+    println!("{:?}", curve.ridge_trace);
+    let steps: Vec<usize> = curve.ridge_trace.iter().map(|t| t.step).collect();
+    assert_eq!(steps, vec![50, 100, 150]);
+    for t in &curve.ridge_trace {
+        assert!(t.curvature.is_finite() && t.lambda.is_finite());
+        assert!((-1.0..=1.0).contains(&t.cos_gradient), "cos {}", t.cos_gradient);
+    }
+    assert!(curve.ridge_trace[0].cos_gradient < 0.0, "{:?}", curve.ridge_trace[0]);
 }

@@ -126,7 +126,11 @@ fn curve_json(c: &Curve) -> serde_json::Value {
     json!({"steps": c.points.iter().map(|p| p.0).collect::<Vec<_>>(),
         "train_accuracy": c.points.iter().map(|p| p.1).collect::<Vec<_>>(),
         "test_accuracy": c.points.iter().map(|p| p.2).collect::<Vec<_>>(),
-        "class_test_accuracy": c.class_accuracy, "hvps": c.hvps, "branchings": c.branchings, "seconds": c.seconds})
+        "class_test_accuracy": c.class_accuracy, "hvps": c.hvps, "branchings": c.branchings, "seconds": c.seconds,
+        "ridge_trace": {"steps": c.ridge_trace.iter().map(|t| t.step).collect::<Vec<_>>(),
+            "curvature": c.ridge_trace.iter().map(|t| t.curvature).collect::<Vec<_>>(),
+            "lambda": c.ridge_trace.iter().map(|t| t.lambda).collect::<Vec<_>>(),
+            "cos_gradient": c.ridge_trace.iter().map(|t| t.cos_gradient).collect::<Vec<_>>()}})
 }
 
 pub fn run(a: Args) -> CliResult {

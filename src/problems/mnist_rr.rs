@@ -27,7 +27,7 @@ use super::adam::Adam;
 use super::mlp::{Mlp, MlpLoss};
 use super::mnist::Dataset;
 use crate::ad::gradient;
-use crate::linalg::kernels::{axpy, dot, normalize};
+use crate::linalg::kernels::{axpy, dot, norm, normalize};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, Which};
 use crate::rng::{seeded, unit_vector, EpochShuffle};
 use crate::rr::{update_ridge_approximate, RrError};
@@ -124,6 +124,9 @@ pub struct Curve {
     pub hvps: usize,
     /// GetRidges calls (1 + re-branchings).
     pub branchings: usize,
+    /// RR and Fixed-EV: the ridge at each evaluation, to see whether e is still an
+    /// eigenvector with negative curvature and still descends.
+    pub ridge_trace: Vec<RidgeTrace>,
     pub seconds: f64,
 }
 
@@ -134,6 +137,18 @@ impl Curve {
     pub fn final_test(&self) -> f64 {
         self.points.last().map_or(f64::NAN, |p| p.2)
     }
+}
+
+/// The followed ridge at one step, measured on that step's mini-batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RidgeTrace {
+    pub step: usize,
+    /// eᵀHe: the curvature along e.
+    pub curvature: f64,
+    /// The tracked eigenvalue λ (it lags the curvature when e leaves the eigenvector).
+    pub lambda: f64,
+    /// cos(∇L, e): negative while the ride descends.
+    pub cos_gradient: f64,
 }
 
 /// Per-class accuracy of predictions.
@@ -275,6 +290,11 @@ pub fn train(
                 (e, lambda, he) = (e2, l2, he2);
                 normalize(&mut e);
                 let loss = crate::ad::value(&b, &theta)?;
+                if step % c.eval_every == 0 || step == c.steps {
+                    let g = gradient(&b, &theta)?.gradient;
+                    let cos_gradient = dot(&g, &e) / norm(&g).max(f64::MIN_POSITIVE);
+                    curve.ridge_trace.push(RidgeTrace { step, curvature, lambda, cos_gradient });
+                }
                 if !loss.is_finite() || theta.iter().any(|x| !x.is_finite()) {
                     return Err(RrError::NonFinite("loss"));
                 }
