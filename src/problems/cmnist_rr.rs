@@ -363,6 +363,12 @@ impl EigenFit {
                 < 0.25 * self.curvature[0].abs().max(self.curvature[1].abs())
     }
     /// |κ₁ − κ₂| / max(|κ₁|, |κ₂|): 0 when both environments curve alike along ê.
+    ///
+    /// ```
+    /// use ridge_rider::problems::cmnist_rr::EigenFit;
+    /// let fit = EigenFit { curvature: [-0.20, -0.15], correlation: [-1.0, -1.0] };
+    /// assert!((fit.curvature_gap() - 0.25).abs() < 1e-12);
+    /// ```
     pub fn curvature_gap(&self) -> f64 {
         let [a, b] = self.curvature;
         (a - b).abs() / a.abs().max(b.abs()).max(EPS)
