@@ -31,12 +31,13 @@
 //!
 //! **Measured** (`ridge-rider cmnist`, 5 runs on the embedded digits): RR 68.4% train /
 //! 39.3% test: three runs learn the colour like ERM (89.7 / 22.2), two end at chance,
-//! while IRMv1 reaches 63.7 / 53.4. The paper's RR (65.5 / 58.4) is not reproduced. At the head's saddle the
-//! Hessians see the features only through E_ξ[(½ − y)·φ̃]; in the population, equal
-//! first moments exclude colour as a main effect, but on 3,600 fitted digits per
-//! environment L₁ + L₂ equalise them by fitting the sample: the curvature gap along the
-//! MIS ridge is small on the fitted data and about the colour's own gap on held-out
-//! data ([`HeldOutFit`], reported by the command). README.md lists what was tried.
+//! while IRMv1 reaches 63.7 / 53.4. The paper's RR (65.5 / 58.4) is not reproduced. At
+//! the head's saddle the Hessians see the features only through E_ξ[(½ − y)·φ̃]; in the
+//! population, equal first moments exclude colour as a main effect, but on 3,600
+//! fitted digits per environment L₁ + L₂ equalise them by fitting the sample: the
+//! curvature gap along the MIS ridge is small on the fitted data and about the colour's
+//! own gap on held-out data ([`HeldOutFit`], reported by the command). README.md lists
+//! what was tried.
 
 use super::adam::Adam;
 use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};

@@ -289,12 +289,15 @@ pub fn train(
                 curve.hvps += h;
                 (e, lambda, he) = (e2, l2, he2);
                 normalize(&mut e);
-                let loss = crate::ad::value(&b, &theta)?;
-                if step % c.eval_every == 0 || step == c.steps {
-                    let g = gradient(&b, &theta)?.gradient;
-                    let cos_gradient = dot(&g, &e) / norm(&g).max(f64::MIN_POSITIVE);
+                let evaluate_now = step % c.eval_every == 0 || step == c.steps;
+                let loss = if evaluate_now {
+                    let vg = gradient(&b, &theta)?;
+                    let cos_gradient = dot(&vg.gradient, &e) / norm(&vg.gradient).max(f64::MIN_POSITIVE);
                     curve.ridge_trace.push(RidgeTrace { step, curvature, lambda, cos_gradient });
-                }
+                    vg.value
+                } else {
+                    crate::ad::value(&b, &theta)?
+                };
                 if !loss.is_finite() || theta.iter().any(|x| !x.is_finite()) {
                     return Err(RrError::NonFinite("loss"));
                 }
@@ -315,7 +318,7 @@ pub fn train(
                     (best, since_best) = (f64::INFINITY, 0);
                     curvature_avg = lambda;
                 }
-                if step % c.eval_every == 0 || step == c.steps {
+                if evaluate_now {
                     evaluate(&mlp, &theta, &train_eval, test, step, &mut curve);
                     on_eval(step);
                 }
