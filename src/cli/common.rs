@@ -42,7 +42,6 @@ pub fn quiet_panics() {
     }));
 }
 
-/// Cap parallelism: rayon's pool and matrixmultiply's gemm threads. Call before any work.
 /// Bad input unless every named count is at least 1.
 pub fn require_positive(counts: &[(&str, usize)]) -> Result<(), CliError> {
     match counts.iter().find(|(_, v)| *v == 0) {
@@ -51,6 +50,7 @@ pub fn require_positive(counts: &[(&str, usize)]) -> Result<(), CliError> {
     }
 }
 
+/// Cap parallelism: rayon's pool and matrixmultiply's gemm threads. Call before any work.
 pub fn set_threads(threads: Option<usize>) -> Result<usize, CliError> {
     let n = match threads {
         Some(0) => return Err(CliError::Input("--threads must be at least 1".into())),
