@@ -1,12 +1,12 @@
-//! Benchmarks: the MNIST MLP's loss, gradient, forward-over-reverse HVP and
-//! finite-difference HVP; an exact 64-parameter Hessian; vector kernels against naive
+//! Benchmarks: the MNIST MLP's loss, gradient, forward-over-reverse HVP (fresh, and
+//! replayed on a recording at θ) and finite-difference HVP; an exact 64-parameter Hessian; vector kernels against naive
 //! loops; the dense eigensolver at n = 512; Lanczos on an MLP Hessian.
 //!
 //! `cargo bench` runs them all; `ridge-rider bench-hvp` prints the MLP figures as a table.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ridge_rider::ad::check::finite_difference_hvp;
-use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value, Var};
+use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value, HessianAt, Var};
 use ridge_rider::linalg::kernels::{dot, dot_naive};
 use ridge_rider::linalg::{lanczos, symmetric_eigen, DenseSymmetric, HessianOperator, LanczosParams, Which};
 use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
@@ -29,6 +29,11 @@ fn mlp(c: &mut Criterion) {
         g.bench_function("hvp-forward-over-reverse", |b| {
             b.iter(|| hessian_vector_product(&loss, black_box(&theta), &v).unwrap())
         });
+        // Many products at one θ (Lanczos, eigen-loss steps): record once, then only
+        // the tangent sweeps run.
+        let recorded = HessianAt::new(&loss, &theta).unwrap();
+        g.bench_function("hvp-recorded", |b| b.iter(|| recorded.hessian_vector_product(black_box(&v)).unwrap()));
+        g.bench_function("record", |b| b.iter(|| HessianAt::new(&loss, black_box(&theta)).unwrap()));
         g.bench_function("hvp-finite-differences", |b| {
             b.iter(|| finite_difference_hvp(&loss, black_box(&theta), &v, 1e-4).unwrap())
         });

@@ -4,7 +4,9 @@
 
 use proptest::prelude::*;
 use ridge_rider::ad::check::{finite_difference_gradient, finite_difference_hvp, relative_error};
-use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value, AdError, Dual, Loss, Real, Var};
+use ridge_rider::ad::{
+    gradient, hessian, hessian_vector_product, loss_fn, value, AdError, Dual, HessianAt, Loss, Real, Var,
+};
 use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
 
 /// One smooth expression, written once as a macro so the tape and nested duals evaluate
@@ -81,6 +83,14 @@ fn check_all(loss: &impl Loss, theta: &[f64], u: &[f64], v: &[f64]) -> Result<()
         let row: f64 = (0..n).map(|j| h[i * n + j] * v[j]).sum();
         prop_assert!((row - hv.hv[i]).abs() <= 1e-10 * (1.0 + row.abs()));
     }
+    // Recorded once at θ: the same value, gradient and products, one lane or two.
+    let at = HessianAt::new(loss, theta).unwrap();
+    prop_assert!((at.value() - hv.value).abs() <= 1e-14 * (1.0 + hv.value.abs()));
+    prop_assert!(relative_error(at.gradient(), &g) < 1e-14);
+    let e = relative_error(&at.hessian_vector_product(v).unwrap(), &hv.hv);
+    prop_assert!(e < 1e-12, "recorded hvp rel err {e}");
+    let both = at.hessian_vector_products(&[u, v]).unwrap();
+    prop_assert!(relative_error(&both[0], &hu) < 1e-12 && relative_error(&both[1], &hv.hv) < 1e-12);
     Ok(())
 }
 
@@ -218,6 +228,15 @@ fn zero_primal_keeps_second_order_information() {
     // Nested duals agree: d²/dx² (x·x) at 0 is 2.
     let d2 = ridge_rider::ad::dual::second_derivative(|x| x * x + x.tanh() * x, 0.0);
     assert_eq!(d2, 4.0);
+}
+
+#[test]
+fn recorded_hessian_rejects_bad_directions() {
+    let at = HessianAt::new(&smooth3_loss(), &[0.1, 0.2, 0.3]).unwrap();
+    assert!(matches!(at.hessian_vector_product(&[1.0, 0.0]), Err(AdError::DimensionMismatch { .. })));
+    assert!(matches!(at.hessian_vector_product(&[1.0, f64::NAN, 0.0]), Err(AdError::NonFiniteInput { index: 1, .. })));
+    assert!(matches!(HessianAt::new(&smooth3_loss(), &[0.0; 4]), Err(AdError::DimensionMismatch { .. })));
+    assert!(at.hessian_vector_products(&[]).unwrap().is_empty());
 }
 
 #[test]

@@ -89,7 +89,7 @@ pub(crate) fn check_input(what: &'static str, expected: usize, x: &[f64]) -> Res
     }
 }
 
-fn eval_output(loss: &impl Loss, tape: &Tape, theta: Var<'_>) -> Result<usize, AdError> {
+pub(crate) fn eval_output(loss: &impl Loss, tape: &Tape, theta: Var<'_>) -> Result<usize, AdError> {
     let out = loss.eval(theta);
     if !std::ptr::eq(out.tape(), tape) || out.len() != 1 {
         return Err(AdError::NotScalar { shape: out.shape() });
@@ -155,12 +155,13 @@ pub fn hessian_vector_product(loss: &impl Loss, theta: &[f64], v: &[f64]) -> Res
 /// Basis columns per sweep when building a dense Hessian.
 pub const HESSIAN_LANES: usize = 8;
 
-/// The exact n×n Hessian (row-major) from HVPs with basis vectors, [`HESSIAN_LANES`]
-/// columns per sweep, blocks in parallel with rayon. Each column is computed by the
-/// same arithmetic whatever the thread count, so the result is deterministic.
+/// The exact n×n Hessian (row-major) from HVPs with basis vectors: the loss is
+/// recorded once ([`HessianAt`](super::HessianAt)), then [`HESSIAN_LANES`] columns per
+/// tangent sweep, blocks in parallel with rayon. Each column is computed by the same
+/// arithmetic whatever the thread count, so the result is deterministic.
 pub fn hessian(loss: &impl Loss, theta: &[f64]) -> Result<Vec<f64>, AdError> {
-    let n = loss.dim();
-    check_input("theta", n, theta)?;
+    let recorded = super::HessianAt::new(loss, theta)?;
+    let n = recorded.dim();
     let blocks: Vec<usize> = (0..n).step_by(HESSIAN_LANES).collect();
     let columns: Vec<Vec<Vec<f64>>> = blocks
         .par_iter()
@@ -174,7 +175,7 @@ pub fn hessian(loss: &impl Loss, theta: &[f64]) -> Result<Vec<f64>, AdError> {
                 })
                 .collect();
             let refs: Vec<&[f64]> = basis.iter().map(|b| b.as_slice()).collect();
-            hessian_vector_products(loss, theta, &refs).map(|(_, hv)| hv)
+            recorded.hessian_vector_products(&refs)
         })
         .collect::<Result<_, _>>()?;
     // Column j is H·e_j; H is symmetric, but fill it as columns to stay exact.

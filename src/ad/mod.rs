@@ -3,17 +3,20 @@
 //! * [`Dual`]: forward mode over any [`Real`], nestable.
 //! * [`Tape`] / [`Var`]: reverse mode over dense tensors, define-by-run.
 //! * [`hessian_vector_product`]: forward-over-reverse (the reverse sweep on duals).
+//! * [`HessianAt`]: a loss recorded once at θ, for many HVPs there at half the cost.
 //! * [`hessian`]: the exact Hessian from basis HVPs, several columns per sweep.
 //! * [`check`]: central-difference checks for users.
 
 pub mod check;
 pub mod dual;
+pub mod hessian_at;
 pub mod hvp;
 pub mod ops;
 pub mod real;
 pub mod tape;
 
 pub use dual::Dual;
+pub use hessian_at::HessianAt;
 pub use hvp::{
     gradient, hessian, hessian_vector_product, hessian_vector_products, loss_fn, value, FnLoss, Hvp, Loss, ValueGrad,
 };

@@ -6,6 +6,10 @@
 //! adjoint *and* its tangents: the tangent of the gradient along v is Hv. That is
 //! forward-over-reverse: the reverse sweep run on dual numbers, with primal and
 //! tangent kept in separate buffers so matrix products stay gemms.
+//!
+//! Tangents live beside the nodes, not in them, so that a recording can be swept
+//! again with new directions ([`Mode::Linearize`], used by
+//! [`HessianAt`](super::HessianAt)) without recomputing any value.
 
 use super::ops::{self, Op};
 use std::cell::RefCell;
@@ -24,6 +28,10 @@ pub enum Mode {
     /// Values plus `lanes` tangent directions; the reverse sweep yields the gradient and
     /// `lanes` Hessian-vector products.
     Tangent(usize),
+    /// Values and the first- and second-derivative caches, but no tangents: a recording
+    /// whose tangent sweeps are run later, for any directions, by
+    /// [`HessianAt`](super::HessianAt).
+    Linearize,
 }
 
 pub(crate) struct Node {
@@ -31,8 +39,6 @@ pub(crate) struct Node {
     pub(crate) rows: usize,
     pub(crate) cols: usize,
     pub(crate) value: Arc<Vec<f64>>,
-    /// `lanes × len`, lane-major; present only on active nodes in tangent mode.
-    pub(crate) tangent: Option<Arc<Vec<f64>>>,
     /// Depends on a parameter: only active nodes get adjoints.
     pub(crate) active: bool,
 }
@@ -49,8 +55,11 @@ pub(crate) struct Computed {
     pub(crate) rows: usize,
     pub(crate) cols: usize,
     pub(crate) value: Vec<f64>,
-    pub(crate) tangent: Option<Vec<f64>>,
 }
+
+/// The forward tangents of a sweep, one entry per node: `lanes × len` values,
+/// lane-major, on active nodes; `None` on constants (a zero tangent).
+pub(crate) type Tangents = [Option<Vec<f64>>];
 
 /// A define-by-run tape. Create one per evaluation; build the loss with [`Var`] methods.
 ///
@@ -65,6 +74,8 @@ pub(crate) struct Computed {
 pub struct Tape {
     mode: Mode,
     pub(crate) nodes: RefCell<Vec<Node>>,
+    /// The tangent sweep recorded alongside (all `None` outside tangent mode).
+    pub(crate) tangents: RefCell<Vec<Option<Vec<f64>>>>,
 }
 
 /// A handle to a node: cheap to copy, borrows its tape.
@@ -86,7 +97,7 @@ pub struct Adjoint {
 
 impl Tape {
     pub fn new(mode: Mode) -> Self {
-        Tape { mode, nodes: RefCell::new(Vec::new()) }
+        Tape { mode, nodes: RefCell::new(Vec::new()), tangents: RefCell::new(Vec::new()) }
     }
 
     pub fn mode(&self) -> Mode {
@@ -104,6 +115,16 @@ impl Tape {
     /// Whether operations must cache what the reverse sweep needs.
     pub(crate) fn needs_derivatives(&self) -> bool {
         self.mode != Mode::Value
+    }
+
+    /// Whether operations must also cache second derivatives (for tangent sweeps).
+    pub(crate) fn needs_second_derivatives(&self) -> bool {
+        matches!(self.mode, Mode::Tangent(_) | Mode::Linearize)
+    }
+
+    /// The recorded nodes, for sweeps run after recording.
+    pub(crate) fn into_nodes(self) -> Vec<Node> {
+        self.nodes.into_inner()
     }
 
     /// Number of nodes recorded so far.
@@ -126,7 +147,7 @@ impl Tape {
     /// A constant that shares its buffer, so large data sets are not copied per tape.
     pub fn constant_shared(&self, rows: usize, cols: usize, value: Arc<Vec<f64>>) -> Var<'_> {
         assert_eq!(value.len(), rows * cols, "constant: {rows}×{cols} shape, {} values", value.len());
-        self.push_node(Node { op: Op::Leaf, rows, cols, value, tangent: None, active: false })
+        self.push_node(Node { op: Op::Leaf, rows, cols, value, active: false }, None)
     }
 
     /// A 1×1 constant.
@@ -147,27 +168,32 @@ impl Tape {
             (0, _) => None,
             (k, Some(t)) => {
                 assert_eq!(t.len(), k * n, "parameter tangent: expected {k}×{n} values, got {}", t.len());
-                Some(Arc::new(t))
+                Some(t)
             }
-            (k, None) => Some(Arc::new(vec![0.0; k * n])),
+            (k, None) => Some(vec![0.0; k * n]),
         };
-        self.push_node(Node { op: Op::Leaf, rows, cols, value: Arc::new(value), tangent, active: true })
+        self.push_node(Node { op: Op::Leaf, rows, cols, value: Arc::new(value), active: true }, tangent)
     }
 
-    fn push_node(&self, node: Node) -> Var<'_> {
+    fn push_node(&self, node: Node, tangent: Option<Vec<f64>>) -> Var<'_> {
         let mut nodes = self.nodes.borrow_mut();
         nodes.push(node);
+        self.tangents.borrow_mut().push(tangent);
         Var { tape: self, id: nodes.len() - 1 }
     }
 
+    /// Record a computed node; in tangent mode its tangent follows from its inputs'
+    /// by the operation's own tangent rule ([`ops::tangent`]).
     pub(crate) fn push(&self, c: Computed, active: bool) -> Var<'_> {
         debug_assert_eq!(c.value.len(), c.rows * c.cols);
-        let tangent = if active && self.lanes() > 0 {
-            Some(Arc::new(c.tangent.unwrap_or_else(|| vec![0.0; self.lanes() * c.rows * c.cols])))
-        } else {
-            None
-        };
-        self.push_node(Node { op: c.op, rows: c.rows, cols: c.cols, value: Arc::new(c.value), tangent, active })
+        let mut nodes = self.nodes.borrow_mut();
+        let mut tangents = self.tangents.borrow_mut();
+        nodes.push(Node { op: c.op, rows: c.rows, cols: c.cols, value: Arc::new(c.value), active });
+        let id = nodes.len() - 1;
+        let lanes = self.lanes();
+        let tangent = (active && lanes > 0).then(|| ops::tangent(&nodes, &tangents, id, lanes));
+        tangents.push(tangent);
+        Var { tape: self, id }
     }
 
     /// Reverse sweep from the scalar `output`, returning the adjoint of each of `wrt`.
@@ -177,39 +203,59 @@ impl Tape {
     pub fn backward(&self, output: Var<'_>, wrt: &[Var<'_>]) -> Vec<Adjoint> {
         assert!(std::ptr::eq(output.tape, self), "backward: output from another tape");
         let nodes = self.nodes.borrow();
+        let tangents = self.tangents.borrow();
         assert_eq!(nodes[output.id].len(), 1, "backward: the output must be a scalar");
         let lanes = self.lanes();
-        let mut adj = Adjoints::new(nodes.len(), lanes);
-        if nodes[output.id].active {
-            *adj.primal(&nodes, output.id) = vec![1.0];
-            if lanes > 0 {
-                adj.tangent(&nodes, output.id);
-            }
-        }
-        let keep: Vec<NodeId> = wrt.iter().map(|v| v.id).collect();
-        for id in (0..=output.id).rev() {
-            // Adjoints of requested nodes are kept for the caller; the rest are freed as used.
-            let (ybar, ybar_t) = if keep.contains(&id) {
-                (adj.primal[id].clone(), adj.tangent[id].clone())
-            } else {
-                (adj.primal[id].take(), adj.tangent[id].take())
-            };
-            let Some(ybar) = ybar else {
-                continue;
-            };
-            ops::backward(&nodes, id, &ybar, ybar_t.as_deref(), &mut adj);
-        }
-        keep.iter()
-            .map(|&id| Adjoint {
-                gradient: adj.primal[id].clone().unwrap_or_else(|| vec![0.0; nodes[id].len()]),
-                gradient_tangent: if lanes > 0 {
-                    Some(adj.tangent[id].clone().unwrap_or_else(|| vec![0.0; lanes * nodes[id].len()]))
-                } else {
-                    None
-                },
+        let mut keep = vec![false; nodes.len()];
+        wrt.iter().for_each(|v| keep[v.id] = true);
+        let adj = reverse_sweep(&nodes, &tangents, output.id, lanes, &keep, None);
+        wrt.iter()
+            .map(|v| Adjoint {
+                gradient: adj.primal[v.id].clone().unwrap_or_else(|| vec![0.0; nodes[v.id].len()]),
+                gradient_tangent: (lanes > 0)
+                    .then(|| adj.tangent[v.id].clone().unwrap_or_else(|| vec![0.0; lanes * nodes[v.id].len()])),
             })
             .collect()
     }
+}
+
+/// The reverse sweep from the scalar `output` (run on duals when `lanes > 0`, reading
+/// the forward tangents). Adjoints of nodes marked in `keep` are kept for the caller,
+/// the rest freed as used. With `known`, the primal adjoints of an earlier sweep at the
+/// same point are read instead of recomputed, and only their tangents are propagated.
+pub(crate) fn reverse_sweep(
+    nodes: &[Node],
+    tangents: &Tangents,
+    output: NodeId,
+    lanes: usize,
+    keep: &[bool],
+    known: Option<&[Option<Vec<f64>>]>,
+) -> Adjoints {
+    let mut adj = Adjoints::new(nodes.len(), lanes, known.is_some());
+    if nodes[output].active {
+        if known.is_none() {
+            adj.primal[output] = Some(vec![1.0]);
+        }
+        if lanes > 0 {
+            adj.tangent[output] = Some(vec![0.0; lanes]);
+        }
+    }
+    for id in (0..=output).rev() {
+        let (own, ybar_t) = if keep[id] {
+            (adj.primal[id].clone(), adj.tangent[id].clone())
+        } else {
+            (adj.primal[id].take(), adj.tangent[id].take())
+        };
+        let ybar = match known {
+            Some(k) => k[id].as_deref(),
+            None => own.as_deref(),
+        };
+        let Some(ybar) = ybar else {
+            continue;
+        };
+        ops::backward(nodes, tangents, id, ybar, ybar_t.as_deref(), &mut adj);
+    }
+    adj
 }
 
 /// Adjoint buffers of a reverse sweep, allocated on first use.
@@ -217,26 +263,27 @@ pub(crate) struct Adjoints {
     pub(crate) primal: Vec<Option<Vec<f64>>>,
     pub(crate) tangent: Vec<Option<Vec<f64>>>,
     pub(crate) lanes: usize,
+    /// The primal adjoints are known from an earlier sweep: operations may skip
+    /// computing them (the matrix products do), and what they write goes to `sink`.
+    pub(crate) primal_known: bool,
+    sink: Vec<f64>,
 }
 
 impl Adjoints {
-    fn new(n: usize, lanes: usize) -> Self {
-        Adjoints { primal: vec![None; n], tangent: vec![None; n], lanes }
+    fn new(n: usize, lanes: usize, primal_known: bool) -> Self {
+        Adjoints { primal: vec![None; n], tangent: vec![None; n], lanes, primal_known, sink: Vec::new() }
     }
-    /// The adjoint of node `id`, zeroed on first use.
-    pub(crate) fn primal(&mut self, nodes: &[Node], id: NodeId) -> &mut Vec<f64> {
-        self.primal[id].get_or_insert_with(|| vec![0.0; nodes[id].len()])
-    }
-    /// The adjoint tangents of node `id` (`lanes × len`), zeroed on first use.
-    pub(crate) fn tangent(&mut self, nodes: &[Node], id: NodeId) -> &mut Vec<f64> {
-        let k = self.lanes;
-        self.tangent[id].get_or_insert_with(|| vec![0.0; k * nodes[id].len()])
-    }
-    /// Both buffers of node `id` at once.
+    /// Both buffers of node `id` at once, zeroed on first use: the adjoint and its
+    /// tangents (`lanes × len`, in tangent sweeps only).
     pub(crate) fn both(&mut self, nodes: &[Node], id: NodeId) -> (&mut Vec<f64>, Option<&mut Vec<f64>>) {
         let n = nodes[id].len();
         let k = self.lanes;
-        let p = self.primal[id].get_or_insert_with(|| vec![0.0; n]);
+        let p = if self.primal_known {
+            self.sink.resize(n, 0.0);
+            &mut self.sink
+        } else {
+            self.primal[id].get_or_insert_with(|| vec![0.0; n])
+        };
         let t = if k > 0 { Some(self.tangent[id].get_or_insert_with(|| vec![0.0; k * n])) } else { None };
         (p, t)
     }
@@ -276,7 +323,7 @@ impl<'t> Var<'t> {
         v[0]
     }
     /// The forward tangents (`lanes × len`), if any.
-    pub fn tangent(&self) -> Option<Arc<Vec<f64>>> {
-        self.tape.nodes.borrow()[self.id].tangent.clone()
+    pub fn tangent(&self) -> Option<Vec<f64>> {
+        self.tape.tangents.borrow()[self.id].clone()
     }
 }

@@ -1,8 +1,10 @@
 //! The Hessian of a loss at θ as a [`LinearOperator`], through forward-over-reverse
-//! HVPs: the solvers never see more than `v ↦ H(θ)·v`.
+//! HVPs: the solvers never see more than `v ↦ H(θ)·v`. The loss is recorded once
+//! ([`HessianAt`]), so each product runs only the tangent sweeps.
 
 use super::{LinalgError, LinearOperator};
-use crate::ad::{hessian_vector_product, Loss};
+use crate::ad::{HessianAt, Loss};
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `v ↦ ∇²L(θ)·v`, counting its applications.
@@ -17,15 +19,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// assert_eq!(out, [0.0, 1.0]);
 /// ```
 pub struct HessianOperator<'a, L: Loss> {
-    loss: &'a L,
+    recorded: HessianAt,
     theta: Vec<f64>,
     applications: AtomicUsize,
+    loss: PhantomData<&'a L>,
 }
 
 impl<'a, L: Loss> HessianOperator<'a, L> {
+    /// Records `loss` at θ (one forward and one reverse sweep).
     pub fn new(loss: &'a L, theta: Vec<f64>) -> Result<Self, LinalgError> {
-        crate::ad::hvp::check_input("theta", loss.dim(), &theta).map_err(|e| LinalgError::Operator(e.to_string()))?;
-        Ok(HessianOperator { loss, theta, applications: AtomicUsize::new(0) })
+        let recorded = HessianAt::new(loss, &theta).map_err(|e| LinalgError::Operator(e.to_string()))?;
+        Ok(HessianOperator { recorded, theta, applications: AtomicUsize::new(0), loss: PhantomData })
+    }
+    /// The loss recorded at θ (its value and gradient come with it).
+    pub fn recorded(&self) -> &HessianAt {
+        &self.recorded
     }
     /// HVPs computed so far.
     pub fn applications(&self) -> usize {
@@ -38,15 +46,15 @@ impl<'a, L: Loss> HessianOperator<'a, L> {
 
 impl<L: Loss> LinearOperator for HessianOperator<'_, L> {
     fn dim(&self) -> usize {
-        self.loss.dim()
+        self.recorded.dim()
     }
     fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<(), LinalgError> {
         self.applications.fetch_add(1, Ordering::Relaxed);
-        let r = hessian_vector_product(self.loss, &self.theta, v).map_err(|e| LinalgError::Operator(e.to_string()))?;
-        if r.hv.iter().any(|x| !x.is_finite()) {
+        let hv = self.recorded.hessian_vector_product(v).map_err(|e| LinalgError::Operator(e.to_string()))?;
+        if hv.iter().any(|x| !x.is_finite()) {
             return Err(LinalgError::NonFinite);
         }
-        out.copy_from_slice(&r.hv);
+        out.copy_from_slice(&hv);
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use super::ridges::spectrum;
 use super::{Objective, RrError, RrParams, Spectrum};
-use crate::ad::{hessian_vector_product, value};
+use crate::ad::{hessian_vector_product, value, HessianAt};
 use crate::linalg::kernels::{axpy, dot, norm, normalize};
 
 /// Why a ride ended.
@@ -96,10 +96,13 @@ pub fn update_ridge_approximate<O: Objective>(
     lr_x: f64,
     lr_lambda: f64,
 ) -> Result<ApproximateUpdate, RrError> {
+    // θ is fixed during the update: record the loss once, then each product runs
+    // only the tangent sweeps.
+    let recorded = HessianAt::new(obj, theta)?;
     let mut hvps = 0;
     let mut hvp = |v: &[f64]| -> Result<Vec<f64>, RrError> {
         hvps += 1;
-        let r = hessian_vector_product(obj, theta, v)?.hv;
+        let r = recorded.hessian_vector_product(v)?;
         if r.iter().any(|x| !x.is_finite()) {
             return Err(RrError::NonFinite("Hessian-vector product"));
         }

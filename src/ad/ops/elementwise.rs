@@ -2,10 +2,10 @@
 //! its first and second derivatives come from evaluating that same definition on
 //! nested duals, so no derivative is written by hand.
 
-use super::{same_tape, Input, Op};
+use super::{lane, same_tape, Input, Op};
 use crate::ad::dual::Dual;
 use crate::ad::real::Real;
-use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Var};
+use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Tangents, Var};
 
 /// A one-argument elementwise function.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,7 +77,6 @@ pub(crate) fn unary(x: Var<'_>, f: Unary) -> Var<'_> {
     let tape = x.tape;
     let xi = Input::of(x);
     let n = xi.len();
-    let lanes = tape.lanes();
     let derivatives = tape.needs_derivatives() && xi.active;
     let mut value = vec![0.0; n];
     let (mut d1, mut d2) = (Vec::new(), Vec::new());
@@ -85,7 +84,7 @@ pub(crate) fn unary(x: Var<'_>, f: Unary) -> Var<'_> {
         for (y, &x) in value.iter_mut().zip(xi.value.iter()) {
             *y = f.apply(x);
         }
-    } else if lanes == 0 {
+    } else if !tape.needs_second_derivatives() {
         d1 = vec![0.0; n];
         for i in 0..n {
             let y = f.apply(Dual::variable(xi.value[i]));
@@ -102,24 +101,30 @@ pub(crate) fn unary(x: Var<'_>, f: Unary) -> Var<'_> {
             d2[i] = y.eps.eps;
         }
     }
-    let tangent = (lanes > 0 && xi.active).then(|| {
-        let mut t = vec![0.0; lanes * n];
-        for l in 0..lanes {
-            let xt = xi.lane(l).expect("active input has tangents");
+    let op = Op::Unary { x: xi.id, d1, d2 };
+    tape.push(Computed { op, rows: xi.rows, cols: xi.cols, value }, xi.active)
+}
+
+/// ẏ = f'(x)·ẋ.
+pub(crate) fn unary_tangent(d1: &[f64], xt: Option<&[f64]>, lanes: usize) -> Vec<f64> {
+    let n = d1.len();
+    let mut t = vec![0.0; lanes * n];
+    if let Some(xt) = xt {
+        for (tl, xl) in t.chunks_exact_mut(n.max(1)).zip(xt.chunks_exact(n.max(1))) {
             for i in 0..n {
-                t[l * n + i] = d1[i] * xt[i];
+                tl[i] = d1[i] * xl[i];
             }
         }
-        t
-    });
-    let op = Op::Unary { x: xi.id, d1, d2 };
-    tape.push(Computed { op, rows: xi.rows, cols: xi.cols, value, tangent }, xi.active)
+    }
+    t
 }
 
 /// ẋ̄ += ȳ̇·f'(x) + ȳ·f''(x)·ẋ, the reverse rule run on duals.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn unary_backward(
     nodes: &[Node],
     x: NodeId,
+    xt: Option<&[f64]>,
     d1: &[f64],
     d2: &[f64],
     ybar: &[f64],
@@ -127,7 +132,6 @@ pub(crate) fn unary_backward(
     adj: &mut Adjoints,
 ) {
     let n = ybar.len();
-    let xt = nodes[x].tangent.clone();
     let (xbar, xbar_t) = adj.both(nodes, x);
     for i in 0..n {
         xbar[i] += ybar[i] * d1[i];
@@ -187,29 +191,43 @@ pub(crate) fn binary<'t>(a: Var<'t>, b: Var<'t>, f: Binary) -> Var<'t> {
         value[k] = f.apply(ai.value[ia], bi.value[ib]);
     }
     let active = ai.active || bi.active;
-    let lanes = tape.lanes();
-    let tangent = (lanes > 0 && active).then(|| {
-        let mut t = vec![0.0; lanes * n];
-        for l in 0..lanes {
-            let (at, bt) = (ai.lane(l), bi.lane(l));
-            for (k, ia, ib) in bc.indices() {
-                let da = at.map_or(0.0, |t| t[ia]);
-                let db = bt.map_or(0.0, |t| t[ib]);
-                t[l * n + k] = f.apply(Dual::new(ai.value[ia], da), Dual::new(bi.value[ib], db)).eps;
-            }
-        }
-        t
-    });
     let op = Op::Binary { a: ai.id, b: bi.id, f };
-    tape.push(Computed { op, rows: bc.rows, cols: bc.cols, value, tangent }, active)
+    tape.push(Computed { op, rows: bc.rows, cols: bc.cols, value }, active)
 }
 
+/// ẏ = f(a + εȧ, b + εḃ).eps: the function run once on duals.
+pub(crate) fn binary_tangent(
+    nodes: &[Node],
+    tangents: &Tangents,
+    y: NodeId,
+    a: NodeId,
+    b: NodeId,
+    f: Binary,
+    lanes: usize,
+) -> Vec<f64> {
+    let (na, nb) = (&nodes[a], &nodes[b]);
+    let bc = Broadcast::new((na.rows, na.cols), (nb.rows, nb.cols));
+    let n = nodes[y].len();
+    let mut t = vec![0.0; lanes * n];
+    for l in 0..lanes {
+        let at = lane(tangents[a].as_deref(), na.len(), l);
+        let bt = lane(tangents[b].as_deref(), nb.len(), l);
+        for (k, ia, ib) in bc.indices() {
+            let da = at.map_or(0.0, |t| t[ia]);
+            let db = bt.map_or(0.0, |t| t[ib]);
+            t[l * n + k] = f.apply(Dual::new(na.value[ia], da), Dual::new(nb.value[ib], db)).eps;
+        }
+    }
+    t
+}
+
+/// The operands are (node, its tangents).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn binary_backward(
     nodes: &[Node],
     y: NodeId,
-    a: NodeId,
-    b: NodeId,
+    (a, a_tangent): (NodeId, Option<&[f64]>),
+    (b, b_tangent): (NodeId, Option<&[f64]>),
     f: Binary,
     ybar: &[f64],
     ybar_t: Option<&[f64]>,
@@ -249,8 +267,8 @@ pub(crate) fn binary_backward(
         }
         if let (Some(xbar_t), Some(ybar_t)) = (xbar_t, ybar_t) {
             for l in 0..lanes {
-                let at = na.tangent.as_ref().map(|t| &t[l * na.len()..(l + 1) * na.len()]);
-                let bt = nb.tangent.as_ref().map(|t| &t[l * nb.len()..(l + 1) * nb.len()]);
+                let at = lane(a_tangent, na.len(), l);
+                let bt = lane(b_tangent, nb.len(), l);
                 for (k, ia, ib) in bc.indices() {
                     let x = if which == 0 { ia } else { ib };
                     let da = Dual::new(na.value[ia], at.map_or(0.0, |t| t[ia]));

@@ -3,7 +3,7 @@
 //! tangent, and the adjoint (and its tangent) is the transposed map.
 
 use super::{Input, Op};
-use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Var};
+use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Tangents, Var};
 
 /// A linear map from a `rows × cols` input.
 #[derive(Clone, Debug)]
@@ -112,16 +112,27 @@ pub(crate) fn linear(x: Var<'_>, map: LinearMap, out_rows: usize, out_cols: usiz
     let n = out_rows * out_cols;
     let mut value = vec![0.0; n];
     map.apply(&xi.value, xi.rows, xi.cols, &mut value);
-    let lanes = tape.lanes();
-    let tangent = (lanes > 0 && xi.active).then(|| {
-        let mut t = vec![0.0; lanes * n];
-        for l in 0..lanes {
-            map.apply(xi.lane(l).expect("active"), xi.rows, xi.cols, &mut t[l * n..(l + 1) * n]);
-        }
-        t
-    });
     let op = Op::Linear { x: xi.id, map };
-    tape.push(Computed { op, rows: out_rows, cols: out_cols, value, tangent }, xi.active)
+    tape.push(Computed { op, rows: out_rows, cols: out_cols, value }, xi.active)
+}
+
+/// ẏ = M·ẋ.
+pub(crate) fn tangent(
+    nodes: &[Node],
+    tangents: &Tangents,
+    y: NodeId,
+    x: NodeId,
+    map: &LinearMap,
+    lanes: usize,
+) -> Vec<f64> {
+    let (n, m) = (nodes[y].len(), nodes[x].len());
+    let mut t = vec![0.0; lanes * n];
+    if let Some(xt) = tangents[x].as_deref() {
+        for l in 0..lanes {
+            map.apply(&xt[l * m..(l + 1) * m], nodes[x].rows, nodes[x].cols, &mut t[l * n..(l + 1) * n]);
+        }
+    }
+    t
 }
 
 pub(crate) fn backward(
@@ -156,24 +167,26 @@ pub(crate) fn concat<'t>(parts: &[Var<'t>]) -> Var<'t> {
     let cols = inputs[0].cols;
     assert!(inputs.iter().all(|i| i.cols == cols), "concat: parts must have equal column counts");
     let rows: usize = inputs.iter().map(|i| i.rows).sum();
-    let n = rows * cols;
     let value: Vec<f64> = inputs.iter().flat_map(|i| i.value.iter().copied()).collect();
+    debug_assert_eq!(value.len(), rows * cols);
     let active = inputs.iter().any(|i| i.active);
-    let lanes = tape.lanes();
-    let tangent = (lanes > 0 && active).then(|| {
-        let mut t = Vec::with_capacity(lanes * n);
-        for l in 0..lanes {
-            for i in &inputs {
-                match i.lane(l) {
-                    Some(tl) => t.extend_from_slice(tl),
-                    None => t.extend(std::iter::repeat(0.0).take(i.len())),
-                }
+    let op = Op::Concat { parts: inputs.iter().map(|i| i.id).collect() };
+    tape.push(Computed { op, rows, cols, value }, active)
+}
+
+/// The parts' tangents laid end to end, lane by lane.
+pub(crate) fn concat_tangent(nodes: &[Node], tangents: &Tangents, parts: &[NodeId], lanes: usize) -> Vec<f64> {
+    let n: usize = parts.iter().map(|&p| nodes[p].len()).sum();
+    let mut t = Vec::with_capacity(lanes * n);
+    for l in 0..lanes {
+        for &p in parts {
+            match super::lane(tangents[p].as_deref(), nodes[p].len(), l) {
+                Some(tl) => t.extend_from_slice(tl),
+                None => t.extend(std::iter::repeat(0.0).take(nodes[p].len())),
             }
         }
-        t
-    });
-    let op = Op::Concat { parts: inputs.iter().map(|i| i.id).collect() };
-    tape.push(Computed { op, rows, cols, value, tangent }, active)
+    }
+    t
 }
 
 pub(crate) fn concat_backward(

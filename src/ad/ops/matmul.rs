@@ -2,8 +2,8 @@
 //! more gemms: Ċ = ȦB + AḂ, Ā = C̄Bᵀ, B̄ = AᵀC̄, and their tangents
 //! Ā̇ = C̄̇Bᵀ + C̄Ḃᵀ, B̄̇ = ȦᵀC̄ + AᵀC̄̇.
 
-use super::{same_tape, Input, Op};
-use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Var};
+use super::{lane, same_tape, Input, Op};
+use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Tangents, Var};
 
 /// c ← α·op(a)·op(b) + β·c with op(a) m×k, op(b) k×n, c m×n, all row-major;
 /// `ta`/`tb` say the stored matrix is the transpose (a stored k×m, b stored n×k).
@@ -54,79 +54,90 @@ pub(crate) fn matmul<'t>(a: Var<'t>, b: Var<'t>) -> Var<'t> {
     let (ai, bi) = (Input::of(a), Input::of(b));
     assert_eq!(ai.cols, bi.rows, "matmul: {}×{} times {}×{}", ai.rows, ai.cols, bi.rows, bi.cols);
     let (m, k, n) = (ai.rows, ai.cols, bi.cols);
-    let active = ai.active || bi.active;
-    let lanes = tape.lanes();
-    if lanes > 0 && bi.active && !ai.active {
-        // Data times weights: one wide gemm A·[B | Ḃ₁ | … | Ḃₖ] packs A once for all lanes.
-        let bt = bi.tangent.as_ref().expect("active");
-        let lanes_b: Vec<&[f64]> = std::iter::once(&bi.value[..]).chain(bt.chunks_exact(k * n)).collect();
-        let wide = hstack(&lanes_b, k, n);
-        let mut out = vec![0.0; m * (lanes + 1) * n];
-        gemm(m, k, (lanes + 1) * n, 1.0, &ai.value, false, &wide, false, 0.0, &mut out);
-        let mut parts = hsplit(&out, m, n, lanes + 1);
-        let value = parts.remove(0);
-        let tangent = Some(parts.concat());
-        let op = Op::MatMul { a: ai.id, b: bi.id };
-        return tape.push(Computed { op, rows: m, cols: n, value, tangent }, active);
-    }
     let mut value = vec![0.0; m * n];
     gemm(m, k, n, 1.0, &ai.value, false, &bi.value, false, 0.0, &mut value);
-    let tangent = (lanes > 0 && active).then(|| {
-        let mut t = vec![0.0; lanes * m * n];
-        for l in 0..lanes {
-            let tl = &mut t[l * m * n..(l + 1) * m * n];
-            if let Some(at) = ai.lane(l) {
-                gemm(m, k, n, 1.0, at, false, &bi.value, false, 1.0, tl);
-            }
-            if let Some(bt) = bi.lane(l) {
-                gemm(m, k, n, 1.0, &ai.value, false, bt, false, 1.0, tl);
-            }
-        }
-        t
-    });
     let op = Op::MatMul { a: ai.id, b: bi.id };
-    tape.push(Computed { op, rows: m, cols: n, value, tangent }, active)
+    tape.push(Computed { op, rows: m, cols: n, value }, ai.active || bi.active)
 }
 
-pub(crate) fn backward(nodes: &[Node], a: NodeId, b: NodeId, cbar: &[f64], cbar_t: Option<&[f64]>, adj: &mut Adjoints) {
+/// Ċ = ȦB + AḂ per lane; data times weights (Ȧ = 0) is one wide gemm A·[Ḃ₁ | … | Ḃₖ],
+/// which packs A once for all lanes.
+pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, a: NodeId, b: NodeId, lanes: usize) -> Vec<f64> {
+    let (na, nb) = (&nodes[a], &nodes[b]);
+    let (m, k, n) = (na.rows, na.cols, nb.cols);
+    let (at, bt) = (tangents[a].as_deref(), tangents[b].as_deref());
+    if let (None, Some(bt), true) = (at, bt, lanes > 1) {
+        let parts: Vec<&[f64]> = bt.chunks_exact(k * n).collect();
+        let mut out = vec![0.0; m * lanes * n];
+        gemm(m, k, lanes * n, 1.0, &na.value, false, &hstack(&parts, k, n), false, 0.0, &mut out);
+        return hsplit(&out, m, n, lanes).concat();
+    }
+    let mut t = vec![0.0; lanes * m * n];
+    for (l, tl) in t.chunks_exact_mut((m * n).max(1)).enumerate() {
+        if let Some(at) = lane(at, m * k, l) {
+            gemm(m, k, n, 1.0, at, false, &nb.value, false, 1.0, tl);
+        }
+        if let Some(bt) = lane(bt, k * n, l) {
+            gemm(m, k, n, 1.0, &na.value, false, bt, false, 1.0, tl);
+        }
+    }
+    t
+}
+
+/// The operands are (node, its tangents). When the primal adjoints are already known
+/// (a replayed tangent sweep), only the tangent gemms run: half the work.
+pub(crate) fn backward(
+    nodes: &[Node],
+    (a, at): (NodeId, Option<&[f64]>),
+    (b, bt): (NodeId, Option<&[f64]>),
+    cbar: &[f64],
+    cbar_t: Option<&[f64]>,
+    adj: &mut Adjoints,
+) {
     let (na, nb) = (&nodes[a], &nodes[b]);
     let (m, k, n) = (na.rows, na.cols, nb.cols);
     let lanes = adj.lanes;
+    let known = adj.primal_known;
     if na.active {
-        let bt = nb.tangent.clone();
         let (abar, abar_t) = adj.both(nodes, a);
-        gemm(m, n, k, 1.0, cbar, false, &nb.value, true, 1.0, abar);
+        if !known {
+            gemm(m, n, k, 1.0, cbar, false, &nb.value, true, 1.0, abar);
+        }
         if let (Some(abar_t), Some(cbar_t)) = (abar_t, cbar_t) {
             for l in 0..lanes {
                 let out = &mut abar_t[l * m * k..(l + 1) * m * k];
                 gemm(m, n, k, 1.0, &cbar_t[l * m * n..(l + 1) * m * n], false, &nb.value, true, 1.0, out);
-                if let Some(bt) = &bt {
-                    gemm(m, n, k, 1.0, cbar, false, &bt[l * k * n..(l + 1) * k * n], true, 1.0, out);
+                if let Some(bt) = lane(bt, k * n, l) {
+                    gemm(m, n, k, 1.0, cbar, false, bt, true, 1.0, out);
                 }
             }
         }
     }
     if nb.active {
-        let at = na.tangent.clone();
         let (bbar, bbar_t) = adj.both(nodes, b);
         match (bbar_t, cbar_t) {
             (Some(bbar_t), Some(cbar_t)) => {
-                // [B̄ | B̄̇₁ | …] += Aᵀ·[C̄ | C̄̇₁ | …] in one wide gemm, then Ȧₗᵀ·C̄ per lane.
-                let lanes_c: Vec<&[f64]> = std::iter::once(cbar).chain(cbar_t.chunks_exact(m * n)).collect();
-                let wide = hstack(&lanes_c, m, n);
-                let mut out = vec![0.0; k * (lanes + 1) * n];
-                gemm(k, m, (lanes + 1) * n, 1.0, &na.value, true, &wide, false, 0.0, &mut out);
-                let parts = hsplit(&out, k, n, lanes + 1);
-                add_to(bbar, &parts[0]);
-                for l in 0..lanes {
+                // [B̄ | B̄̇₁ | …] += Aᵀ·[C̄ | C̄̇₁ | …] in one wide gemm (without C̄ when it
+                // is known), then Ȧₗᵀ·C̄ per lane.
+                let primal = (!known).then_some(cbar);
+                let blocks: Vec<&[f64]> = primal.into_iter().chain(cbar_t.chunks_exact(m * n)).collect();
+                let count = blocks.len();
+                let mut out = vec![0.0; k * count * n];
+                gemm(k, m, count * n, 1.0, &na.value, true, &hstack(&blocks, m, n), false, 0.0, &mut out);
+                let mut parts = hsplit(&out, k, n, count).into_iter();
+                if !known {
+                    add_to(bbar, &parts.next().expect("the primal block"));
+                }
+                for (l, part) in parts.enumerate() {
                     let dst = &mut bbar_t[l * k * n..(l + 1) * k * n];
-                    add_to(dst, &parts[l + 1]);
-                    if let Some(at) = &at {
-                        gemm(k, m, n, 1.0, &at[l * m * k..(l + 1) * m * k], true, cbar, false, 1.0, dst);
+                    add_to(dst, &part);
+                    if let Some(at) = lane(at, m * k, l) {
+                        gemm(k, m, n, 1.0, at, true, cbar, false, 1.0, dst);
                     }
                 }
             }
-            _ => gemm(k, m, n, 1.0, &na.value, true, cbar, false, 1.0, bbar),
+            _ if !known => gemm(k, m, n, 1.0, &na.value, true, cbar, false, 1.0, bbar),
+            _ => {}
         }
     }
 }

@@ -11,7 +11,7 @@ mod var_ops;
 pub use elementwise::{Binary, Unary};
 pub(crate) use linear::LinearMap;
 
-use super::tape::{Adjoints, Node, NodeId, Var};
+use super::tape::{Adjoints, Node, NodeId, Tangents, Var};
 use std::sync::Arc;
 
 /// How a node was computed from its inputs.
@@ -54,7 +54,6 @@ pub(crate) struct Input {
     pub(crate) rows: usize,
     pub(crate) cols: usize,
     pub(crate) value: Arc<Vec<f64>>,
-    pub(crate) tangent: Option<Arc<Vec<f64>>>,
     pub(crate) active: bool,
 }
 
@@ -62,23 +61,16 @@ impl Input {
     pub(crate) fn of(v: Var<'_>) -> Input {
         let nodes = v.tape.nodes.borrow();
         let n = &nodes[v.id];
-        Input {
-            id: v.id,
-            rows: n.rows,
-            cols: n.cols,
-            value: n.value.clone(),
-            tangent: n.tangent.clone(),
-            active: n.active,
-        }
+        Input { id: v.id, rows: n.rows, cols: n.cols, value: n.value.clone(), active: n.active }
     }
     pub(crate) fn len(&self) -> usize {
         self.rows * self.cols
     }
-    /// Tangent lane `l`, or `None` for a constant.
-    pub(crate) fn lane(&self, l: usize) -> Option<&[f64]> {
-        let n = self.len();
-        self.tangent.as_ref().map(|t| &t[l * n..(l + 1) * n])
-    }
+}
+
+/// Lane `l` of a tangent buffer of `len`-element lanes, or `None` for a constant.
+pub(crate) fn lane(t: Option<&[f64]>, len: usize, l: usize) -> Option<&[f64]> {
+    t.map(|t| &t[l * len..(l + 1) * len])
 }
 
 /// Panics with a readable message when two tensors come from different tapes.
@@ -86,15 +78,39 @@ pub(crate) fn same_tape(a: Var<'_>, b: Var<'_>) {
     assert!(std::ptr::eq(a.tape, b.tape), "operands come from different tapes");
 }
 
+/// One step of the forward tangent sweep: the `lanes` tangents of (active, computed)
+/// node `id` from its inputs' tangents, which come earlier in `tangents`.
+pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, id: NodeId, lanes: usize) -> Vec<f64> {
+    match &nodes[id].op {
+        Op::Leaf => vec![0.0; lanes * nodes[id].len()],
+        Op::Unary { x, d1, .. } => elementwise::unary_tangent(d1, tangents[*x].as_deref(), lanes),
+        Op::Binary { a, b, f } => elementwise::binary_tangent(nodes, tangents, id, *a, *b, *f, lanes),
+        Op::MatMul { a, b } => matmul::tangent(nodes, tangents, *a, *b, lanes),
+        Op::Linear { x, map } => linear::tangent(nodes, tangents, id, *x, map, lanes),
+        Op::Concat { parts } => linear::concat_tangent(nodes, tangents, parts, lanes),
+        Op::LogSoftmax { x } => softmax::tangent(nodes, tangents, id, *x, lanes),
+    }
+}
+
 /// One step of the reverse sweep: push node `id`'s adjoint (and its tangents) to its inputs.
-pub(crate) fn backward(nodes: &[Node], id: NodeId, ybar: &[f64], ybar_t: Option<&[f64]>, adj: &mut Adjoints) {
+pub(crate) fn backward(
+    nodes: &[Node],
+    tangents: &Tangents,
+    id: NodeId,
+    ybar: &[f64],
+    ybar_t: Option<&[f64]>,
+    adj: &mut Adjoints,
+) {
+    let t = |i: NodeId| tangents.get(i).and_then(|t| t.as_deref());
     match &nodes[id].op {
         Op::Leaf => {}
-        Op::Unary { x, d1, d2 } => elementwise::unary_backward(nodes, *x, d1, d2, ybar, ybar_t, adj),
-        Op::Binary { a, b, f } => elementwise::binary_backward(nodes, id, *a, *b, *f, ybar, ybar_t, adj),
-        Op::MatMul { a, b } => matmul::backward(nodes, *a, *b, ybar, ybar_t, adj),
+        Op::Unary { x, d1, d2 } => elementwise::unary_backward(nodes, *x, t(*x), d1, d2, ybar, ybar_t, adj),
+        Op::Binary { a, b, f } => {
+            elementwise::binary_backward(nodes, id, (*a, t(*a)), (*b, t(*b)), *f, ybar, ybar_t, adj)
+        }
+        Op::MatMul { a, b } => matmul::backward(nodes, (*a, t(*a)), (*b, t(*b)), ybar, ybar_t, adj),
         Op::Linear { x, map } => linear::backward(nodes, *x, map, ybar, ybar_t, adj),
         Op::Concat { parts } => linear::concat_backward(nodes, parts, ybar, ybar_t, adj),
-        Op::LogSoftmax { x } => softmax::backward(nodes, id, *x, ybar, ybar_t, adj),
+        Op::LogSoftmax { x } => softmax::backward(nodes, id, t(id), *x, ybar, ybar_t, adj),
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{Input, Op};
 use crate::ad::real::Real;
-use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Var};
+use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Tangents, Var};
 
 pub(crate) fn log_softmax(z: Var<'_>) -> Var<'_> {
     let tape = z.tape;
@@ -18,30 +18,45 @@ pub(crate) fn log_softmax(z: Var<'_>) -> Var<'_> {
             value[r * cols + j] = row[j] - lse;
         }
     }
-    let lanes = tape.lanes();
-    let tangent = (lanes > 0 && zi.active).then(|| {
-        let mut t = vec![0.0; lanes * n];
-        for l in 0..lanes {
-            let zt = zi.lane(l).expect("active");
-            for r in 0..rows {
-                let s = r * cols..(r + 1) * cols;
-                let pz: f64 = value[s.clone()].iter().zip(&zt[s.clone()]).map(|(y, d)| y.exp() * d).sum();
-                for j in s {
-                    t[l * n + j] = zt[j] - pz;
-                }
-            }
-        }
-        t
-    });
     let op = Op::LogSoftmax { x: zi.id };
-    tape.push(Computed { op, rows, cols, value, tangent }, zi.active)
+    tape.push(Computed { op, rows, cols, value }, zi.active)
 }
 
-pub(crate) fn backward(nodes: &[Node], y: NodeId, z: NodeId, ybar: &[f64], ybar_t: Option<&[f64]>, adj: &mut Adjoints) {
+/// ẏ = ż − ⟨p, ż⟩ row by row.
+pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, y: NodeId, z: NodeId, lanes: usize) -> Vec<f64> {
+    let (rows, cols) = (nodes[y].rows, nodes[y].cols);
+    let n = rows * cols;
+    let value = &nodes[y].value;
+    let mut t = vec![0.0; lanes * n];
+    let Some(zt_all) = tangents[z].as_deref() else {
+        return t;
+    };
+    for l in 0..lanes {
+        let zt = &zt_all[l * n..(l + 1) * n];
+        for r in 0..rows {
+            let s = r * cols..(r + 1) * cols;
+            let pz: f64 = value[s.clone()].iter().zip(&zt[s.clone()]).map(|(y, d)| y.exp() * d).sum();
+            for j in s {
+                t[l * n + j] = zt[j] - pz;
+            }
+        }
+    }
+    t
+}
+
+/// `yt`: the node's own forward tangents.
+pub(crate) fn backward(
+    nodes: &[Node],
+    y: NodeId,
+    yt: Option<&[f64]>,
+    z: NodeId,
+    ybar: &[f64],
+    ybar_t: Option<&[f64]>,
+    adj: &mut Adjoints,
+) {
     let (rows, cols) = (nodes[y].rows, nodes[y].cols);
     let n = rows * cols;
     let yv = nodes[y].value.clone();
-    let yt = nodes[y].tangent.clone();
     let p: Vec<f64> = yv.iter().map(|v| v.exp()).collect();
     let (zbar, zbar_t) = adj.both(nodes, z);
     let row_sum = |v: &[f64], r: usize| v[r * cols..(r + 1) * cols].iter().sum::<f64>();
