@@ -21,3 +21,8 @@ pub mod rr;
 
 #[cfg(feature = "cli")]
 pub mod cli;
+
+/// README.md's Rust example runs as a doctest, so the front page cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -80,6 +80,7 @@ fn short_rr_run_on_a_few_hundred_digits_beats_chance_widely() {
     let mut c = MnistConfig::new(Mlp::mnist(16, Activation::Tanh));
     c.steps = 150;
     c.batch = 64;
+    c.alpha = 0.05;
     c.probe_batch = 200;
     c.eval_every = 50;
     let curve = train(MnistMethod::RidgeRider, &c, &tr, &te, |_| {}).unwrap();

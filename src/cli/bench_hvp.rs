@@ -1,9 +1,10 @@
-//! `ridge-rider bench-hvp`: loss, gradient, forward-over-reverse HVP and
-//! finite-difference HVP on the MNIST MLP (784-128-10, tanh, f64), medians.
+//! `ridge-rider bench-hvp`: loss, gradient, forward-over-reverse HVP (fresh, and
+//! replayed on a recording at θ) and finite-difference HVP on the MNIST MLP
+//! (784-128-10, tanh, f64), medians.
 
 use super::common::{median, mnist_batch, require_positive, set_threads, write_json, CliError, CliResult};
 use crate::ad::check::{finite_difference_hvp, relative_error};
-use crate::ad::{gradient, hessian_vector_product, value};
+use crate::ad::{gradient, hessian_vector_product, value, HessianAt};
 use crate::problems::mlp::Activation;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -58,6 +59,8 @@ pub fn run(a: Args) -> CliResult {
     let loss_ms = time_ms(a.runs, || drop(value(&loss, &theta)));
     let grad_ms = time_ms(a.runs, || drop(gradient(&loss, &theta)));
     let hvp_ms = time_ms(a.runs, || drop(hessian_vector_product(&loss, &theta, &v)));
+    let recorded = HessianAt::new(&loss, &theta).map_err(rt)?;
+    let recorded_ms = time_ms(a.runs, || drop(recorded.hessian_vector_product(&v)));
     let fd_hvp_ms = time_ms(a.runs, || drop(finite_difference_hvp(&loss, &theta, &v, a.fd_step)));
     let exact = hessian_vector_product(&loss, &theta, &v).map_err(rt)?.hv;
     let fd = finite_difference_hvp(&loss, &theta, &v, a.fd_step).map_err(rt)?;
@@ -68,11 +71,13 @@ pub fn run(a: Args) -> CliResult {
         ("loss", loss_ms),
         ("gradient", grad_ms),
         ("HVP (forward-over-reverse)", hvp_ms),
+        ("HVP (recorded at θ)", recorded_ms),
         ("HVP (central differences)", fd_hvp_ms),
     ] {
         println!("{name:<28} {ms:>10.2}");
     }
     println!("HVP / gradient      {:.2}", hvp_ms / grad_ms);
+    println!("recorded HVP / grad {:.2}", recorded_ms / grad_ms);
     println!("gradient / loss     {:.2}", grad_ms / loss_ms);
     println!("HVP / FD HVP        {:.2}", hvp_ms / fd_hvp_ms);
     println!("FD relative error   {fd_rel_error:.2e} (step {})", a.fd_step);
@@ -80,7 +85,8 @@ pub fn run(a: Args) -> CliResult {
         let j = serde_json::json!({
             "batch": a.batch, "hidden": a.hidden, "runs": a.runs, "threads": threads,
             "loss_ms": loss_ms, "grad_ms": grad_ms, "hvp_ms": hvp_ms, "fd_hvp_ms": fd_hvp_ms,
-            "hvp_over_grad": hvp_ms / grad_ms, "grad_over_loss": grad_ms / loss_ms,
+            "recorded_hvp_ms": recorded_ms, "hvp_over_grad": hvp_ms / grad_ms,
+            "recorded_hvp_over_grad": recorded_ms / grad_ms, "grad_over_loss": grad_ms / loss_ms,
             "hvp_over_fd": hvp_ms / fd_hvp_ms, "fd_rel_error": fd_rel_error, "fd_step": a.fd_step,
         });
         write_json(&path, &j)?;

@@ -97,10 +97,10 @@ impl MnistConfig {
     pub fn new(mlp: Mlp) -> MnistConfig {
         MnistConfig {
             mlp,
-            steps: 1200,
-            batch: 256,
+            steps: 2400,
+            batch: 512,
             ridge: 0,
-            alpha: 0.05,
+            alpha: 0.025,
             inner_steps: 2,
             lr_x: 0.5,
             lr_lambda: 0.05,
