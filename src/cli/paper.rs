@@ -106,7 +106,7 @@ pub fn run(a: Args) -> CliResult {
             dir: out.join("fig4"),
             json: "mnist.json",
             svg: Some("mnist.svg"),
-            scaled: "150 steps per method (not 1,200)",
+            scaled: "150 steps per method (not 2,400)",
         },
         Step {
             title: "Fig. 5: per-class accuracy by first ridge",
