@@ -9,6 +9,11 @@
 //! (thick restart, Wu & Simon 2000) and continues from the residual direction, so
 //! memory stays at 2·m vectors. An invariant subspace (lucky breakdown) is continued
 //! with a fresh random direction, not reported as an error.
+//!
+//! One start vector spans one copy of each eigenvalue: an eigenvalue repeated exactly
+//! is found once (its other eigenvectors enter only through rounding or a breakdown's
+//! random direction), so the k pairs returned may skip the repeats. Where eigenvalues
+//! repeat by symmetry (the lever game), use the dense solver.
 
 use super::dense::{symmetric_eigen, DenseSymmetric};
 use super::kernels::{axpy, gram_schmidt, norm, normalize};
