@@ -97,3 +97,31 @@ fn short_rr_run_on_a_few_hundred_digits_beats_chance_widely() {
     }
     assert!(curve.ridge_trace[0].cos_gradient < 0.0, "{:?}", curve.ridge_trace[0]);
 }
+
+#[test]
+fn linear_baseline_learns_and_its_gradient_matches_differences() {
+    use ridge_rider::ad::check::{finite_difference_gradient, relative_error};
+    use ridge_rider::ad::gradient;
+    use ridge_rider::problems::mlp::{Activation, Mlp};
+    use ridge_rider::problems::mnist_rr::{train, MnistConfig, MnistMethod};
+    use ridge_rider::problems::softmax_regression::SoftmaxRegression;
+    let all = embedded_all();
+    // The loss's gradient against central differences, at a random point.
+    let few = all.slice(0..20);
+    let model = SoftmaxRegression { inputs: 784, outputs: 10 };
+    let loss = model.loss(few.x.clone(), few.labels.clone());
+    let theta = ridge_rider::rng::normal_vec(&mut ridge_rider::rng::seeded(3, 0), model.dim(), 0.05);
+    let g = gradient(&loss, &theta).unwrap().gradient;
+    let fd = finite_difference_gradient(&loss, &theta, 1e-6).unwrap();
+    assert!(relative_error(&g, &fd) < 1e-7, "{}", relative_error(&g, &fd));
+    // Trained on 400 digits, it beats chance (10%) by far on 400 others.
+    let (tr, te) = (all.slice(0..400), all.slice(9000..9400));
+    let mut c = MnistConfig::new(Mlp::mnist(16, Activation::Tanh));
+    c.steps = 150;
+    c.batch = 64;
+    c.eval_every = 50;
+    let curve = train(MnistMethod::Linear, &c, &tr, &te, |_| {}).unwrap();
+    assert_eq!(curve.points.iter().map(|p| p.0).collect::<Vec<_>>(), vec![0, 50, 100, 150]);
+    assert!(curve.final_test() > 0.7, "test accuracy {}", curve.final_test());
+    assert!(curve.final_train() > curve.points[0].1);
+}

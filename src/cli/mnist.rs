@@ -63,8 +63,8 @@ pub struct Args {
     /// First ridge index (the fingerprint's first element).
     #[arg(long, default_value_t = 0)]
     ridge: usize,
-    /// Methods: rr, sgd, fixed-ev, rand-ridge-plus.
-    #[arg(long, value_delimiter = ',', default_value = "rr,sgd,fixed-ev,rand-ridge-plus")]
+    /// Methods: rr, sgd, fixed-ev, rand-ridge-plus, linear (softmax regression, the linear classifier RR must beat).
+    #[arg(long, value_delimiter = ',', default_value = "rr,sgd,fixed-ev,rand-ridge-plus,linear")]
     methods: Vec<MnistMethod>,
 }
 
@@ -176,7 +176,10 @@ pub fn run(a: Args) -> CliResult {
         series.push((format!("{} train", m.name()), curve.points.iter().map(|p| (p.0 as f64, p.1)).collect()));
         // Written after every method, so an interrupted run keeps what it finished.
         let detail = json!({"curves": curves});
-        write_report(&out, "mnist", config_json(&a.common, &cfg, threads, &train_set, &test_set), &rows, detail)?;
+        let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
+        config["ridge"] = json!(a.ridge);
+        config["methods"] = json!(a.methods.iter().map(|m| m.name()).collect::<Vec<_>>());
+        write_report(&out, "mnist", config, &rows, detail)?;
         write_svg(&out.join("mnist.svg"), &line_chart("MNIST: accuracy vs step", "step", "accuracy", &series))?;
     }
     bar.finish_and_clear();

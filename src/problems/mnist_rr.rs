@@ -21,11 +21,14 @@
 //!
 //! Methods: `rr`; `fixed-ev` (LR_x = 0: the ridge is never updated during a ride);
 //! `rand-ridge-plus` (each step a fresh random unit vector oriented downhill, the
-//! paper's Rand.Ridge+); `sgd` (Adam from a standard initialisation, the reference).
+//! paper's Rand.Ridge+); `sgd` (Adam from a standard initialisation, the reference);
+//! `linear` (a softmax regression trained by Adam on the same batches: the linear
+//! classifier RR must beat).
 
 use super::adam::Adam;
 use super::mlp::{Mlp, MlpLoss};
 use super::mnist::Dataset;
+use super::softmax_regression::SoftmaxRegression;
 use crate::ad::gradient;
 use crate::linalg::kernels::{axpy, dot, norm, normalize};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, Which};
@@ -39,6 +42,7 @@ pub enum MnistMethod {
     FixedEv,
     RandRidgePlus,
     Sgd,
+    Linear,
 }
 
 impl MnistMethod {
@@ -48,6 +52,7 @@ impl MnistMethod {
             MnistMethod::FixedEv => "fixed-ev",
             MnistMethod::RandRidgePlus => "rand-ridge-plus",
             MnistMethod::Sgd => "sgd",
+            MnistMethod::Linear => "linear",
         }
     }
 }
@@ -55,10 +60,16 @@ impl MnistMethod {
 impl std::str::FromStr for MnistMethod {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        [MnistMethod::RidgeRider, MnistMethod::FixedEv, MnistMethod::RandRidgePlus, MnistMethod::Sgd]
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| format!("unknown method '{s}' (rr, sgd, fixed-ev, rand-ridge-plus)"))
+        [
+            MnistMethod::RidgeRider,
+            MnistMethod::FixedEv,
+            MnistMethod::RandRidgePlus,
+            MnistMethod::Sgd,
+            MnistMethod::Linear,
+        ]
+        .into_iter()
+        .find(|m| m.name() == s)
+        .ok_or_else(|| format!("unknown method '{s}' (rr, sgd, fixed-ev, rand-ridge-plus, linear)"))
     }
 }
 
@@ -174,18 +185,31 @@ impl<'a> Batches<'a> {
     fn new(data: &'a Dataset, size: usize, seed: u64) -> Self {
         Batches { data, shuffle: EpochShuffle::new(data.len(), seed, 0x626174), size: size.min(data.len()) }
     }
+    fn next_examples(&mut self) -> Dataset {
+        self.data.select(self.shuffle.next(self.size))
+    }
     fn next(&mut self, mlp: Mlp) -> MlpLoss {
-        let d = self.data.select(self.shuffle.next(self.size));
+        let d = self.next_examples();
         MlpLoss::new(mlp, d.x, d.labels).expect("dataset rows match the MLP")
     }
 }
 
-fn evaluate(mlp: &Mlp, theta: &[f64], train_eval: &Dataset, test: &Dataset, step: usize, curve: &mut Curve) {
-    let train_acc = mlp.accuracy(theta, &train_eval.x, &train_eval.labels);
-    let pred = mlp.predict(theta, &test.x);
-    let test_acc = pred.iter().zip(&test.labels).filter(|(p, y)| p == y).count() as f64 / test.len().max(1) as f64;
-    curve.points.push((step, train_acc, test_acc));
-    curve.class_accuracy.push(class_accuracy(&pred, &test.labels, mlp.outputs));
+/// Record train and test accuracy (and per-class test accuracy) of a classifier.
+fn evaluate(
+    predict: impl Fn(&[f64]) -> Vec<usize>,
+    classes: usize,
+    train_eval: &Dataset,
+    test: &Dataset,
+    step: usize,
+    curve: &mut Curve,
+) {
+    let accuracy = |pred: &[usize], labels: &[usize]| {
+        pred.iter().zip(labels).filter(|(p, y)| p == y).count() as f64 / labels.len().max(1) as f64
+    };
+    let train_acc = accuracy(&predict(&train_eval.x), &train_eval.labels);
+    let pred = predict(&test.x);
+    curve.points.push((step, train_acc, accuracy(&pred, &test.labels)));
+    curve.class_accuracy.push(class_accuracy(&pred, &test.labels, classes));
 }
 
 /// GetRidges by Lanczos on the probe batch: ridge `index`, oriented downhill. A
@@ -237,17 +261,22 @@ pub fn train(
     let mlp = c.mlp;
     let mut theta = match method {
         MnistMethod::Sgd => mlp.init_standard(c.seed),
+        MnistMethod::Linear => return train_linear(c, train, test, &train_eval, on_eval),
         _ => mlp.init_near_zero(c.seed, 0.01),
     };
-    evaluate(&mlp, &theta, &train_eval, test, 0, &mut curve);
+    let record = |theta: &[f64], step: usize, curve: &mut Curve| {
+        evaluate(|x| mlp.predict(theta, x), mlp.outputs, &train_eval, test, step, curve)
+    };
+    record(&theta, 0, &mut curve);
     match method {
+        MnistMethod::Linear => unreachable!("returned above"),
         MnistMethod::Sgd => {
             let mut adam = Adam::new(theta.len());
             for step in 1..=c.steps {
                 let g = gradient(&batches.next(mlp), &theta)?.gradient;
                 adam.step(&mut theta, &g, |_| c.adam_lr);
                 if step % c.eval_every == 0 || step == c.steps {
-                    evaluate(&mlp, &theta, &train_eval, test, step, &mut curve);
+                    record(&theta, step, &mut curve);
                     on_eval(step);
                 }
             }
@@ -263,7 +292,7 @@ pub fn train(
                 }
                 axpy(c.alpha, &v, &mut theta);
                 if step % c.eval_every == 0 || step == c.steps {
-                    evaluate(&mlp, &theta, &train_eval, test, step, &mut curve);
+                    record(&theta, step, &mut curve);
                     on_eval(step);
                 }
             }
@@ -319,10 +348,38 @@ pub fn train(
                     curvature_avg = lambda;
                 }
                 if evaluate_now {
-                    evaluate(&mlp, &theta, &train_eval, test, step, &mut curve);
+                    record(&theta, step, &mut curve);
                     on_eval(step);
                 }
             }
+        }
+    }
+    curve.seconds = started.elapsed().as_secs_f64();
+    Ok(curve)
+}
+
+/// The linear baseline: softmax regression from zero, Adam on the same batches.
+fn train_linear(
+    c: &MnistConfig,
+    train: &Dataset,
+    test: &Dataset,
+    train_eval: &Dataset,
+    mut on_eval: impl FnMut(usize),
+) -> Result<Curve, RrError> {
+    let started = std::time::Instant::now();
+    let model = SoftmaxRegression { inputs: c.mlp.inputs, outputs: c.mlp.outputs };
+    let mut theta = vec![0.0; model.dim()];
+    let mut adam = Adam::new(theta.len());
+    let mut batches = Batches::new(train, c.batch, c.seed);
+    let mut curve = Curve::default();
+    evaluate(|x| model.predict(&theta, x), model.outputs, train_eval, test, 0, &mut curve);
+    for step in 1..=c.steps {
+        let d = batches.next_examples();
+        let g = gradient(&model.loss(d.x, d.labels), &theta)?.gradient;
+        adam.step(&mut theta, &g, |_| c.adam_lr);
+        if step % c.eval_every == 0 || step == c.steps {
+            evaluate(|x| model.predict(&theta, x), model.outputs, train_eval, test, step, &mut curve);
+            on_eval(step);
         }
     }
     curve.seconds = started.elapsed().as_secs_f64();

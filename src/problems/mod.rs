@@ -7,5 +7,6 @@ pub mod levers;
 pub mod mlp;
 pub mod mnist;
 pub mod mnist_rr;
+pub mod softmax_regression;
 pub mod tree;
 pub mod tree_methods;

@@ -1,0 +1,83 @@
+//! Multinomial logistic regression, `inputs → outputs` with mean softmax
+//! cross-entropy: the linear classifier that approximate RR on MNIST must beat.
+//!
+//! Parameter layout: `[W (inputs×outputs, row-major), b]`, logits `X·W + b`.
+//!
+//! ```
+//! use ridge_rider::ad::gradient;
+//! use ridge_rider::problems::softmax_regression::SoftmaxRegression;
+//! let model = SoftmaxRegression { inputs: 2, outputs: 2 };
+//! let loss = model.loss(vec![1.0, 0.0, 0.0, 1.0], vec![0, 1]);
+//! let theta = vec![1.0, -1.0, -1.0, 1.0, 0.0, 0.0];
+//! assert_eq!(model.accuracy(&theta, &[1.0, 0.0, 0.0, 1.0], &[0, 1]), 1.0);
+//! assert!(gradient(&loss, &theta).unwrap().value < std::f64::consts::LN_2);
+//! ```
+
+use crate::ad::ops::matmul::gemm;
+use crate::ad::{Loss, Var};
+use std::sync::Arc;
+
+/// The architecture (no data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SoftmaxRegression {
+    pub inputs: usize,
+    pub outputs: usize,
+}
+
+impl SoftmaxRegression {
+    /// Number of parameters.
+    pub fn dim(&self) -> usize {
+        (self.inputs + 1) * self.outputs
+    }
+
+    /// The mean cross-entropy on rows `x` (row-major) with `labels`.
+    ///
+    /// # Panics
+    /// If `x` is not `labels.len()` rows of `inputs` (a programming error).
+    pub fn loss(&self, x: Vec<f64>, labels: Vec<usize>) -> SoftmaxRegressionLoss {
+        assert_eq!(x.len(), labels.len() * self.inputs, "inputs length");
+        SoftmaxRegressionLoss { model: *self, x: Arc::new(x), labels }
+    }
+
+    /// The predicted class of each row of `x`.
+    pub fn predict(&self, theta: &[f64], x: &[f64]) -> Vec<usize> {
+        let (i, o) = (self.inputs, self.outputs);
+        let rows = x.len() / i.max(1);
+        let mut logits = vec![0.0; rows * o];
+        gemm(rows, i, o, 1.0, x, false, &theta[..i * o], false, 0.0, &mut logits);
+        logits
+            .chunks_exact(o)
+            .map(|r| {
+                let r: Vec<f64> = r.iter().zip(&theta[i * o..]).map(|(z, b)| z + b).collect();
+                r.iter().enumerate().fold(0, |best, (j, v)| if *v > r[best] { j } else { best })
+            })
+            .collect()
+    }
+
+    /// Fraction of rows classified correctly.
+    pub fn accuracy(&self, theta: &[f64], x: &[f64], labels: &[usize]) -> f64 {
+        let right = self.predict(theta, x).iter().zip(labels).filter(|(p, y)| p == y).count();
+        right as f64 / labels.len().max(1) as f64
+    }
+}
+
+/// [`SoftmaxRegression`]'s mean cross-entropy on a fixed batch: a [`Loss`].
+#[derive(Clone)]
+pub struct SoftmaxRegressionLoss {
+    pub model: SoftmaxRegression,
+    pub x: Arc<Vec<f64>>,
+    pub labels: Vec<usize>,
+}
+
+impl Loss for SoftmaxRegressionLoss {
+    fn dim(&self) -> usize {
+        self.model.dim()
+    }
+    fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
+        let (i, o) = (self.model.inputs, self.model.outputs);
+        let w = theta.slice(0, i * o).reshape(i, o);
+        let b = theta.slice(i * o, o).reshape(1, o);
+        let xs = theta.tape().constant_shared(self.labels.len(), i, self.x.clone());
+        (xs.matmul(w) + b).softmax_cross_entropy(&self.labels)
+    }
+}
