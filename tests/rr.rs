@@ -3,6 +3,7 @@
 //! D1, D2, D4 of `shared/notes/theorems.md` driven through the project's own RR step.
 
 use proptest::prelude::*;
+use ridge_rider::ad::check::relative_error;
 use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value, Loss, Var};
 use ridge_rider::linalg::kernels::{axpy, dot, norm};
 use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
@@ -193,7 +194,12 @@ proptest! {
         let start = perturbed_most_negative(&f, &x, &noise);
         prop_assume!(start.is_some());
         let (start, he0) = start.unwrap();
-        let (ehat, lhat, curvature, he, _) = update_ridge_approximate(&f, &x, &start, dot(&start, &he0), &he0, 20, 0.05, 0.01).unwrap();
+        let u = update_ridge_approximate(&f, &x, &start, dot(&start, &he0), &he0, 20, 0.05, 0.01).unwrap();
+        let (ehat, lhat, curvature, he) = (u.direction, u.eigenvalue, u.curvature, u.image);
+        // The image, kept up to date by linearity through the halvings, is H·ê.
+        let direct = hessian_vector_product(&f, &x, &ehat).unwrap().hv;
+        prop_assert!(relative_error(&he, &direct) < 1e-10, "{}", relative_error(&he, &direct));
+        prop_assert_eq!(u.hvps, 1 + 2 * 20);
         let mut r = he.clone();
         axpy(-lhat, &ehat, &mut r);
         let eps = norm(&r);
@@ -218,12 +224,12 @@ proptest! {
         prop_assume!(l0.abs() > 1e-3);
         let loss = |he: &[f64], e: &[f64]| he.iter().zip(e).map(|(h, v)| (h / l0 - v).powi(2)).sum::<f64>();
         let before = loss(&he0, &start);
-        let (e1, l1, _, he1, hvps) = update_ridge_approximate(&f, &x, &start, l0, &he0, 1, 4.0, 0.0).unwrap();
-        prop_assert_eq!(l1, l0);
-        prop_assert!(hvps >= 3);
-        let after = loss(&he1, &e1);
+        let u = update_ridge_approximate(&f, &x, &start, l0, &he0, 1, 4.0, 0.0).unwrap();
+        prop_assert_eq!(u.eigenvalue, l0);
+        prop_assert_eq!(u.hvps, 3);
+        let after = loss(&u.image, &u.direction);
         // Accepted before the halvings ran out: then ℓ must not have grown.
-        prop_assume!(hvps < 3 + ridge_rider::rr::follow::MAX_HALVINGS);
+        prop_assume!(u.halvings_exhausted == 0);
         prop_assert!(after <= before + 1e-12, "{after} > {before}");
     }
 }

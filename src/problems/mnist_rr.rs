@@ -313,10 +313,10 @@ pub fn train(
             for step in 1..=c.steps {
                 let b = batches.next(mlp);
                 axpy(c.alpha, &e, &mut theta);
-                let (e2, l2, curvature, he2, h) =
-                    update_ridge_approximate(&b, &theta, &e, lambda, &he, inner, lr_x, c.lr_lambda)?;
-                curve.hvps += h;
-                (e, lambda, he) = (e2, l2, he2);
+                let u = update_ridge_approximate(&b, &theta, &e, lambda, &he, inner, lr_x, c.lr_lambda)?;
+                curve.hvps += u.hvps;
+                let curvature = u.curvature;
+                (e, lambda, he) = (u.direction, u.eigenvalue, u.image);
                 normalize(&mut e);
                 let evaluate_now = step % c.eval_every == 0 || step == c.steps;
                 let loss = if evaluate_now {

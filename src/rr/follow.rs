@@ -4,7 +4,7 @@
 use super::ridges::spectrum;
 use super::{Objective, RrError, RrParams, Spectrum};
 use crate::ad::{hessian_vector_product, value, HessianAt};
-use crate::linalg::kernels::{axpy, dot, norm, normalize};
+use crate::linalg::kernels::{axpy, dot, norm, normalize, scale};
 
 /// Why a ride ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,13 +78,29 @@ pub fn update_ridge_exact(values: &[f64], vectors: &[Vec<f64>], prev: &[f64]) ->
 /// Step halvings an approximate UpdateRidge step may take before it is accepted anyway.
 pub const MAX_HALVINGS: usize = 6;
 
-/// (e, λ, eᵀHe, H·e, HVPs used) from [`update_ridge_approximate`].
-pub type ApproximateUpdate = (Vec<f64>, f64, f64, Vec<f64>, usize);
+/// What [`update_ridge_approximate`] returns.
+#[derive(Clone, Debug)]
+pub struct ApproximateUpdate {
+    /// The updated ridge e (unit).
+    pub direction: Vec<f64>,
+    /// The tracked eigenvalue λ.
+    pub eigenvalue: f64,
+    /// eᵀHe: the curvature along e (λ lags it when e leaves the eigenvector).
+    pub curvature: f64,
+    /// H·e at θ, the next update's warm start.
+    pub image: Vec<f64>,
+    /// Hessian-vector products used.
+    pub hvps: usize,
+    /// Steps whose halvings ran out, so the last trial was taken although ℓ grew.
+    pub halvings_exhausted: usize,
+}
 
 /// Approximate UpdateRidge at θ: warm-start λ ≈ λ' + e'ᵀ(H(θ) − H(θ'))e', then `steps`
 /// gradient steps on ℓ(e, λ) = ‖(1/λ)Hê − ê‖² (rates `lr_x` for e, `lr_lambda` for λ;
 /// e's step is halved, up to [`MAX_HALVINGS`] times, until ℓ does not increase),
-/// HVPs only. `prev_he` is H(θ')e' from the previous point. Returns (e, λ, eᵀHe, H e, HVPs).
+/// HVPs only: one for He, then two per step (H·r and H·∇ℓ; the halvings cost none,
+/// since H is linear: H·(e − η∇ℓ) = He − η·H∇ℓ). `prev_he` is H(θ')e' from the previous
+/// point.
 #[allow(clippy::too_many_arguments)]
 pub fn update_ridge_approximate<O: Objective>(
     obj: &O,
@@ -114,28 +130,36 @@ pub fn update_ridge_approximate<O: Objective>(
     if lambda.abs() < 1e-12 {
         lambda = -1e-12;
     }
-    let eigen_loss =
-        |he: &[f64], e: &[f64], lambda: f64| -> f64 { he.iter().zip(e).map(|(h, x)| (h / lambda - x).powi(2)).sum() };
+    // The eigen-loss's residual r = Hê/λ − ê (ℓ = ‖r‖²).
+    let residual =
+        |he: &[f64], e: &[f64], lambda: f64| -> Vec<f64> { he.iter().zip(e).map(|(h, x)| h / lambda - x).collect() };
+    let mut halvings_exhausted = 0;
     for _ in 0..steps {
-        // r = Hê/λ − ê;  ∂ℓ/∂ê = 2(H r/λ − r);  ∂ℓ/∂λ = −2 (r·Hê)/λ².
-        let r: Vec<f64> = he.iter().zip(&e).map(|(h, x)| h / lambda - x).collect();
+        // ∂ℓ/∂ê = 2(H r/λ − r);  ∂ℓ/∂λ = −2 (r·Hê)/λ².
+        let r = residual(&he, &e, lambda);
         let loss = dot(&r, &r);
         let hr = hvp(&r)?;
-        let mut grad_e: Vec<f64> = hr.iter().zip(&r).map(|(h, x)| 2.0 * (h / lambda - x)).collect();
+        let mut grad_e = residual(&hr, &r, lambda);
+        scale(2.0, &mut grad_e);
         let grad_lambda = -2.0 * dot(&r, &he) / (lambda * lambda);
         // Tangent to the unit sphere: the loss depends on ê = e/‖e‖ only.
         let radial = dot(&grad_e, &e);
         axpy(-radial, &e, &mut grad_e);
+        let h_grad = hvp(&grad_e)?;
         // The eigen-loss's curvature in e is about ((H − λ)/λ)², so a fixed rate that
         // suits one point can throw e into a large-curvature direction at another:
         // halve the step until the eigen-loss does not increase.
         let mut rate = lr_x;
         for attempt in 0..=MAX_HALVINGS {
-            let mut trial = e.clone();
+            let (mut trial, mut trial_he) = (e.clone(), he.clone());
             axpy(-rate, &grad_e, &mut trial);
-            normalize(&mut trial);
-            let trial_he = hvp(&trial)?;
-            if eigen_loss(&trial_he, &trial, lambda) <= loss || attempt == MAX_HALVINGS {
+            axpy(-rate, &h_grad, &mut trial_he);
+            let length = normalize(&mut trial);
+            scale(1.0 / length, &mut trial_he);
+            let r = residual(&trial_he, &trial, lambda);
+            let improved = dot(&r, &r) <= loss;
+            if improved || attempt == MAX_HALVINGS {
+                halvings_exhausted += usize::from(!improved);
                 (e, he) = (trial, trial_he);
                 break;
             }
@@ -144,7 +168,7 @@ pub fn update_ridge_approximate<O: Objective>(
         lambda -= lr_lambda * grad_lambda;
     }
     let curvature = dot(&e, &he);
-    Ok((e, lambda, curvature, he, hvps))
+    Ok(ApproximateUpdate { direction: e, eigenvalue: lambda, curvature, image: he, hvps, halvings_exhausted })
 }
 
 /// Ride from θ along `direction` (unit, sign applied) until an EndRide rule fires.
@@ -236,7 +260,7 @@ fn ride_inner<O: Objective>(
                 }
                 Spectrum::Lanczos { .. } => {
                     let a = &p.approximate;
-                    let (e, lambda, curvature, he2, hvps) = update_ridge_approximate(
+                    let u = update_ridge_approximate(
                         obj,
                         &trial,
                         &out.direction,
@@ -246,9 +270,9 @@ fn ride_inner<O: Objective>(
                         a.lr_x,
                         a.lr_lambda,
                     )?;
-                    out.hvps += hvps;
-                    let overlap = dot(&e, &out.direction).abs() / norm(&e).max(1e-300);
-                    (e, lambda, curvature, he2, overlap)
+                    out.hvps += u.hvps;
+                    let overlap = dot(&u.direction, &out.direction).abs() / norm(&u.direction).max(1e-300);
+                    (u.direction, u.eigenvalue, u.curvature, u.image, overlap)
                 }
             };
             let free_step = degenerate && out.steps == 0;

@@ -22,7 +22,9 @@ pub mod objective;
 pub mod ridges;
 
 pub use archive::{Archive, Entry, Order};
-pub use follow::{ride, ride_from, update_ridge_approximate, update_ridge_exact, EndReason, RideOutcome};
+pub use follow::{
+    ride, ride_from, update_ridge_approximate, update_ridge_exact, ApproximateUpdate, EndReason, RideOutcome,
+};
 pub use objective::Objective;
 pub use ridges::{get_ridges, Choice, Ridge};
 
