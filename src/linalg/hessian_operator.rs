@@ -4,7 +4,6 @@
 
 use super::{LinalgError, LinearOperator};
 use crate::ad::{HessianAt, Loss};
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `v ↦ ∇²L(θ)·v`, counting its applications.
@@ -18,18 +17,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// h.apply(&[1.0, 0.0], &mut out).unwrap();
 /// assert_eq!(out, [0.0, 1.0]);
 /// ```
-pub struct HessianOperator<'a, L: Loss> {
+pub struct HessianOperator {
     recorded: HessianAt,
     theta: Vec<f64>,
     applications: AtomicUsize,
-    loss: PhantomData<&'a L>,
 }
 
-impl<'a, L: Loss> HessianOperator<'a, L> {
-    /// Records `loss` at θ (one forward and one reverse sweep).
-    pub fn new(loss: &'a L, theta: Vec<f64>) -> Result<Self, LinalgError> {
+impl HessianOperator {
+    /// Records `loss` at θ (one forward and one reverse sweep); the operator does not
+    /// borrow the loss afterwards.
+    pub fn new(loss: &impl Loss, theta: Vec<f64>) -> Result<Self, LinalgError> {
         let recorded = HessianAt::new(loss, &theta).map_err(|e| LinalgError::Operator(e.to_string()))?;
-        Ok(HessianOperator { recorded, theta, applications: AtomicUsize::new(0), loss: PhantomData })
+        Ok(HessianOperator { recorded, theta, applications: AtomicUsize::new(0) })
     }
     /// The loss recorded at θ (its value and gradient come with it).
     pub fn recorded(&self) -> &HessianAt {
@@ -44,7 +43,7 @@ impl<'a, L: Loss> HessianOperator<'a, L> {
     }
 }
 
-impl<L: Loss> LinearOperator for HessianOperator<'_, L> {
+impl LinearOperator for HessianOperator {
     fn dim(&self) -> usize {
         self.recorded.dim()
     }
