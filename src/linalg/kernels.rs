@@ -68,9 +68,10 @@ pub fn normalize(x: &mut [f64]) -> f64 {
     n
 }
 
-/// Orthogonalise `x` against the orthonormal `basis` by classical Gram–Schmidt run
-/// twice (enough for full double precision, Giraud et al.). Returns the coefficients
-/// of the first pass plus the correction of the second.
+/// Orthogonalise `x` against the orthonormal `basis` by modified Gram–Schmidt (each
+/// coefficient taken from the already-updated `x`) run twice, which is enough for full
+/// double precision (Giraud et al.). Returns the coefficients of the first pass plus
+/// the correction of the second.
 pub fn gram_schmidt(basis: &[Vec<f64>], x: &mut [f64]) -> Vec<f64> {
     let mut coeffs = vec![0.0; basis.len()];
     for _ in 0..2 {
