@@ -253,15 +253,17 @@ pub fn train(
     mut on_eval: impl FnMut(usize),
 ) -> Result<Curve, RrError> {
     let started = std::time::Instant::now();
-    let mut curve = Curve::default();
     let train_eval = train.slice(0..train.len().min(2000));
+    if method == MnistMethod::Linear {
+        return train_linear(c, train, test, &train_eval, on_eval);
+    }
+    let mut curve = Curve::default();
     let probe = train.slice(0..train.len().min(c.probe_batch));
     let probe = MlpLoss::new(c.mlp, probe.x, probe.labels).expect("dataset rows match the MLP");
     let mut batches = Batches::new(train, c.batch, c.seed);
     let mlp = c.mlp;
     let mut theta = match method {
         MnistMethod::Sgd => mlp.init_standard(c.seed),
-        MnistMethod::Linear => return train_linear(c, train, test, &train_eval, on_eval),
         _ => mlp.init_near_zero(c.seed, 0.01),
     };
     let record = |theta: &[f64], step: usize, curve: &mut Curve| {
