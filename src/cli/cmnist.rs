@@ -9,7 +9,7 @@ use super::common::{prepare_out_dir, require_positive, set_threads, CliError, Cl
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use crate::problems::cmnist_rr::{
-    ridge_rider_ood, rr_work, train_erm, train_irm, EigenFit, HeldOutFit, OodParams, OodResult, Split,
+    ridge_rider_ood, rr_work, train_erm, train_irm, HeldOutFit, OodParams, OodResult, Split,
 };
 use crate::problems::colored_mnist::{environments, environments_full, EnvSizes};
 use crate::problems::mnist::{embedded_all, load_dir, Dataset};
@@ -192,13 +192,37 @@ pub fn run(a: Args) -> CliResult {
     report(&a, &p0, threads, &out, &results, started.elapsed().as_secs_f64(), true)
 }
 
-/// Per run of method `k`, the MIS's curvature gap |κ₁ − κ₂|/max|κ| on the fitted and on
-/// the held-out data (see `HeldOutFit`); `None` for methods without a MIS.
-fn mis_gaps(results: &[Vec<OodResult>], k: usize) -> [Vec<Option<f64>>; 2] {
-    let gap = |f: fn(&HeldOutFit) -> &EigenFit| -> Vec<Option<f64>> {
-        results.iter().map(|r| r[k].mis_fit.as_ref().map(|h| f(h).curvature_gap())).collect()
-    };
-    [gap(|h| &h.fit), gap(|h| &h.held_out)]
+/// Per run of method `k`, the MIS diagnostics (see `HeldOutFit`); `None` for methods
+/// without a MIS.
+fn mis_fits(results: &[Vec<OodResult>], k: usize) -> Vec<Option<HeldOutFit>> {
+    results.iter().map(|r| r[k].mis_fit).collect()
+}
+
+/// The MIS diagnostics as JSON: the curvature gap |κ₁ − κ₂|/max|κ| on the fitted and
+/// on the held-out data, and the curvature along the ridge in the test environment.
+fn mis_json(fits: &[Option<HeldOutFit>]) -> serde_json::Value {
+    let each = |f: fn(&HeldOutFit) -> f64| fits.iter().map(|h| h.as_ref().map(f)).collect::<Vec<_>>();
+    json!({"curvature_gap_fit": each(|h| h.fit.curvature_gap()),
+        "curvature_gap_held_out": each(|h| h.held_out.curvature_gap()),
+        "test_curvature": each(|h| h.test_curvature)})
+}
+
+/// One line on the MIS ridge of the RR runs: why its rides find the colour or not.
+fn print_mis_summary(fits: &[Option<HeldOutFit>]) {
+    let fits: Vec<&HeldOutFit> = fits.iter().flatten().collect();
+    if fits.is_empty() {
+        return;
+    }
+    let mean = |f: fn(&HeldOutFit) -> f64| fits.iter().map(|h| f(h)).sum::<f64>() / fits.len() as f64;
+    let colour = fits.iter().filter(|h| h.test_curvature > 0.0).count();
+    println!(
+        "rr: along the MIS ridge, curvature gap between the training environments {:.0}% on the fitted data, {:.0}% held out; \
+         curvature in the test environment {:+.3} (positive, i.e. the ridge reads the colour, in {colour} of {} runs)",
+        100.0 * mean(|h| h.fit.curvature_gap()),
+        100.0 * mean(|h| h.held_out.curvature_gap()),
+        mean(|h| h.test_curvature),
+        fits.len()
+    );
 }
 
 /// Rows, JSON and SVG from the runs finished so far; the table is printed at the end.
@@ -227,7 +251,6 @@ fn report(
             rows.push(row);
         }
         let (pt, pv) = m.paper();
-        let gaps = mis_gaps(results, k);
         bars[0].1.push(Bar { series: format!("{} (paper)", m.name()), value: pt, ci: f64::NAN });
         bars[1].1.push(Bar { series: format!("{} (paper)", m.name()), value: pv, ci: f64::NAN });
         per_method.insert(
@@ -236,7 +259,7 @@ fn report(
                 "validation_accuracy": results.iter().map(|r| r[k].validation_accuracy).collect::<Vec<_>>(),
                 "candidates_validation_test": results.iter().map(|r| r[k].candidates.clone()).collect::<Vec<_>>(),
                 "mis_attempts": results.iter().map(|r| r[k].mis_attempts).collect::<Vec<_>>(),
-                "mis_curvature_gap": {"fit": gaps[0], "held_out": gaps[1]},
+                "mis": mis_json(&mis_fits(results, k)),
                 "paper": {"train": pt / 100.0, "test": pv / 100.0}}),
         );
     }
@@ -244,16 +267,7 @@ fn report(
         print_table(&rows);
         println!("reference: chance 0.50, best invariant classifier 0.75 (train and test)");
         if let Some(k) = a.methods.iter().position(|m| *m == OodMethod::Rr) {
-            let mean = |gaps: &[Option<f64>]| {
-                let xs: Vec<f64> = gaps.iter().flatten().copied().collect();
-                100.0 * xs.iter().sum::<f64>() / xs.len().max(1) as f64
-            };
-            let [fit, held_out] = mis_gaps(results, k);
-            println!(
-                "rr: curvature gap between the training environments along the MIS ridge: {:.0}% on the fitted data, {:.0}% held out",
-                mean(&fit),
-                mean(&held_out)
-            );
+            print_mis_summary(&mis_fits(results, k));
         }
     }
     let config = json!({"data": a.data.as_ref().map_or("embedded: 4000/4000/2000".to_string(), |d| d.display().to_string()),
