@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use ridge_rider::ad::check::relative_error;
 use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value, Loss, Var};
-use ridge_rider::linalg::kernels::{axpy, dot, norm};
+use ridge_rider::linalg::kernels::{axpy, dot, norm, normalize};
 use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
 use ridge_rider::problems::figure1::{figure1_loss, gradient_descent_minima, ridge_rider_minima};
 use ridge_rider::rr::ridges::orient;
@@ -104,8 +104,7 @@ fn cubic_strategy(n: usize) -> impl Strategy<Value = (Vec<f64>, Vec<Vec<f64>>, V
         .prop_map(move |(g, mut w, mut c, rho)| {
             let a: Vec<f64> = (0..n * n).map(|k| g[k] + g[(k % n) * n + k / n]).collect();
             for wj in w.iter_mut() {
-                let nn = norm(wj).max(1e-9);
-                wj.iter_mut().for_each(|x| *x /= nn);
+                normalize(wj);
             }
             let s: f64 = c.iter().map(|x| x.abs()).sum::<f64>().max(1.0);
             c.iter_mut().for_each(|x| *x /= s);
@@ -136,11 +135,9 @@ fn most_negative(f: &impl Loss, theta: &[f64]) -> (f64, Vec<f64>) {
 fn perturbed_most_negative(f: &impl Loss, x: &[f64], noise: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
     let (lambda, mut start) = most_negative(f, x);
     axpy(1.0, noise, &mut start);
-    let nn = norm(&start);
-    if lambda >= -1e-2 || nn < 1e-6 {
+    if lambda >= -1e-2 || normalize(&mut start) < 1e-6 {
         return None;
     }
-    start.iter_mut().for_each(|v| *v /= nn);
     let he0 = hessian_vector_product(f, x, &start).unwrap().hv;
     Some((start, he0))
 }
