@@ -250,142 +250,172 @@ pub fn train(
     c: &MnistConfig,
     train: &Dataset,
     test: &Dataset,
-    mut on_eval: impl FnMut(usize),
+    on_eval: impl FnMut(usize),
 ) -> Result<Curve, RrError> {
     let started = std::time::Instant::now();
-    let train_eval = train.slice(0..train.len().min(2000));
-    if method == MnistMethod::Linear {
-        return train_linear(c, train, test, &train_eval, on_eval);
-    }
-    let mut curve = Curve::default();
-    let probe = train.slice(0..train.len().min(c.probe_batch));
-    let probe = MlpLoss::new(c.mlp, probe.x, probe.labels).expect("dataset rows match the MLP");
-    let mut batches = Batches::new(train, c.batch, c.seed);
-    let mlp = c.mlp;
-    let mut theta = match method {
-        MnistMethod::Sgd => mlp.init_standard(c.seed),
-        _ => mlp.init_near_zero(c.seed, 0.01),
+    let mut run = Run {
+        c,
+        batches: Batches::new(train, c.batch, c.seed),
+        train_eval: train.slice(0..train.len().min(2000)),
+        test,
+        curve: Curve::default(),
+        on_eval,
     };
-    let record = |theta: &[f64], step: usize, curve: &mut Curve| {
-        evaluate(|x| mlp.predict(theta, x), mlp.outputs, &train_eval, test, step, curve)
-    };
-    record(&theta, 0, &mut curve);
     match method {
-        MnistMethod::Linear => unreachable!("returned above"),
-        MnistMethod::Sgd => {
-            let mut adam = Adam::new(theta.len());
-            for step in 1..=c.steps {
-                let g = gradient(&batches.next(mlp), &theta)?.gradient;
-                adam.step(&mut theta, &g, |_| c.adam_lr);
-                if step % c.eval_every == 0 || step == c.steps {
-                    record(&theta, step, &mut curve);
-                    on_eval(step);
-                }
-            }
-        }
-        MnistMethod::RandRidgePlus => {
-            let mut rng = seeded(c.seed, 0x72616e64);
-            for step in 1..=c.steps {
-                let b = batches.next(mlp);
-                let g = gradient(&b, &theta)?.gradient;
-                let mut v = unit_vector(&mut rng, theta.len());
-                if dot(&v, &g) > 0.0 {
-                    v.iter_mut().for_each(|x| *x = -*x);
-                }
-                axpy(c.alpha, &v, &mut theta);
-                if step % c.eval_every == 0 || step == c.steps {
-                    record(&theta, step, &mut curve);
-                    on_eval(step);
-                }
-            }
-        }
-        MnistMethod::RidgeRider | MnistMethod::FixedEv => {
-            // LR_x = 0: the inner eigen-loss steps would only move λ, which no rule reads
-            // (rides end on the measured curvature), so Fixed-EV skips them.
-            let (lr_x, inner) = if method == MnistMethod::FixedEv { (0.0, 0) } else { (c.lr_x, c.inner_steps) };
-            let (mut e, mut lambda, h) = get_ridge(&probe, &theta, c.ridge, c.lanczos_tol, None, 3000, c.seed)?;
-            curve.hvps += h;
-            curve.branchings = 1;
-            let first = batches.next(mlp);
-            let mut he = crate::ad::hessian_vector_product(&first, &theta, &e)?.hv;
-            curve.hvps += 1;
-            let (mut best, mut since_best) = (f64::INFINITY, 0);
-            // Mini-batch curvature is noisy: the ride ends on its moving average.
-            let mut curvature_avg = lambda;
-            for step in 1..=c.steps {
-                let b = batches.next(mlp);
-                axpy(c.alpha, &e, &mut theta);
-                let u = update_ridge_approximate(&b, &theta, &e, lambda, &he, inner, lr_x, c.lr_lambda)?;
-                curve.hvps += u.hvps;
-                let curvature = u.curvature;
-                (e, lambda, he) = (u.direction, u.eigenvalue, u.image);
-                normalize(&mut e);
-                let evaluate_now = step % c.eval_every == 0 || step == c.steps;
-                let loss = if evaluate_now {
-                    let vg = gradient(&b, &theta)?;
-                    let cos_gradient = dot(&vg.gradient, &e) / norm(&vg.gradient).max(f64::MIN_POSITIVE);
-                    curve.ridge_trace.push(RidgeTrace { step, curvature, lambda, cos_gradient });
-                    vg.value
-                } else {
-                    crate::ad::value(&b, &theta)?
-                };
-                if !loss.is_finite() || theta.iter().any(|x| !x.is_finite()) {
-                    return Err(RrError::NonFinite("loss"));
-                }
-                if loss < best {
-                    (best, since_best) = (loss, 0);
-                } else {
-                    since_best += 1;
-                }
-                curvature_avg = 0.8 * curvature_avg + 0.2 * curvature;
-                if curvature_avg >= 0.0 || since_best >= c.patience {
-                    // EndRide: branch again at θ, along the most negative ridge there.
-                    let (e3, l3, h) = get_ridge(&probe, &theta, 0, 1e-2, Some(e.clone()), 100, c.seed ^ step as u64)?;
-                    curve.hvps += h + 1;
-                    curve.branchings += 1;
-                    e = e3;
-                    lambda = l3;
-                    he = crate::ad::hessian_vector_product(&b, &theta, &e)?.hv;
-                    (best, since_best) = (f64::INFINITY, 0);
-                    curvature_avg = lambda;
-                }
-                if evaluate_now {
-                    record(&theta, step, &mut curve);
-                    on_eval(step);
-                }
-            }
+        MnistMethod::Sgd => train_sgd(&mut run)?,
+        MnistMethod::RandRidgePlus => train_rand_ridge_plus(&mut run)?,
+        MnistMethod::RidgeRider => train_ridge_rider(&mut run, train, false)?,
+        MnistMethod::FixedEv => train_ridge_rider(&mut run, train, true)?,
+        MnistMethod::Linear => train_linear(&mut run)?,
+    }
+    run.curve.seconds = started.elapsed().as_secs_f64();
+    Ok(run.curve)
+}
+
+/// What every training loop shares: the schedule, the batches, the evaluation sets and
+/// the curve being recorded.
+struct Run<'a, F: FnMut(usize)> {
+    c: &'a MnistConfig,
+    batches: Batches<'a>,
+    train_eval: Dataset,
+    test: &'a Dataset,
+    curve: Curve,
+    on_eval: F,
+}
+
+impl<F: FnMut(usize)> Run<'_, F> {
+    /// Whether step `step` is evaluated: every `eval_every` steps and the last.
+    fn due(&self, step: usize) -> bool {
+        step % self.c.eval_every == 0 || step == self.c.steps
+    }
+    /// Record the accuracies of `predict` at `step` (and report progress after step 0).
+    fn record(&mut self, predict: impl Fn(&[f64]) -> Vec<usize>, classes: usize, step: usize) {
+        evaluate(predict, classes, &self.train_eval, self.test, step, &mut self.curve);
+        if step > 0 {
+            (self.on_eval)(step);
         }
     }
-    curve.seconds = started.elapsed().as_secs_f64();
-    Ok(curve)
+    fn record_mlp(&mut self, theta: &[f64], step: usize) {
+        let mlp = self.c.mlp;
+        self.record(|x| mlp.predict(theta, x), mlp.outputs, step);
+    }
+}
+
+/// The reference: Adam from a standard initialisation.
+fn train_sgd<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), RrError> {
+    let (c, mlp) = (run.c, run.c.mlp);
+    let mut theta = mlp.init_standard(c.seed);
+    run.record_mlp(&theta, 0);
+    let mut adam = Adam::new(theta.len());
+    for step in 1..=c.steps {
+        let g = gradient(&run.batches.next(mlp), &theta)?.gradient;
+        adam.step(&mut theta, &g, |_| c.adam_lr);
+        if run.due(step) {
+            run.record_mlp(&theta, step);
+        }
+    }
+    Ok(())
+}
+
+/// Rand.Ridge+: each step a fresh random unit vector, oriented downhill, from the
+/// near-zero start.
+fn train_rand_ridge_plus<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), RrError> {
+    let (c, mlp) = (run.c, run.c.mlp);
+    let mut theta = mlp.init_near_zero(c.seed, 0.01);
+    run.record_mlp(&theta, 0);
+    let mut rng = seeded(c.seed, 0x72616e64);
+    for step in 1..=c.steps {
+        let g = gradient(&run.batches.next(mlp), &theta)?.gradient;
+        let mut v = unit_vector(&mut rng, theta.len());
+        if dot(&v, &g) > 0.0 {
+            v.iter_mut().for_each(|x| *x = -*x);
+        }
+        axpy(c.alpha, &v, &mut theta);
+        if run.due(step) {
+            run.record_mlp(&theta, step);
+        }
+    }
+    Ok(())
+}
+
+/// Approximate RR (or, with `fixed`, Fixed-EV: LR_x = 0) from the near-zero start.
+fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fixed: bool) -> Result<(), RrError> {
+    let (c, mlp) = (run.c, run.c.mlp);
+    let probe = train.slice(0..train.len().min(c.probe_batch));
+    let probe = MlpLoss::new(mlp, probe.x, probe.labels).expect("dataset rows match the MLP");
+    let mut theta = mlp.init_near_zero(c.seed, 0.01);
+    run.record_mlp(&theta, 0);
+    // LR_x = 0: the inner eigen-loss steps would only move λ, which no rule reads
+    // (rides end on the measured curvature), so Fixed-EV skips them.
+    let (lr_x, inner) = if fixed { (0.0, 0) } else { (c.lr_x, c.inner_steps) };
+    let (mut e, mut lambda, h) = get_ridge(&probe, &theta, c.ridge, c.lanczos_tol, None, 3000, c.seed)?;
+    run.curve.hvps += h;
+    run.curve.branchings = 1;
+    let first = run.batches.next(mlp);
+    let mut he = crate::ad::hessian_vector_product(&first, &theta, &e)?.hv;
+    run.curve.hvps += 1;
+    let (mut best, mut since_best) = (f64::INFINITY, 0);
+    // Mini-batch curvature is noisy: the ride ends on its moving average.
+    let mut curvature_avg = lambda;
+    for step in 1..=c.steps {
+        let b = run.batches.next(mlp);
+        axpy(c.alpha, &e, &mut theta);
+        let u = update_ridge_approximate(&b, &theta, &e, lambda, &he, inner, lr_x, c.lr_lambda)?;
+        run.curve.hvps += u.hvps;
+        let curvature = u.curvature;
+        (e, lambda, he) = (u.direction, u.eigenvalue, u.image);
+        normalize(&mut e);
+        let loss = if run.due(step) {
+            let vg = gradient(&b, &theta)?;
+            let cos_gradient = dot(&vg.gradient, &e) / norm(&vg.gradient).max(f64::MIN_POSITIVE);
+            run.curve.ridge_trace.push(RidgeTrace { step, curvature, lambda, cos_gradient });
+            vg.value
+        } else {
+            crate::ad::value(&b, &theta)?
+        };
+        if !loss.is_finite() || theta.iter().any(|x| !x.is_finite()) {
+            return Err(RrError::NonFinite("loss"));
+        }
+        if loss < best {
+            (best, since_best) = (loss, 0);
+        } else {
+            since_best += 1;
+        }
+        curvature_avg = 0.8 * curvature_avg + 0.2 * curvature;
+        if curvature_avg >= 0.0 || since_best >= c.patience {
+            // EndRide: branch again at θ, along the most negative ridge there.
+            let (e3, l3, h) = get_ridge(&probe, &theta, 0, 1e-2, Some(e.clone()), 100, c.seed ^ step as u64)?;
+            run.curve.hvps += h + 1;
+            run.curve.branchings += 1;
+            e = e3;
+            lambda = l3;
+            he = crate::ad::hessian_vector_product(&b, &theta, &e)?.hv;
+            (best, since_best) = (f64::INFINITY, 0);
+            curvature_avg = lambda;
+        }
+        if run.due(step) {
+            run.record_mlp(&theta, step);
+        }
+    }
+    Ok(())
 }
 
 /// The linear baseline: softmax regression from zero, Adam on the same batches.
-fn train_linear(
-    c: &MnistConfig,
-    train: &Dataset,
-    test: &Dataset,
-    train_eval: &Dataset,
-    mut on_eval: impl FnMut(usize),
-) -> Result<Curve, RrError> {
-    let started = std::time::Instant::now();
+fn train_linear<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), RrError> {
+    let c = run.c;
     let model = SoftmaxRegression { inputs: c.mlp.inputs, outputs: c.mlp.outputs };
     let mut theta = vec![0.0; model.dim()];
+    run.record(|x| model.predict(&theta, x), model.outputs, 0);
     let mut adam = Adam::new(theta.len());
-    let mut batches = Batches::new(train, c.batch, c.seed);
-    let mut curve = Curve::default();
-    evaluate(|x| model.predict(&theta, x), model.outputs, train_eval, test, 0, &mut curve);
     for step in 1..=c.steps {
-        let d = batches.next_examples();
+        let d = run.batches.next_examples();
         let g = gradient(&model.loss(d.x, d.labels), &theta)?.gradient;
         adam.step(&mut theta, &g, |_| c.adam_lr);
-        if step % c.eval_every == 0 || step == c.steps {
-            evaluate(|x| model.predict(&theta, x), model.outputs, train_eval, test, step, &mut curve);
-            on_eval(step);
+        if run.due(step) {
+            run.record(|x| model.predict(&theta, x), model.outputs, step);
         }
     }
-    curve.seconds = started.elapsed().as_secs_f64();
-    Ok(curve)
+    Ok(())
 }
 
 /// Mean cross-entropy of `theta` on a data set (for reports).
