@@ -145,7 +145,7 @@ pub fn run(a: Args) -> CliResult {
             scaled: "2 runs (not 5), 100 MIS steps and 10 inner steps (not 300 and 30), one ride, 400 ERM/IRM steps with the IRM penalty from step 150 (not 1,000 and 300)",
         },
     ];
-    let expected = if q { "about 4 minutes" } else { "about 30 minutes (estimate)" };
+    let expected = if q { "about 2 minutes" } else { "about 30 minutes (estimate)" };
     eprintln!("ridge-rider paper{}: expected time on 2 cores {expected}", if q { " --quick" } else { "" });
     let mut report = String::new();
     let _ = writeln!(report, "# Ridge Rider: the paper's results beside this implementation's\n");
