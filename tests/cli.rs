@@ -175,6 +175,14 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
         assert!(["split=train", "split=test"].contains(&r["setting"].as_str().unwrap()));
     }
     assert!(std::fs::read_to_string(dir.join("cmnist.svg")).unwrap().starts_with("<svg"));
+    // The MIS diagnostics, one per run.
+    let mis = &doc["methods"]["rr"]["mis"];
+    for key in ["curvature_gap_fit", "curvature_gap_held_out", "test_curvature"] {
+        let xs = mis[key].as_array().unwrap_or_else(|| panic!("{key} missing: {mis}"));
+        assert_eq!(xs.len(), 2, "{key}");
+        assert!(xs.iter().all(|x| x.as_f64().is_some_and(f64::is_finite)), "{key}: {xs:?}");
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("irm") && text.contains("chance"), "{text}");
+    assert!(text.contains("curvature in the test environment"), "{text}");
 }
