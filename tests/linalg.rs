@@ -278,3 +278,27 @@ fn kernels_match_naive() {
     assert!((dot(&x, &y) - dot_naive(&x, &y)).abs() < 1e-10);
     assert!((norm(&x) - dot_naive(&x, &x).sqrt()).abs() < 1e-12);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// The first layer's effective rank, computed from tr G and ‖G‖_F with G = W1ᵀW1,
+    /// equals (Σλ)²/Σλ² over G's eigenvalues from the dense eigensolver, and lies
+    /// between 1 and min(inputs, hidden).
+    #[test]
+    fn first_layer_rank_matches_the_spectrum(inputs in 1usize..12, hidden in 1usize..9, seed in 0u64..1000) {
+        let mlp = Mlp::new(inputs, hidden, 2, Activation::Tanh);
+        let theta = mlp.init_standard(seed);
+        let w1 = &theta[..inputs * hidden];
+        let mut gram = vec![0.0; hidden * hidden];
+        for a in 0..hidden {
+            for b in 0..hidden {
+                gram[a * hidden + b] = (0..inputs).map(|k| w1[k * hidden + a] * w1[k * hidden + b]).sum();
+            }
+        }
+        let values = symmetric_eigen(&DenseSymmetric::new(hidden, gram).unwrap()).unwrap().values;
+        let expected = values.iter().sum::<f64>().powi(2) / values.iter().map(|l| l * l).sum::<f64>();
+        let rank = mlp.first_layer_effective_rank(&theta);
+        prop_assert!((rank - expected).abs() < 1e-9 * expected, "{rank} vs {expected}");
+        prop_assert!(rank >= 1.0 - 1e-9 && rank <= inputs.min(hidden) as f64 + 1e-9, "{rank}");
+    }
+}

@@ -143,6 +143,7 @@ fn curve_json(c: &Curve) -> serde_json::Value {
         "train_accuracy": c.points.iter().map(|p| p.1).collect::<Vec<_>>(),
         "test_accuracy": c.points.iter().map(|p| p.2).collect::<Vec<_>>(),
         "class_test_accuracy": c.class_accuracy, "hvps": c.hvps, "branchings": c.branchings, "seconds": c.seconds,
+        "first_layer_effective_rank": c.first_layer_rank,
         "ridge_trace": {"steps": c.ridge_trace.iter().map(|t| t.step).collect::<Vec<_>>(),
             "curvature": c.ridge_trace.iter().map(|t| t.curvature).collect::<Vec<_>>(),
             "lambda": c.ridge_trace.iter().map(|t| t.lambda).collect::<Vec<_>>(),
@@ -159,6 +160,7 @@ pub fn run(a: Args) -> CliResult {
     let mut rows = Vec::new();
     let mut curves = serde_json::Map::new();
     let mut series = Vec::new();
+    let mut ranks = Vec::new();
     let setting = format!("ridge={}", a.ridge);
     for m in &a.methods {
         let mut last = 0;
@@ -169,6 +171,9 @@ pub fn run(a: Args) -> CliResult {
         .map_err(|e| CliError::Runtime(format!("{}: {e}", m.name())))?;
         rows.push(Row::from_sample(&setting, m.name(), "train_accuracy", &[curve.final_train()]));
         rows.push(Row::from_sample(&setting, m.name(), "test_accuracy", &[curve.final_test()]));
+        if let Some(r) = curve.first_layer_rank {
+            ranks.push(format!("{} {r:.1}", m.name()));
+        }
         let mut cj = curve_json(&curve);
         cj["hvps_per_step"] = json!(curve.hvps as f64 / cfg.steps as f64);
         cj["ms_per_step"] = json!(1e3 * curve.seconds / cfg.steps as f64);
@@ -185,6 +190,9 @@ pub fn run(a: Args) -> CliResult {
     }
     bar.finish_and_clear();
     print_table(&rows);
+    if !ranks.is_empty() {
+        println!("effective rank of the first layer (input directions the hidden units use): {}", ranks.join(", "));
+    }
     Ok(())
 }
 

@@ -144,6 +144,37 @@ impl Mlp {
             .collect()
     }
 
+    /// The effective rank (Σσ²)²/Σσ⁴ of the first layer's weights W1: about how many
+    /// distinct input directions the hidden units use (1 when every unit reads the same
+    /// one). With G = W1ᵀW1, Σσ² = tr G and Σσ⁴ = ‖G‖²_F, so no eigensolver is needed.
+    ///
+    /// ```
+    /// use ridge_rider::problems::mlp::{Activation, Mlp};
+    /// let mlp = Mlp { inputs: 3, hidden: 2, outputs: 1, activation: Activation::Tanh };
+    /// let mut theta = vec![0.0; mlp.dim()];
+    /// // Two hidden units reading orthogonal inputs with equal weight: rank 2.
+    /// theta[0] = 1.0; // W1[0][0]
+    /// theta[3] = 1.0; // W1[1][1]
+    /// assert!((mlp.first_layer_effective_rank(&theta) - 2.0).abs() < 1e-12);
+    /// // Both reading input 0: rank 1.
+    /// theta[3] = 0.0;
+    /// theta[1] = 1.0; // W1[0][1]
+    /// assert!((mlp.first_layer_effective_rank(&theta) - 1.0).abs() < 1e-12);
+    /// ```
+    pub fn first_layer_effective_rank(&self, theta: &[f64]) -> f64 {
+        let (i, h) = (self.inputs, self.hidden);
+        let w1 = &theta[self.layout().w1..self.layout().b1];
+        let mut gram = vec![0.0; h * h];
+        crate::ad::ops::matmul::gemm(h, i, h, 1.0, w1, true, w1, false, 0.0, &mut gram);
+        let trace: f64 = (0..h).map(|j| gram[j * h + j]).sum();
+        let frobenius2: f64 = gram.iter().map(|g| g * g).sum();
+        if frobenius2 > 0.0 {
+            trace * trace / frobenius2
+        } else {
+            0.0
+        }
+    }
+
     /// Fraction of rows classified correctly.
     pub fn accuracy(&self, theta: &[f64], x: &[f64], labels: &[usize]) -> f64 {
         let p = self.predict(theta, x);

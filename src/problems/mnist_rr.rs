@@ -138,6 +138,9 @@ pub struct Curve {
     /// RR and Fixed-EV: the ridge at each evaluation, to see whether e is still an
     /// eigenvector with negative curvature and still descends.
     pub ridge_trace: Vec<RidgeTrace>,
+    /// MLP methods: the effective rank of the final first layer
+    /// ([`Mlp::first_layer_effective_rank`]), how many input directions it uses.
+    pub first_layer_rank: Option<f64>,
     pub seconds: f64,
 }
 
@@ -261,13 +264,17 @@ pub fn train(
         curve: Curve::default(),
         on_eval,
     };
-    match method {
-        MnistMethod::Sgd => train_sgd(&mut run)?,
-        MnistMethod::RandRidgePlus => train_rand_ridge_plus(&mut run)?,
-        MnistMethod::RidgeRider => train_ridge_rider(&mut run, train, false)?,
-        MnistMethod::FixedEv => train_ridge_rider(&mut run, train, true)?,
-        MnistMethod::Linear => train_linear(&mut run)?,
-    }
+    let mlp_theta = match method {
+        MnistMethod::Sgd => Some(train_sgd(&mut run)?),
+        MnistMethod::RandRidgePlus => Some(train_rand_ridge_plus(&mut run)?),
+        MnistMethod::RidgeRider => Some(train_ridge_rider(&mut run, train, false)?),
+        MnistMethod::FixedEv => Some(train_ridge_rider(&mut run, train, true)?),
+        MnistMethod::Linear => {
+            train_linear(&mut run)?;
+            None
+        }
+    };
+    run.curve.first_layer_rank = mlp_theta.map(|theta| c.mlp.first_layer_effective_rank(&theta));
     run.curve.seconds = started.elapsed().as_secs_f64();
     Ok(run.curve)
 }
@@ -302,7 +309,7 @@ impl<F: FnMut(usize)> Run<'_, F> {
 }
 
 /// The reference: Adam from a standard initialisation.
-fn train_sgd<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), RrError> {
+fn train_sgd<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<Vec<f64>, RrError> {
     let (c, mlp) = (run.c, run.c.mlp);
     let mut theta = mlp.init_standard(c.seed);
     run.record_mlp(&theta, 0);
@@ -314,12 +321,12 @@ fn train_sgd<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), RrError> {
             run.record_mlp(&theta, step);
         }
     }
-    Ok(())
+    Ok(theta)
 }
 
 /// Rand.Ridge+: each step a fresh random unit vector, oriented downhill, from the
 /// near-zero start.
-fn train_rand_ridge_plus<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), RrError> {
+fn train_rand_ridge_plus<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<Vec<f64>, RrError> {
     let (c, mlp) = (run.c, run.c.mlp);
     let mut theta = mlp.init_near_zero(c.seed, 0.01);
     run.record_mlp(&theta, 0);
@@ -335,11 +342,11 @@ fn train_rand_ridge_plus<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), Rr
             run.record_mlp(&theta, step);
         }
     }
-    Ok(())
+    Ok(theta)
 }
 
 /// Approximate RR (or, with `fixed`, Fixed-EV: LR_x = 0) from the near-zero start.
-fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fixed: bool) -> Result<(), RrError> {
+fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fixed: bool) -> Result<Vec<f64>, RrError> {
     let (c, mlp) = (run.c, run.c.mlp);
     let probe = train.slice(0..train.len().min(c.probe_batch));
     let probe = MlpLoss::new(mlp, probe.x, probe.labels).expect("dataset rows match the MLP");
@@ -397,7 +404,7 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
             run.record_mlp(&theta, step);
         }
     }
-    Ok(())
+    Ok(theta)
 }
 
 /// The linear baseline: softmax regression from zero, Adam on the same batches.
