@@ -162,8 +162,8 @@ impl Mlp {
     /// assert!((mlp.first_layer_effective_rank(&theta) - 1.0).abs() < 1e-12);
     /// ```
     pub fn first_layer_effective_rank(&self, theta: &[f64]) -> f64 {
-        let (i, h) = (self.inputs, self.hidden);
-        let w1 = &theta[self.layout().w1..self.layout().b1];
+        let (i, h, l) = (self.inputs, self.hidden, self.layout());
+        let w1 = &theta[l.w1..l.b1];
         let mut gram = vec![0.0; h * h];
         crate::ad::ops::matmul::gemm(h, i, h, 1.0, w1, true, w1, false, 0.0, &mut gram);
         let trace: f64 = (0..h).map(|j| gram[j * h + j]).sum();
