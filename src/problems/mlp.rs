@@ -16,6 +16,7 @@
 //! assert_eq!(g.gradient.len(), mlp.dim());
 //! ```
 
+use super::classification::{fraction_correct, predicted_classes};
 use crate::ad::{Loss, Var};
 use crate::rng;
 use std::fmt;
@@ -138,10 +139,7 @@ impl Mlp {
 
     /// The predicted class of each row.
     pub fn predict(&self, theta: &[f64], x: &[f64]) -> Vec<usize> {
-        self.logits(theta, x)
-            .chunks_exact(self.outputs)
-            .map(|r| r.iter().enumerate().fold(0, |best, (j, v)| if *v > r[best] { j } else { best }))
-            .collect()
+        predicted_classes(&self.logits(theta, x), self.outputs)
     }
 
     /// The effective rank (Σσ²)²/Σσ⁴ of the first layer's weights W1: about how many
@@ -177,9 +175,7 @@ impl Mlp {
 
     /// Fraction of rows classified correctly.
     pub fn accuracy(&self, theta: &[f64], x: &[f64], labels: &[usize]) -> f64 {
-        let p = self.predict(theta, x);
-        let right = p.iter().zip(labels).filter(|(a, b)| a == b).count();
-        right as f64 / labels.len().max(1) as f64
+        fraction_correct(&self.predict(theta, x), labels)
     }
 
     /// The tape expression of the mean cross-entropy on constant data.

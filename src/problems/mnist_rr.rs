@@ -26,6 +26,7 @@
 //! classifier RR must beat).
 
 use super::adam::Adam;
+use super::classification::fraction_correct;
 use super::mlp::{Mlp, MlpLoss};
 use super::mnist::Dataset;
 use super::softmax_regression::SoftmaxRegression;
@@ -206,12 +207,9 @@ fn evaluate(
     step: usize,
     curve: &mut Curve,
 ) {
-    let accuracy = |pred: &[usize], labels: &[usize]| {
-        pred.iter().zip(labels).filter(|(p, y)| p == y).count() as f64 / labels.len().max(1) as f64
-    };
-    let train_acc = accuracy(&predict(&train_eval.x), &train_eval.labels);
+    let train_acc = fraction_correct(&predict(&train_eval.x), &train_eval.labels);
     let pred = predict(&test.x);
-    curve.points.push((step, train_acc, accuracy(&pred, &test.labels)));
+    curve.points.push((step, train_acc, fraction_correct(&pred, &test.labels)));
     curve.class_accuracy.push(class_accuracy(&pred, &test.labels, classes));
 }
 

@@ -1,4 +1,5 @@
 pub mod adam;
+pub mod classification;
 pub mod cmnist_model;
 pub mod cmnist_rr;
 pub mod colored_mnist;

@@ -13,6 +13,7 @@
 //! assert!(gradient(&loss, &theta).unwrap().value < std::f64::consts::LN_2);
 //! ```
 
+use super::classification::{fraction_correct, predicted_classes};
 use crate::ad::ops::matmul::gemm;
 use crate::ad::{Loss, Var};
 use std::sync::Arc;
@@ -45,19 +46,15 @@ impl SoftmaxRegression {
         let rows = x.len() / i.max(1);
         let mut logits = vec![0.0; rows * o];
         gemm(rows, i, o, 1.0, x, false, &theta[..i * o], false, 0.0, &mut logits);
-        logits
-            .chunks_exact(o)
-            .map(|r| {
-                let r: Vec<f64> = r.iter().zip(&theta[i * o..]).map(|(z, b)| z + b).collect();
-                r.iter().enumerate().fold(0, |best, (j, v)| if *v > r[best] { j } else { best })
-            })
-            .collect()
+        for row in logits.chunks_exact_mut(o) {
+            row.iter_mut().zip(&theta[i * o..]).for_each(|(z, b)| *z += b);
+        }
+        predicted_classes(&logits, o)
     }
 
     /// Fraction of rows classified correctly.
     pub fn accuracy(&self, theta: &[f64], x: &[f64], labels: &[usize]) -> f64 {
-        let right = self.predict(theta, x).iter().zip(labels).filter(|(p, y)| p == y).count();
-        right as f64 / labels.len().max(1) as f64
+        fraction_correct(&self.predict(theta, x), labels)
     }
 }
 

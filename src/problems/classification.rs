@@ -1,0 +1,23 @@
+//! From logits to predicted classes and scores, shared by the MNIST classifiers.
+//!
+//! ```
+//! use ridge_rider::problems::classification::{fraction_correct, predicted_classes};
+//! let logits = [0.1, 0.9, 0.5, 0.2, 0.7, 0.7];
+//! let pred = predicted_classes(&logits, 2);
+//! assert_eq!(pred, [1, 0, 0]); // ties go to the first class
+//! assert_eq!(fraction_correct(&pred, &[1, 1, 0]), 2.0 / 3.0);
+//! ```
+
+/// The class of the largest logit in each row of `logits` (rows of `classes` values);
+/// ties go to the first.
+pub fn predicted_classes(logits: &[f64], classes: usize) -> Vec<usize> {
+    logits
+        .chunks_exact(classes)
+        .map(|r| r.iter().enumerate().fold(0, |best, (j, v)| if *v > r[best] { j } else { best }))
+        .collect()
+}
+
+/// Fraction of predictions equal to their labels (0 for no labels).
+pub fn fraction_correct(pred: &[usize], labels: &[usize]) -> f64 {
+    pred.iter().zip(labels).filter(|(p, y)| p == y).count() as f64 / labels.len().max(1) as f64
+}
