@@ -1,5 +1,7 @@
 //! The binary on bad input: exit code 2 and a one-line message, never a panic.
 
+mod common;
+use common::ScratchDir;
 use std::process::Command;
 
 fn run(args: &[&str]) -> (i32, String) {
@@ -9,8 +11,7 @@ fn run(args: &[&str]) -> (i32, String) {
 
 #[test]
 fn bad_input_exits_2_without_panicking() {
-    let dir = std::env::temp_dir().join(format!("rr-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("cli");
     let bad_npy = dir.join("bad.npy");
     std::fs::write(&bad_npy, b"not numpy").unwrap();
     let cases: Vec<Vec<String>> = vec![
@@ -35,8 +36,7 @@ fn bad_input_exits_2_without_panicking() {
 
 #[test]
 fn spectrum_runs_and_writes_json() {
-    let dir = std::env::temp_dir().join(format!("rr-spec-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("spec");
     let json = dir.join("s.json");
     let vecs = dir.join("v.npy");
     let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
@@ -58,7 +58,7 @@ fn spectrum_runs_and_writes_json() {
 
 #[test]
 fn levers_writes_the_shared_json_shape_and_an_svg() {
-    let dir = std::env::temp_dir().join(format!("rr-levers-{}", std::process::id()));
+    let dir = ScratchDir::new("levers");
     let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
         .args(["levers", "--replicates", "4", "--repeats", "2", "--threads", "1", "--out"])
         .arg(&dir)
@@ -87,7 +87,7 @@ fn levers_writes_the_shared_json_shape_and_an_svg() {
 
 #[test]
 fn tree_writes_the_shared_json_shape() {
-    let dir = std::env::temp_dir().join(format!("rr-tree-{}", std::process::id()));
+    let dir = ScratchDir::new("tree");
     let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
         .args(["tree", "--depths", "3,4", "--trees", "2", "--budget", "3000", "--out"])
         .arg(&dir)
@@ -122,6 +122,7 @@ fn mnist_and_search_and_paper_reject_bad_input() {
         vec!["mnist", "--steps", "0"],
         vec!["mnist", "--data", "/no/such/dir"],
         vec!["mnist", "--alpha", "nan"],
+        vec!["mnist", "--activation", "sigmoid"],
         vec!["mnist-classes", "--ridges", "5..2"],
         vec!["search", "--problem", "chess"],
         vec!["search", "--depth", "0"],
@@ -137,8 +138,7 @@ fn mnist_and_search_and_paper_reject_bad_input() {
         assert!(!err.contains("panicked") && err.lines().count() <= 3, "{bad:?}: {err}");
     }
     // A data directory with a malformed IDX file.
-    let dir = std::env::temp_dir().join(format!("rr-badidx-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("badidx");
     for name in
         ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
     {
@@ -150,8 +150,25 @@ fn mnist_and_search_and_paper_reject_bad_input() {
 }
 
 #[test]
+fn mnist_trains_relu_networks_and_records_the_activation() {
+    let dir = ScratchDir::new("mnist");
+    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
+        .args(["mnist", "--activation", "relu", "--hidden", "4", "--steps", "3", "--eval-every", "1"])
+        .args(["--methods", "rr,sgd", "--probe-batch", "64", "--batch", "32", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("mnist.json")).unwrap()).unwrap();
+    assert_eq!(doc["config"]["activation"], "relu");
+    assert_eq!(doc["rows"].as_array().unwrap().len(), 4);
+    assert_eq!(doc["curves"]["rr"]["steps"].as_array().unwrap().len(), 4);
+}
+
+#[test]
 fn cmnist_writes_the_shared_json_shape_and_an_svg() {
-    let dir = std::env::temp_dir().join(format!("rr-cmnist-{}", std::process::id()));
+    let dir = ScratchDir::new("cmnist");
     let args =
         ["cmnist", "--runs", "2", "--mis-steps", "5", "--inner-steps", "2", "--ride-steps", "2", "--ridges", "1"];
     let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))

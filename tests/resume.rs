@@ -2,6 +2,8 @@
 //! checkpoint to the same solutions as an uninterrupted run; a corrupted checkpoint is
 //! refused with a clear message and left untouched.
 
+mod common;
+use common::ScratchDir;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -19,7 +21,7 @@ fn solutions(dir: &std::path::Path) -> serde_json::Value {
 
 #[test]
 fn sigkill_then_resume_gives_the_uninterrupted_solutions() {
-    let base = std::env::temp_dir().join(format!("rr-resume-{}", std::process::id()));
+    let base = ScratchDir::new("resume");
     let (full, killed) = (base.join("full"), base.join("killed"));
     let st = bin().args(ARGS).arg("--out").arg(&full).output().unwrap();
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
@@ -42,7 +44,7 @@ fn sigkill_then_resume_gives_the_uninterrupted_solutions() {
 
 #[test]
 fn corrupted_checkpoint_is_refused_and_left_untouched() {
-    let dir = std::env::temp_dir().join(format!("rr-corrupt-{}", std::process::id()));
+    let dir = ScratchDir::new("corrupt");
     let st = bin().args(["search", "--problem", "figure1", "--out"]).arg(&dir).output().unwrap();
     assert!(st.status.success());
     let ckpt = dir.join("search.checkpoint");

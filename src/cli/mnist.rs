@@ -21,6 +21,9 @@ pub struct Common {
     /// Hidden units of the MLP.
     #[arg(long, default_value_t = 128)]
     hidden: usize,
+    /// Hidden-layer nonlinearity: tanh or relu.
+    #[arg(long, default_value = "tanh")]
+    activation: Activation,
     /// Parameter steps per run [default: 2400 for mnist, 1200 for mnist-classes].
     #[arg(long)]
     steps: Option<usize>,
@@ -92,7 +95,7 @@ const CLASSES_SCHEDULE: Schedule = Schedule { steps: 1200, batch: 256, alpha: 0.
 /// `schedule`: the command's own defaults, or `None` for the library's.
 fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
     let threads = set_threads(c.threads)?;
-    let mut cfg = MnistConfig::new(Mlp::mnist(c.hidden, Activation::Tanh));
+    let mut cfg = MnistConfig::new(Mlp::mnist(c.hidden, c.activation));
     let defaults = schedule.unwrap_or(Schedule { steps: cfg.steps, batch: cfg.batch, alpha: cfg.alpha });
     let (steps, batch, alpha) =
         (c.steps.unwrap_or(defaults.steps), c.batch.unwrap_or(defaults.batch), c.alpha.unwrap_or(defaults.alpha));
@@ -130,7 +133,7 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
 
 fn config_json(c: &Common, cfg: &MnistConfig, threads: usize, train: &Dataset, test: &Dataset) -> serde_json::Value {
     json!({"data": c.data.as_ref().map_or("embedded 8000/2000".to_string(), |d| d.display().to_string()),
-        "train_examples": train.len(), "test_examples": test.len(), "hidden": c.hidden, "activation": "tanh",
+        "train_examples": train.len(), "test_examples": test.len(), "hidden": c.hidden, "activation": format!("{:?}", c.activation).to_lowercase(),
         "steps": cfg.steps, "batch": cfg.batch, "alpha": cfg.alpha, "s": c.s, "lr_x": c.lr_x, "lr_lambda": c.lr_lambda,
         "eval_every": c.eval_every, "seed": c.seed, "threads": threads, "out": c.out,
         "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": c.probe_batch,

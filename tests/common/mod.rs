@@ -1,0 +1,36 @@
+//! What several integration tests share.
+
+use std::path::{Path, PathBuf};
+
+/// A directory for one test's files under the system temp dir, emptied when created
+/// and removed when dropped, so passing and failing runs leave nothing behind.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// `rr-<name>-<pid>`: the pid keeps concurrent test binaries apart.
+    pub fn new(name: &str) -> ScratchDir {
+        let path = std::env::temp_dir().join(format!("rr-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("the temp dir is writable");
+        ScratchDir(path)
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ScratchDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
