@@ -224,10 +224,11 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         })
         .map_err(|e| CliError::Runtime(format!("ridge {r}: {e}")))?;
         // Early: evaluations at steps 200–600; late: the last fifth of the run.
+        // NaN (null in the JSON) when no evaluation falls in the window.
         let avg = |pick: &dyn Fn(usize) -> bool| -> Vec<f64> {
             let sel: Vec<&Vec<f64>> =
                 curve.points.iter().zip(&curve.class_accuracy).filter(|(p, _)| pick(p.0)).map(|(_, c)| c).collect();
-            (0..10).map(|k| sel.iter().map(|c| c[k]).sum::<f64>() / sel.len().max(1) as f64).collect()
+            (0..10).map(|k| sel.iter().map(|c| c[k]).sum::<f64>() / sel.len() as f64).collect()
         };
         let e = avg(&|s| (200..=600).contains(&s));
         let l = avg(&|s| s * 5 >= 4 * cfg.steps);
@@ -251,5 +252,32 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
     }
     bar.finish_and_clear();
     print_table(&rows);
+    if early.iter().flatten().all(|a| a.is_nan()) {
+        println!("digits learned first: no evaluation falls in steps 200–600");
+    } else {
+        let firsts: Vec<String> =
+            ridges.zip(&early).map(|(r, e)| format!("ridge {r}: {}", best_classes(e, 3))).collect();
+        println!("digits learned first (best test accuracy in steps 200–600): {}", firsts.join("; "));
+    }
     Ok(())
+}
+
+/// The `n` classes with the highest accuracy, best first, as "1 0 6"; a class without
+/// test examples (NaN) comes last.
+fn best_classes(accuracy: &[f64], n: usize) -> String {
+    let key = |c: usize| if accuracy[c].is_nan() { f64::NEG_INFINITY } else { accuracy[c] };
+    let mut order: Vec<usize> = (0..accuracy.len()).collect();
+    order.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+    order.iter().take(n).map(|c| c.to_string()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::best_classes;
+
+    #[test]
+    fn best_classes_lists_the_most_accurate_first_and_breaks_ties_by_digit() {
+        assert_eq!(best_classes(&[0.5, 0.9, 0.7, 0.9], 3), "1 3 2");
+        assert_eq!(best_classes(&[0.2, f64::NAN, 0.4], 3), "2 0 1");
+    }
 }

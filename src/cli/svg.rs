@@ -131,11 +131,16 @@ pub fn heatmaps(title: &str, maps: &[(String, Vec<Vec<f64>>)], col_labels: &[Str
         }
         for (i, row) in m.iter().enumerate() {
             for (j, v) in row.iter().enumerate() {
-                let t = v.clamp(0.0, 1.0);
-                let (r, g) = ((255.0 * (1.0 - t)) as u8, (255.0 * (1.0 - 0.7 * t)) as u8);
+                // White (0) to blue (1); a missing value (NaN) is grey, never a colour of the scale.
+                let fill = if v.is_nan() {
+                    "rgb(200,200,200)".to_string()
+                } else {
+                    let t = v.clamp(0.0, 1.0);
+                    format!("rgb({},{},255)", (255.0 * (1.0 - t)) as u8, (255.0 * (1.0 - 0.7 * t)) as u8)
+                };
                 let _ = write!(
                     o,
-                    r##"<rect x="{:.1}" y="{:.1}" width="{cell}" height="{cell}" fill="rgb({r},{g},255)" stroke="#eee"/>"##,
+                    r##"<rect x="{:.1}" y="{:.1}" width="{cell}" height="{cell}" fill="{fill}" stroke="#eee"/>"##,
                     x0 + cell * j as f64,
                     60.0 + cell * i as f64
                 );
@@ -240,4 +245,17 @@ pub fn stack(figures: &[String]) -> String {
         y += dim(f, "height");
     }
     format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}">{body}</svg>"#)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::heatmaps;
+
+    #[test]
+    fn heatmap_cells_run_white_to_blue_and_missing_values_are_grey() {
+        let maps = vec![("m".to_string(), vec![vec![0.0, 1.0, f64::NAN]])];
+        let svg = heatmaps("t", &maps, &["a".into(), "b".into(), "c".into()]);
+        assert_eq!(svg.matches("<rect").count(), 3);
+        assert!(svg.contains("rgb(255,255,255)") && svg.contains("rgb(0,76,255)") && svg.contains("rgb(200,200,200)"));
+    }
 }
