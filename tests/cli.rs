@@ -124,6 +124,8 @@ fn mnist_and_search_and_paper_reject_bad_input() {
         vec!["mnist", "--alpha", "nan"],
         vec!["mnist", "--activation", "sigmoid"],
         vec!["mnist-classes", "--ridges", "5..2"],
+        vec!["mnist-classes", "--early", "100"],
+        vec!["mnist", "--ridge", "9", "--steps", "1", "--methods", "rr"],
         vec!["search", "--problem", "chess"],
         vec!["search", "--depth", "0"],
         vec!["levers", "--out", "/proc/forbidden/dir"],

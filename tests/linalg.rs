@@ -227,6 +227,35 @@ fn lucky_breakdown_is_handled() {
     assert!((r.values[2] - 1.0).abs() < 1e-12 && (r.values[3] - 1.0).abs() < 1e-12);
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    /// Stopped at its invariant Krylov space, Lanczos returns each distinct eigenvalue
+    /// once, whatever the multiplicities: the groups of the dense spectrum.
+    #[test]
+    fn one_per_group_lanczos_finds_each_distinct_eigenvalue_once(
+        distinct in proptest::collection::vec(-5.0f64..5.0, 1..6),
+        copies in proptest::collection::vec(1usize..5, 6),
+        seed in 0u64..1000,
+    ) {
+        let mut groups = distinct.clone();
+        groups.sort_by(f64::total_cmp);
+        groups.dedup_by(|a, b| (*a - *b).abs() < 0.05);
+        let d: Vec<f64> = groups.iter().zip(&copies).flat_map(|(v, c)| std::iter::repeat(*v).take(*c)).collect();
+        let n = d.len();
+        let g = ridge_rider::rng::normal_vec(&mut ridge_rider::rng::seeded(seed, 2), n * n, 1.0);
+        let m = DenseSymmetric::new(n, with_spectrum(n, &d, &g)).unwrap();
+        let p = LanczosParams { k: n, tol: 1e-10, seed, continue_after_breakdown: false, ..Default::default() };
+        let r = lanczos(&m, &p).unwrap();
+        prop_assert_eq!(r.values.len(), groups.len(), "{:?} from {:?}", r.values, d);
+        for (got, want) in r.values.iter().zip(&groups) {
+            prop_assert!((got - want).abs() < 1e-9, "{:?} vs {:?}", r.values, groups);
+        }
+        // Continuing after the breakdown finds every copy.
+        let r = lanczos(&m, &LanczosParams { continue_after_breakdown: true, ..p }).unwrap();
+        prop_assert_eq!(r.values.len(), n);
+    }
+}
+
 #[test]
 fn lanczos_on_mlp_hessian_matches_dense_eigen() {
     let mlp = Mlp::new(6, 5, 3, Activation::Tanh);

@@ -125,3 +125,54 @@ fn linear_baseline_learns_and_its_gradient_matches_differences() {
     assert!(curve.final_test() > 0.7, "test accuracy {}", curve.final_test());
     assert!(curve.final_train() > curve.points[0].1);
 }
+
+/// At θ = 0 every hidden unit computes the same function, so each negative eigenvalue
+/// of the Hessian is repeated once per unit; `ridge_at_mis` returns one member of the
+/// i-th group, checked against the dense eigendecomposition.
+#[test]
+fn the_mis_repeats_each_eigenvalue_once_per_hidden_unit_and_ridge_i_is_group_i() {
+    use ridge_rider::ad::{hessian, hessian_vector_product};
+    use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
+    use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+    use ridge_rider::problems::mnist_rr::{member_on_one_unit, ridge_at_mis};
+    use ridge_rider::rr::RrError;
+    let hidden = 3;
+    let mlp = Mlp::new(5, hidden, 3, Activation::Tanh);
+    let x: Vec<f64> = (0..60).map(|i| ((i * 37) % 23) as f64 / 23.0).collect();
+    let loss = MlpLoss::new(mlp, x, (0..12).map(|i| (i * 7) % 3).collect()).unwrap();
+    let zero = vec![0.0; mlp.dim()];
+    let dense = symmetric_eigen(&DenseSymmetric::new(mlp.dim(), hessian(&loss, &zero).unwrap()).unwrap()).unwrap();
+    let negative: Vec<f64> = dense.values.iter().copied().filter(|v| *v < -1e-9).collect();
+    let mut groups: Vec<(f64, usize)> = Vec::new();
+    for v in negative {
+        match groups.last_mut() {
+            Some((g, count)) if (*g - v).abs() < 1e-9 => *count += 1,
+            _ => groups.push((v, 1)),
+        }
+    }
+    assert!(groups.len() >= 2, "{groups:?}");
+    assert!(groups.iter().all(|(_, count)| *count == hidden), "{groups:?}");
+    for (i, (lambda, _)) in groups.iter().enumerate() {
+        let (e, got, _) = ridge_at_mis(&loss, i, 7).unwrap();
+        assert!((got - lambda).abs() < 1e-9, "group {i}: {got} vs {lambda}");
+        let he = hessian_vector_product(&loss, &zero, &e).unwrap().hv;
+        let residual: f64 = he.iter().zip(&e).map(|(h, v)| (h - lambda * v).powi(2)).sum::<f64>().sqrt();
+        assert!(residual < 1e-8, "group {i}: residual {residual}");
+        // Restricted to the one unit a near-zero start favours, it is still an
+        // eigenvector at θ = 0 with the same eigenvalue.
+        let start = mlp.init_near_zero(3, 0.01);
+        let (u, _) = member_on_one_unit(&loss, &start, &e).unwrap();
+        let units: Vec<usize> = (0..hidden).filter(|&j| mlp.unit_parameters(j).any(|k| u[k] != 0.0)).collect();
+        assert_eq!(units.len(), 1, "group {i}");
+        assert!(mlp.unit_parameters(units[0]).map(|k| u[k] * u[k]).sum::<f64>() > 1.0 - 1e-12);
+        let hu = hessian_vector_product(&loss, &zero, &u).unwrap().hv;
+        let residual: f64 = hu.iter().zip(&u).map(|(h, v)| (h - lambda * v).powi(2)).sum::<f64>().sqrt();
+        assert!(residual < 1e-8, "group {i}: one-unit residual {residual}");
+    }
+    match ridge_at_mis(&loss, groups.len(), 7) {
+        Err(RrError::NoSuchRidge { requested, available }) => {
+            assert_eq!((requested, available), (groups.len(), groups.len()))
+        }
+        other => panic!("{other:?}"),
+    }
+}

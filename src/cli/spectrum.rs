@@ -24,7 +24,7 @@ pub struct Args {
     /// Parameters θ as .npy (f64 or f32); absent: the default initialisation with --seed.
     #[arg(long)]
     params: Option<PathBuf>,
-    /// Default initialisation when --params is absent: near-zero (N(0, 0.01²)) or standard (N(0, 1/fan_in)).
+    /// Default initialisation when --params is absent: near-zero (N(0, 0.01²)), zero (the maximally invariant saddle) or standard (N(0, 1/fan_in)).
     #[arg(long, default_value = "near-zero")]
     init: String,
     /// Eigenpairs wanted.
@@ -36,6 +36,9 @@ pub struct Args {
     /// Relative residual tolerance ‖Hv − λv‖ ≤ tol·|λ|.
     #[arg(long, default_value_t = 1e-6)]
     tol: f64,
+    /// Stop at the start vector's invariant Krylov space: one eigenpair per group of equal eigenvalues (e.g. at --init zero, where each repeats once per hidden unit).
+    #[arg(long)]
+    one_per_group: bool,
     /// Lanczos basis size before a restart (0: automatic).
     #[arg(long, default_value_t = 0)]
     max_subspace: usize,
@@ -80,8 +83,9 @@ pub fn run(a: Args) -> CliResult {
         }
         None => match a.init.as_str() {
             "near-zero" => loss.mlp.init_near_zero(a.seed, 0.01),
+            "zero" => vec![0.0; loss.mlp.dim()],
             "standard" => loss.mlp.init_standard(a.seed),
-            other => return Err(CliError::Input(format!("unknown --init '{other}' (near-zero or standard)"))),
+            other => return Err(CliError::Input(format!("unknown --init '{other}' (near-zero, zero or standard)"))),
         },
     };
     let op = HessianOperator::new(&loss, theta).map_err(|e| CliError::Input(e.to_string()))?;
@@ -93,6 +97,7 @@ pub fn run(a: Args) -> CliResult {
         max_applications: a.max_hvps,
         seed: a.seed,
         start: None,
+        continue_after_breakdown: !a.one_per_group,
     };
     let t = Instant::now();
     let r = lanczos(&op, &params).map_err(|e| match e {
@@ -110,7 +115,7 @@ pub fn run(a: Args) -> CliResult {
     if let Some(path) = &a.json {
         let j = serde_json::json!({
             "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
-            "which": format!("{:?}", a.which), "tol": a.tol,
+            "which": format!("{:?}", a.which), "tol": a.tol, "init": a.init, "one_per_group": a.one_per_group,
             "eigenvalues": r.values, "residuals": r.residuals, "converged": r.converged,
             "operator_applications": r.operator_applications, "restarts": r.iterations, "seconds": seconds,
         });

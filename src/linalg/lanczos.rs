@@ -13,12 +13,19 @@
 //! One start vector spans one copy of each eigenvalue: an eigenvalue repeated exactly
 //! is found once (its other eigenvectors enter only through rounding or a breakdown's
 //! random direction), so the k pairs returned may skip the repeats. Where eigenvalues
-//! repeat by symmetry (the lever game), use the dense solver.
+//! repeat by symmetry (the lever game), use the dense solver for all the copies, or
+//! `continue_after_breakdown: false` for one member of each group.
 
 use super::dense::{symmetric_eigen, DenseSymmetric};
 use super::kernels::{axpy, gram_schmidt, norm, normalize};
 use super::{check_count, EigenPairs, LinalgError, LinearOperator, Which};
 use crate::rng;
+
+/// A new basis direction shorter than this fraction of the largest projected entry
+/// means the basis spans an invariant subspace (a lucky breakdown). Operators such as
+/// Hessian-vector products carry rounding noise near 1e-10 of their scale, so a tighter
+/// threshold would mistake that noise for a new direction.
+const BREAKDOWN: f64 = 1e-8;
 
 /// Parameters of [`lanczos`].
 #[derive(Clone, Debug)]
@@ -37,6 +44,11 @@ pub struct LanczosParams {
     pub seed: u64,
     /// Optional start vector (e.g. the previous ridge); random when `None`.
     pub start: Option<Vec<f64>>,
+    /// On an invariant subspace (lucky breakdown), continue with a random direction
+    /// (true) or stop there (false). Stopping keeps the Krylov space of the start
+    /// vector, which holds one copy of each distinct eigenvalue: how to see the groups
+    /// of a spectrum whose eigenvalues repeat by symmetry. Default true.
+    pub continue_after_breakdown: bool,
 }
 
 impl Default for LanczosParams {
@@ -49,6 +61,7 @@ impl Default for LanczosParams {
             max_applications: 20_000,
             seed: 0,
             start: None,
+            continue_after_breakdown: true,
         }
     }
 }
@@ -99,10 +112,10 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
             }
             let scale = t.iter().fold(0.0f64, |a, v| a.max(v.abs())).max(f64::MIN_POSITIVE);
             let beta = norm(&w);
-            if beta > 1e-10 * scale {
+            if beta > BREAKDOWN * scale {
                 next = w;
                 normalize(&mut next);
-            } else if basis.len() < n {
+            } else if basis.len() < n && p.continue_after_breakdown {
                 // Lucky breakdown: continue with a random direction orthogonal to the basis.
                 next = rng::normal_vec(&mut rng, n, 1.0);
                 gram_schmidt(&basis, &mut next);
@@ -164,6 +177,9 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
         // `next` is orthogonal to the old basis, hence to the kept Ritz vectors; clean it.
         gram_schmidt(&basis, &mut next);
         if normalize(&mut next) < 1e-8 {
+            if !p.continue_after_breakdown {
+                exhausted = true;
+            }
             next = rng::normal_vec(&mut rng, n, 1.0);
             gram_schmidt(&basis, &mut next);
             normalize(&mut next);

@@ -93,6 +93,22 @@ impl Mlp {
     pub fn dim(&self) -> usize {
         self.layout().len
     }
+    /// Positions of hidden unit `j`'s parameters in θ: its incoming weights (column j of
+    /// W1), its bias and its outgoing weights (row j of W2), the unit's share of θ that
+    /// permuting units moves.
+    ///
+    /// ```
+    /// use ridge_rider::problems::mlp::{Activation, Mlp};
+    /// let mlp = Mlp::new(2, 3, 2, Activation::Tanh);
+    /// // W1 is 2×3 (0..6), b1 6..9, W2 3×2 (9..15), b2 15..17.
+    /// assert_eq!(mlp.unit_parameters(1).collect::<Vec<_>>(), vec![1, 4, 7, 11, 12]);
+    /// ```
+    pub fn unit_parameters(&self, j: usize) -> impl Iterator<Item = usize> {
+        let (l, (hidden, outputs)) = (self.layout(), (self.hidden, self.outputs));
+        let incoming = (0..self.inputs).map(move |i| l.w1 + i * hidden + j);
+        let outgoing = (0..outputs).map(move |o| l.w2 + j * outputs + o);
+        incoming.chain(std::iter::once(l.b1 + j)).chain(outgoing)
+    }
     /// W ~ N(0, 1/fan_in), b = 0.
     pub fn init_standard(&self, seed: u64) -> Vec<f64> {
         self.init_with(seed, (1.0 / self.inputs as f64).sqrt(), (1.0 / self.hidden as f64).sqrt())

@@ -226,6 +226,11 @@ pub enum RrError {
     NonFinite(&'static str),
     /// The start point has no negative curvature: nothing to branch on.
     NoNegativeCurvature,
+    /// A ridge index beyond the groups of negative eigenvalues found at the start point.
+    NoSuchRidge {
+        requested: usize,
+        available: usize,
+    },
     /// The search was asked to stop; its state after the last round was handed to the hooks.
     Interrupted,
     /// A checkpoint could not be written or read.
@@ -239,6 +244,10 @@ impl fmt::Display for RrError {
             RrError::Linalg(e) => write!(f, "{e}"),
             RrError::NonFinite(what) => write!(f, "non-finite {what}"),
             RrError::NoNegativeCurvature => write!(f, "the start point has no negative curvature"),
+            RrError::NoSuchRidge { requested, available } => write!(
+                f,
+                "ridge {requested} was not found: the negative eigenvalues searched at the start point form {available} groups (ridges 0..{available})"
+            ),
             RrError::Interrupted => write!(f, "the search was interrupted"),
             RrError::Checkpoint(m) => write!(f, "checkpoint: {m}"),
         }
