@@ -16,8 +16,8 @@
 //! MNIST MLP has nine negative groups, the singular values of the class-contrast matrix
 //! E[(p − y)·xᵀ]. Of the group's members, the one on a single hidden unit is followed,
 //! the unit whose member curves most negatively at the near-zero start
-//! ([`member_on_one_unit`]; members spread over all units scored 0.7 points lower on
-//! seeds 0–5). The ride starts near zero (weights N(0, 0.01²)), whose small random
+//! ([`member_on_one_unit`]; the member spread over all units that Lanczos returns
+//! scored 91.89% test on seeds 0–7, this one 92.08%). The ride starts near zero (weights N(0, 0.01²)), whose small random
 //! weights break the symmetry between units, in the direction that does not climb
 //! (∇L·e ≤ 0). Each step uses a fresh mini-batch. A ride ends when
 //! the moving average of the mini-batch curvature eᵀHe is no longer negative (the
