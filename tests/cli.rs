@@ -9,6 +9,14 @@ fn run(args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// Run the binary with `args` and `--out dir`, require success; its stdout and `dir/file` parsed.
+fn run_json(args: &[&str], dir: &ScratchDir, file: &str) -> (String, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider")).args(args).arg("--out").arg(dir).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let doc = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), doc)
+}
+
 #[test]
 fn bad_input_exits_2_without_panicking() {
     let dir = ScratchDir::new("cli");
@@ -59,14 +67,7 @@ fn spectrum_runs_and_writes_json() {
 #[test]
 fn levers_writes_the_shared_json_shape_and_an_svg() {
     let dir = ScratchDir::new("levers");
-    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
-        .args(["levers", "--replicates", "4", "--repeats", "2", "--threads", "1", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("levers.json")).unwrap()).unwrap();
+    let (_, doc) = run_json(&["levers", "--replicates", "4", "--repeats", "2", "--threads", "1"], &dir, "levers.json");
     assert_eq!(doc["experiment"], "levers");
     assert_eq!(doc["config"]["replicates"], 4);
     let rows = doc["rows"].as_array().unwrap();
@@ -88,14 +89,7 @@ fn levers_writes_the_shared_json_shape_and_an_svg() {
 #[test]
 fn tree_writes_the_shared_json_shape() {
     let dir = ScratchDir::new("tree");
-    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
-        .args(["tree", "--depths", "3,4", "--trees", "2", "--budget", "3000", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("tree.json")).unwrap()).unwrap();
+    let (_, doc) = run_json(&["tree", "--depths", "3,4", "--trees", "2", "--budget", "3000"], &dir, "tree.json");
     assert_eq!(doc["experiment"], "tree");
     assert_eq!(doc["config"]["budget"], 3000);
     assert!(doc["seconds"].as_f64().unwrap() > 0.0);
@@ -154,15 +148,9 @@ fn mnist_and_search_and_paper_reject_bad_input() {
 #[test]
 fn mnist_trains_relu_networks_and_records_the_activation() {
     let dir = ScratchDir::new("mnist");
-    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
-        .args(["mnist", "--activation", "relu", "--hidden", "4", "--steps", "3", "--eval-every", "1"])
-        .args(["--methods", "rr,sgd", "--probe-batch", "64", "--batch", "32", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("mnist.json")).unwrap()).unwrap();
+    let args = ["mnist", "--activation", "relu", "--hidden", "4", "--steps", "3", "--eval-every", "1", "--methods"];
+    let (_, doc) =
+        run_json(&[&args[..], &["rr,sgd", "--probe-batch", "64", "--batch", "32"]].concat(), &dir, "mnist.json");
     assert_eq!(doc["config"]["activation"], "relu");
     assert_eq!(doc["rows"].as_array().unwrap().len(), 4);
     assert_eq!(doc["curves"]["rr"]["steps"].as_array().unwrap().len(), 4);
@@ -173,15 +161,8 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     let dir = ScratchDir::new("cmnist");
     let args =
         ["cmnist", "--runs", "2", "--mis-steps", "5", "--inner-steps", "2", "--ride-steps", "2", "--ridges", "1"];
-    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
-        .args(args)
-        .args(["--steps", "5", "--batch", "100", "--threads", "2", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cmnist.json")).unwrap()).unwrap();
+    let more = ["--steps", "5", "--batch", "100", "--threads", "2"];
+    let (text, doc) = run_json(&[&args[..], &more[..]].concat(), &dir, "cmnist.json");
     assert_eq!(doc["experiment"], "cmnist");
     assert_eq!(doc["config"]["runs"], 2);
     let rows = doc["rows"].as_array().unwrap();
@@ -201,7 +182,6 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
         assert_eq!(xs.len(), 2, "{key}");
         assert!(xs.iter().all(|x| x.as_f64().is_some_and(f64::is_finite)), "{key}: {xs:?}");
     }
-    let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("irm") && text.contains("chance"), "{text}");
     assert!(text.contains("curvature in the test environment"), "{text}");
 }
