@@ -17,9 +17,10 @@
 //! E[(p − y)·xᵀ]. Of the group's members, the one on a single hidden unit is followed,
 //! the unit whose member curves most negatively at the near-zero start
 //! ([`member_on_one_unit`]; the member spread over all units that Lanczos returns
-//! scored 91.89% test on seeds 0–7, this one 92.08%). The ride starts near zero (weights N(0, 0.01²)), whose small random
-//! weights break the symmetry between units, in the direction that does not climb
-//! (∇L·e ≤ 0). Each step uses a fresh mini-batch. A ride ends when
+//! scored 91.89% test on seeds 0–7, this one 92.08%). The ride starts near zero
+//! (weights N(0, 0.01²)), whose small random weights break the symmetry between units,
+//! in the direction that does not climb (∇L·e ≤ 0). Each step uses a fresh mini-batch.
+//! A ride ends when
 //! the moving average of the mini-batch curvature eᵀHe is no longer negative (the
 //! tracked λ lags, so it is not used), or optionally after `patience` steps without a
 //! new best mini-batch loss; then
@@ -90,7 +91,8 @@ pub struct MnistConfig {
     pub steps: usize,
     /// Mini-batch size.
     pub batch: usize,
-    /// First ridge index (the fingerprint's first element): the group of equal eigenvalues at the MIS, 0 = most negative (the MNIST MLP has groups 0..9).
+    /// First ridge index (the fingerprint's first element): the group of equal
+    /// eigenvalues at the MIS, 0 = most negative (the MNIST MLP has groups 0..9).
     pub ridge: usize,
     /// Step α along the ridge.
     pub alpha: f64,
@@ -256,6 +258,18 @@ fn get_ridge(
 /// stops at the invariant Krylov space of its start vector, which holds one member of
 /// each group. Returns (ridge, λ, HVPs), or [`RrError::NoNegativeCurvature`] when
 /// θ = 0 has none (relu units, whose derivative at 0 is taken as 0).
+///
+/// ```
+/// use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+/// use ridge_rider::problems::mnist_rr::ridge_at_mis;
+/// let mlp = Mlp::new(3, 4, 2, Activation::Tanh);
+/// let x = vec![1.0, 0.0, 0.5, 0.0, 1.0, 0.2, 0.9, 0.1, 0.0, 0.1, 0.8, 0.3];
+/// let loss = MlpLoss::new(mlp, x, vec![0, 1, 0, 1]).unwrap();
+/// let (e, lambda, _) = ridge_at_mis(&loss, 0, 0).unwrap();
+/// assert!(lambda < 0.0 && e.len() == mlp.dim());
+/// // Two classes: one contrast, so one negative group (four copies, one per unit).
+/// assert!(ridge_at_mis(&loss, 1, 0).is_err());
+/// ```
 pub fn ridge_at_mis(loss: &MlpLoss, group: usize, seed: u64) -> Result<(Vec<f64>, f64, usize), RrError> {
     let op = HessianOperator::new(loss, vec![0.0; loss.mlp.dim()])?;
     let p = LanczosParams {
@@ -289,7 +303,19 @@ pub fn ridge_at_mis(loss: &MlpLoss, group: usize, seed: u64) -> Result<(Vec<f64>
 /// bias), so `e` restricted to any unit's parameters ([`Mlp::unit_parameters`]) is again
 /// an eigenvector with the same eigenvalue. Of these, the one curving most negatively
 /// at `theta` is the member the near-zero start favours, the one GetRidges there would
-/// find for the most negative group. Costs one HVP per unit.
+/// find for the most negative group. Returns (member, HVPs): one HVP per unit.
+///
+/// ```
+/// use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+/// use ridge_rider::problems::mnist_rr::{member_on_one_unit, ridge_at_mis};
+/// let mlp = Mlp::new(3, 4, 2, Activation::Tanh);
+/// let x = vec![1.0, 0.0, 0.5, 0.0, 1.0, 0.2, 0.9, 0.1, 0.0, 0.1, 0.8, 0.3];
+/// let loss = MlpLoss::new(mlp, x, vec![0, 1, 0, 1]).unwrap();
+/// let (e, _, _) = ridge_at_mis(&loss, 0, 0).unwrap();
+/// let (u, hvps) = member_on_one_unit(&loss, &mlp.init_near_zero(0, 0.01), &e).unwrap();
+/// let on: Vec<usize> = (0..4).filter(|&j| mlp.unit_parameters(j).any(|k| u[k] != 0.0)).collect();
+/// assert_eq!((on.len(), hvps), (1, 4));
+/// ```
 pub fn member_on_one_unit(loss: &MlpLoss, theta: &[f64], e: &[f64]) -> Result<(Vec<f64>, usize), RrError> {
     let op = HessianOperator::new(loss, theta.to_vec())?;
     let (mut best, mut best_curvature) = (None, f64::INFINITY);
