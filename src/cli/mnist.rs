@@ -220,21 +220,22 @@ fn train_error(flag: &str, context: &str, e: RrError) -> CliError {
     }
 }
 
-/// `a..b` with a < b ≤ `max`, for the flag `flag`.
-fn parse_range(flag: &str, s: &str, max: usize) -> Result<(usize, usize), CliError> {
-    let bad = || CliError::Input(format!("{flag} must look like a..b with a < b <= {max}, got '{s}'"));
+/// `a..b` with a < b (and b ≤ `max` when given), for the flag `flag`.
+fn parse_range(flag: &str, s: &str, max: Option<usize>) -> Result<(usize, usize), CliError> {
+    let bound = max.map_or(String::new(), |m| format!(" <= {m}"));
+    let bad = || CliError::Input(format!("{flag} must look like a..b with a < b{bound}, got '{s}'"));
     let (a, b) = s.split_once("..").ok_or_else(bad)?;
     let (a, b): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
-    if a >= b || b > max {
+    if a >= b || max.is_some_and(|m| b > m) {
         return Err(bad());
     }
     Ok((a, b))
 }
 
 pub fn run_classes(a: ClassesArgs) -> CliResult {
-    let (first, end) = parse_range("--ridges", &a.ridges, 200)?;
+    let (first, end) = parse_range("--ridges", &a.ridges, Some(200))?;
     let ridges = first..end;
-    let (early_from, early_to) = parse_range("--early", &a.early, usize::MAX)?;
+    let (early_from, early_to) = parse_range("--early", &a.early, None)?;
     let (threads, mut cfg, train_set, test_set, out) = setup(&a.common, Some(CLASSES_SCHEDULE))?;
     let bar = progress((ridges.len() * cfg.steps) as u64, "mnist-classes");
     let (mut early, mut late, mut per_ridge) = (Vec::new(), Vec::new(), Vec::new());
