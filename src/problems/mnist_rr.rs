@@ -42,7 +42,7 @@ use crate::ad::gradient;
 use crate::linalg::kernels::{axpy, dot, norm, normalize};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, LinearOperator, Which};
 use crate::rng::{seeded, unit_vector, EpochShuffle};
-use crate::rr::ridges::orient;
+use crate::rr::ridges::{orient, ridges_from};
 use crate::rr::{update_ridge_approximate, RrError};
 
 /// A training method.
@@ -285,16 +285,11 @@ pub fn ridge_at_mis(loss: &MlpLoss, group: usize, seed: u64) -> Result<(Vec<f64>
     // Negative beyond rounding (zero is an eigenvalue at the MIS); rounding could still
     // let a second member of a group in, so equal neighbours share a group.
     let scale = r.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-    let mut firsts: Vec<usize> = Vec::new();
-    for (i, &v) in r.values.iter().enumerate().take_while(|(_, v)| **v < -1e-8 * scale) {
-        if firsts.last().map_or(true, |&j| (r.values[j] - v).abs() > 1e-6 * v.abs()) {
-            firsts.push(i);
-        }
-    }
-    match firsts.get(group) {
-        Some(&i) => Ok((r.vectors[i].clone(), r.values[i], r.operator_applications)),
-        None if firsts.is_empty() => Err(RrError::NoNegativeCurvature),
-        None => Err(RrError::NoSuchRidge { requested: group, available: firsts.len() }),
+    let ridges = ridges_from(&r.values, &r.vectors, r.values.len(), 1e-8 * scale, 1e-6, true);
+    match ridges.iter().find(|ridge| ridge.group == group) {
+        Some(ridge) => Ok((ridge.direction.clone(), ridge.lambda, r.operator_applications)),
+        None if ridges.is_empty() => Err(RrError::NoNegativeCurvature),
+        None => Err(RrError::NoSuchRidge { requested: group, available: ridges[ridges.len() - 1].group + 1 }),
     }
 }
 
