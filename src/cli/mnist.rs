@@ -43,6 +43,9 @@ pub struct Common {
     /// Learning rate LR_λ of the eigenvalue.
     #[arg(long, default_value_t = 0.05)]
     lr_lambda: f64,
+    /// Gradient steps (normalised, length α) where a branching finds no ridge that curves downwards on fresh data, before GetRidges is tried again (0: follow that ridge anyway).
+    #[arg(long, default_value_t = 50)]
+    descent_steps: usize,
     /// Examples in the probe batch whose Hessian GetRidges (Lanczos) decomposes.
     #[arg(long, default_value_t = 512)]
     probe_batch: usize,
@@ -139,6 +142,7 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
     cfg.lr_lambda = c.lr_lambda;
     cfg.eval_every = eval_every;
     cfg.probe_batch = c.probe_batch;
+    cfg.descent_steps = c.descent_steps;
     cfg.seed = c.seed;
     Ok((threads, cfg, train_set, test_set, out))
 }
@@ -150,14 +154,16 @@ fn config_json(c: &Common, cfg: &MnistConfig, threads: usize, train: &Dataset, t
         "eval_every": cfg.eval_every, "seed": c.seed, "threads": threads, "out": c.out,
         "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": c.probe_batch,
         "get_ridges": "first: Lanczos at the MIS theta = 0 on the first probe_batch training examples, stopped at the start vector's invariant Krylov space, ridge i = a member of the i-th group of equal negative eigenvalues; re-branching: Lanczos at theta warm-started from the ridge, tol 1e-2, at most 100 HVPs",
-        "end_ride": "moving average (0.8) of minibatch curvature e'He >= 0"})
+        "end_ride": "moving average (0.8) of minibatch curvature e'He >= 0",
+        "no_ridge": "a branching whose ridge curves upwards on the step's minibatch (unseen by Lanczos): descent_steps normalised gradient steps of length alpha, then GetRidges again",
+        "descent_steps": cfg.descent_steps})
 }
 
 fn curve_json(c: &Curve) -> serde_json::Value {
     json!({"steps": c.points.iter().map(|p| p.0).collect::<Vec<_>>(),
         "train_accuracy": c.points.iter().map(|p| p.1).collect::<Vec<_>>(),
         "test_accuracy": c.points.iter().map(|p| p.2).collect::<Vec<_>>(),
-        "class_test_accuracy": c.class_accuracy, "hvps": c.hvps, "branchings": c.branchings, "seconds": c.seconds,
+        "class_test_accuracy": c.class_accuracy, "hvps": c.hvps, "branchings": c.branchings, "descent_steps": c.descent_steps, "seconds": c.seconds,
         "first_layer_effective_rank": c.first_layer_rank,
         "ridge_trace": {"steps": c.ridge_trace.iter().map(|t| t.step).collect::<Vec<_>>(),
             "curvature": c.ridge_trace.iter().map(|t| t.curvature).collect::<Vec<_>>(),
