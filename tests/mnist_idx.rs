@@ -96,6 +96,14 @@ fn short_rr_run_on_a_few_hundred_digits_beats_chance_widely() {
         assert!((-1.0..=1.0).contains(&t.cos_gradient), "cos {}", t.cos_gradient);
     }
     assert!(curve.ridge_trace[0].cos_gradient < 0.0, "{:?}", curve.ridge_trace[0]);
+    assert_eq!(curve.descent_steps, 0, "the default follows every ridge");
+    // With gradient descent where a branching finds no ridge: still evaluated at every
+    // evaluation step, still learning.
+    c.descent_steps = 20;
+    let descended = train(MnistMethod::RidgeRider, &c, &tr, &te, |_| {}).unwrap();
+    assert_eq!(descended.points.iter().map(|p| p.0).collect::<Vec<_>>(), vec![0, 50, 100, 150]);
+    assert!(descended.final_test() > 0.4, "test accuracy {}", descended.final_test());
+    assert!(descended.descent_steps < c.steps);
 }
 
 #[test]

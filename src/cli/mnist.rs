@@ -43,8 +43,8 @@ pub struct Common {
     /// Learning rate LR_λ of the eigenvalue.
     #[arg(long, default_value_t = 0.05)]
     lr_lambda: f64,
-    /// Gradient steps (normalised, length α) where a branching finds no ridge that curves downwards on fresh data, before GetRidges is tried again (0: follow that ridge anyway).
-    #[arg(long, default_value_t = 50)]
+    /// Gradient steps (normalised, length α) where a branching finds no ridge that curves downwards on fresh data, before GetRidges is tried again (0: follow that ridge anyway; 50 helps RR, but helps Fixed-EV more).
+    #[arg(long, default_value_t = 0)]
     descent_steps: usize,
     /// Examples in the probe batch whose Hessian GetRidges (Lanczos) decomposes.
     #[arg(long, default_value_t = 512)]
