@@ -1,7 +1,7 @@
 //! Forward mode: a dual number `re + eps·ε` with ε² = 0, generic over its scalar so
 //! that `Dual<Dual<f64>>` carries exact second derivatives.
 //!
-//! Every primitive goes through [`Dual::chain`]: given f(re) and f'(re) it returns
+//! Every primitive goes through `Dual::chain` (private): given f(re) and f'(re) it returns
 //! `f(re) + f'(re)·eps·ε`. That one line is the whole chain rule of forward mode.
 
 use super::real::Real;
