@@ -258,11 +258,7 @@ fn get_ridge(
         ..Default::default()
     };
     let r = lanczos(&op, &p)?;
-    let mut e = r.vectors[index].clone();
-    let g = gradient(loss, theta)?.gradient;
-    if dot(&e, &g) > 0.0 {
-        e.iter_mut().for_each(|x| *x = -*x);
-    }
+    let e = orient(&r.vectors[index], &gradient(loss, theta)?.gradient);
     Ok((e, r.values[index], r.operator_applications))
 }
 
@@ -345,7 +341,7 @@ pub fn member_on_one_unit(loss: &MlpLoss, theta: &[f64], e: &[f64]) -> Result<(V
         }
     }
     let member = best.ok_or(RrError::NoNegativeCurvature)?;
-    Ok((member, loss.mlp.hidden))
+    Ok((member, op.applications()))
 }
 
 /// Train with `method`, evaluating on (a 2,000-example slice of) `train` and on `test`;
@@ -466,10 +462,9 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
         other => {
             let (e, lambda, h) = other?;
             let (member, h_unit) = member_on_one_unit(&probe, &theta, &e)?;
-            (member, lambda, h + h_unit)
+            (orient(&member, &gradient(&probe, &theta)?.gradient), lambda, h + h_unit)
         }
     };
-    e = orient(&e, &gradient(&probe, &theta)?.gradient);
     run.curve.hvps += h;
     run.curve.branchings = 1;
     let first = run.batches.next(mlp);
