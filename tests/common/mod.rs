@@ -1,15 +1,20 @@
 //! What several integration tests share.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A directory for one test's files under the system temp dir, emptied when created
 /// and removed when dropped, so passing and failing runs leave nothing behind.
 pub struct ScratchDir(PathBuf);
 
 impl ScratchDir {
-    /// `rr-<name>-<pid>`: the pid keeps concurrent test binaries apart.
+    /// `rr-<name>-<pid>-<n>`: the pid keeps concurrent test binaries apart, the counter
+    /// the tests of one binary, which run in parallel threads (two tests asking for the
+    /// same name used to share, and remove, one directory).
     pub fn new(name: &str) -> ScratchDir {
-        let path = std::env::temp_dir().join(format!("rr-{name}-{}", std::process::id()));
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("rr-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("the temp dir is writable");
         ScratchDir(path)
