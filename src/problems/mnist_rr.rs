@@ -450,14 +450,11 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
     let probe = MlpLoss::new(mlp, probe.x, probe.labels).expect("dataset rows match the MLP");
     let mut theta = mlp.init_near_zero(c.seed, 0.01);
     run.record_mlp(&theta, 0);
-    // LR_x = 0: the inner eigen-loss steps would only move λ, which no rule reads
-    // (rides end on the measured curvature), so Fixed-EV skips them.
-    let (lr_x, inner) = if fixed { (0.0, 0) } else { (c.lr_x, c.inner_steps) };
     // Branch at the MIS, on the one unit the near-zero start favours, and ride from the
     // near-zero start, whose small random weights break the symmetry between units that
     // the MIS keeps. Relu units are flat at θ = 0 (relu'(0) = 0), so there GetRidges
     // runs at the near-zero start instead.
-    let (mut e, mut lambda, h) = match ridge_at_mis(&probe, c.ridge, c.seed) {
+    let (e, lambda, h) = match ridge_at_mis(&probe, c.ridge, c.seed) {
         Err(RrError::NoNegativeCurvature) => get_ridge(&probe, &theta, c.ridge, 1e-3, None, 3000, c.seed)?,
         other => {
             let (e, lambda, h) = other?;
@@ -465,61 +462,25 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
             (orient(&member, &gradient(&probe, &theta)?.gradient), lambda, h + h_unit)
         }
     };
-    run.curve.hvps += h;
-    run.curve.branchings = 1;
     let first = run.batches.next(mlp);
-    let mut he = crate::ad::hessian_vector_product(&first, &theta, &e)?.hv;
-    run.curve.hvps += 1;
-    let (mut best, mut since_best) = (f64::INFINITY, 0);
-    // Mini-batch curvature is noisy: the ride ends on its moving average.
-    let mut curvature_avg = lambda;
+    let he = crate::ad::hessian_vector_product(&first, &theta, &e)?.hv;
+    run.curve.hvps += h + 1;
+    run.curve.branchings = 1;
+    // LR_x = 0: the inner eigen-loss steps would only move λ, which no rule reads
+    // (rides end on the measured curvature), so Fixed-EV skips them.
+    let (lr_x, inner_steps) = if fixed { (0.0, 0) } else { (c.lr_x, c.inner_steps) };
+    let mut ride = Ride { e, lambda, he, lr_x, inner_steps, best: f64::INFINITY, since_best: 0, curvature_avg: lambda };
     // Gradient descent runs until this step, after a branching found no ridge.
     let mut descend_until = 0;
     for step in 1..=c.steps {
         let b = run.batches.next(mlp);
         if step < descend_until {
-            let g = gradient(&b, &theta)?.gradient;
-            axpy(-c.alpha / norm(&g).max(f64::MIN_POSITIVE), &g, &mut theta);
-            run.curve.descent_steps += 1;
-            if theta.iter().any(|x| !x.is_finite()) {
-                return Err(RrError::NonFinite("parameters"));
-            }
+            descend(run, &b, &mut theta)?;
         } else {
-            let mut ridge_found = true;
-            if step == descend_until {
-                // The descent is over: GetRidges again.
-                ridge_found = rebranch(run, &probe, &b, &theta, &mut e, &mut lambda, &mut he, step)?;
-                (best, since_best, curvature_avg) = (f64::INFINITY, 0, lambda);
-            }
+            // After a descent, GetRidges again.
+            let mut ridge_found = step != descend_until || ride.rebranch(run, &probe, &b, &theta, step)?;
             if ridge_found {
-                axpy(c.alpha, &e, &mut theta);
-                let u = update_ridge_approximate(&b, &theta, &e, lambda, &he, inner, lr_x, c.lr_lambda)?;
-                run.curve.hvps += u.hvps;
-                let curvature = u.curvature;
-                (e, lambda, he) = (u.direction, u.eigenvalue, u.image);
-                normalize(&mut e);
-                let loss = if run.due(step) {
-                    let vg = gradient(&b, &theta)?;
-                    let cos_gradient = dot(&vg.gradient, &e) / norm(&vg.gradient).max(f64::MIN_POSITIVE);
-                    run.curve.ridge_trace.push(RidgeTrace { step, curvature, lambda, cos_gradient });
-                    vg.value
-                } else {
-                    crate::ad::value(&b, &theta)?
-                };
-                if !loss.is_finite() || theta.iter().any(|x| !x.is_finite()) {
-                    return Err(RrError::NonFinite("loss"));
-                }
-                if loss < best {
-                    (best, since_best) = (loss, 0);
-                } else {
-                    since_best += 1;
-                }
-                curvature_avg = 0.8 * curvature_avg + 0.2 * curvature;
-                if curvature_avg >= 0.0 || since_best >= c.patience {
-                    // EndRide: branch again at θ, along the most negative ridge there.
-                    ridge_found = rebranch(run, &probe, &b, &theta, &mut e, &mut lambda, &mut he, step)?;
-                    (best, since_best, curvature_avg) = (f64::INFINITY, 0, lambda);
-                }
+                ridge_found = ride.step(run, &probe, &b, &mut theta, step)?;
             }
             if !ridge_found {
                 descend_until = step + c.descent_steps;
@@ -532,28 +493,107 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
     Ok(theta)
 }
 
-/// GetRidges during a run: the most negative ridge at θ on the probe batch, warm-started
-/// from the current one, with its image on this step's mini-batch `b`. Returns whether
-/// it curves downwards on `b`, which Lanczos did not see: a ridge that curves upwards
-/// there is the probe batch's own, and the region is convex for the data (the paper
-/// descends by gradient there; the run tries GetRidges again later).
-#[allow(clippy::too_many_arguments)]
-fn rebranch<F: FnMut(usize)>(
-    run: &mut Run<'_, F>,
-    probe: &MlpLoss,
-    b: &MlpLoss,
-    theta: &[f64],
-    e: &mut Vec<f64>,
-    lambda: &mut f64,
-    he: &mut Vec<f64>,
-    step: usize,
-) -> Result<bool, RrError> {
-    let (e3, l3, h) = get_ridge(probe, theta, 0, 1e-2, Some(e.clone()), 100, run.c.seed ^ step as u64)?;
-    run.curve.hvps += h + 1;
-    run.curve.branchings += 1;
-    *he = crate::ad::hessian_vector_product(b, theta, &e3)?.hv;
-    (*e, *lambda) = (e3, l3);
-    Ok(dot(e, he) < 0.0)
+/// One normalised gradient step of length α, where a branching found no ridge.
+fn descend<F: FnMut(usize)>(run: &mut Run<'_, F>, b: &MlpLoss, theta: &mut [f64]) -> Result<(), RrError> {
+    let g = gradient(b, theta)?.gradient;
+    axpy(-run.c.alpha / norm(&g).max(f64::MIN_POSITIVE), &g, theta);
+    run.curve.descent_steps += 1;
+    if theta.iter().any(|x| !x.is_finite()) {
+        return Err(RrError::NonFinite("parameters"));
+    }
+    Ok(())
+}
+
+/// The ridge being ridden and what EndRide reads of it.
+struct Ride {
+    e: Vec<f64>,
+    /// The tracked eigenvalue (it lags the curvature when e leaves the eigenvector).
+    lambda: f64,
+    /// H·e on the last mini-batch, which warm-starts the next λ.
+    he: Vec<f64>,
+    /// UpdateRidge's rate and inner steps (both 0 for Fixed-EV).
+    lr_x: f64,
+    inner_steps: usize,
+    /// The best mini-batch loss of this ride, and the steps since it.
+    best: f64,
+    since_best: usize,
+    /// Mini-batch curvature is noisy: the ride ends on its moving average.
+    curvature_avg: f64,
+}
+
+impl Ride {
+    /// Step along the ridge on mini-batch `b`, update it, and branch again if the ride
+    /// ends. Returns whether there is still a ridge to follow (see [`Ride::rebranch`]).
+    fn step<F: FnMut(usize)>(
+        &mut self,
+        run: &mut Run<'_, F>,
+        probe: &MlpLoss,
+        b: &MlpLoss,
+        theta: &mut [f64],
+        step: usize,
+    ) -> Result<bool, RrError> {
+        let c = run.c;
+        axpy(c.alpha, &self.e, theta);
+        let u = update_ridge_approximate(
+            b,
+            theta,
+            &self.e,
+            self.lambda,
+            &self.he,
+            self.inner_steps,
+            self.lr_x,
+            c.lr_lambda,
+        )?;
+        run.curve.hvps += u.hvps;
+        let curvature = u.curvature;
+        (self.e, self.lambda, self.he) = (u.direction, u.eigenvalue, u.image);
+        normalize(&mut self.e);
+        let loss = if run.due(step) {
+            let vg = gradient(b, theta)?;
+            let cos_gradient = dot(&vg.gradient, &self.e) / norm(&vg.gradient).max(f64::MIN_POSITIVE);
+            run.curve.ridge_trace.push(RidgeTrace { step, curvature, lambda: self.lambda, cos_gradient });
+            vg.value
+        } else {
+            crate::ad::value(b, theta)?
+        };
+        if !loss.is_finite() || theta.iter().any(|x| !x.is_finite()) {
+            return Err(RrError::NonFinite("loss"));
+        }
+        if loss < self.best {
+            (self.best, self.since_best) = (loss, 0);
+        } else {
+            self.since_best += 1;
+        }
+        self.curvature_avg = 0.8 * self.curvature_avg + 0.2 * curvature;
+        if self.curvature_avg >= 0.0 || self.since_best >= c.patience {
+            // EndRide: branch again at θ, along the most negative ridge there.
+            return self.rebranch(run, probe, b, theta, step);
+        }
+        Ok(true)
+    }
+
+    /// GetRidges during a run: the most negative ridge at θ on the probe batch,
+    /// warm-started from the current one, with its image on this step's mini-batch
+    /// `b`; a new ride starts along it. Returns whether it curves downwards on `b`,
+    /// which Lanczos did not see: a ridge that curves upwards there is the probe batch's
+    /// own, and the region is convex for the data (the paper descends by gradient there;
+    /// the run tries GetRidges again later).
+    fn rebranch<F: FnMut(usize)>(
+        &mut self,
+        run: &mut Run<'_, F>,
+        probe: &MlpLoss,
+        b: &MlpLoss,
+        theta: &[f64],
+        step: usize,
+    ) -> Result<bool, RrError> {
+        let (e, lambda, h) = get_ridge(probe, theta, 0, 1e-2, Some(self.e.clone()), 100, run.c.seed ^ step as u64)?;
+        run.curve.hvps += h + 1;
+        run.curve.branchings += 1;
+        self.he = crate::ad::hessian_vector_product(b, theta, &e)?.hv;
+        (self.e, self.lambda) = (e, lambda);
+        (self.best, self.since_best, self.curvature_avg) = (f64::INFINITY, 0, lambda);
+        Ok(dot(&self.e, &self.he) < 0.0)
+    }
 }
 
 /// The linear baseline: softmax regression from zero, Adam on the same batches.
