@@ -156,6 +156,30 @@ fn mnist_trains_relu_networks_and_records_the_activation() {
     assert_eq!(doc["curves"]["rr"]["steps"].as_array().unwrap().len(), 4);
 }
 
+/// Methods train in parallel, but each is deterministic on its own: one thread or two
+/// give the same curves, reported in the order the methods were asked for.
+#[test]
+fn mnist_methods_give_the_same_results_on_one_and_two_threads() {
+    let args = ["mnist", "--hidden", "4", "--steps", "6", "--eval-every", "2", "--probe-batch", "64", "--batch", "32"];
+    let run_with = |threads: &str| {
+        let dir = ScratchDir::new("mnist");
+        let all = [&args[..], &["--methods", "fixed-ev,sgd,rr", "--threads", threads]].concat();
+        let (text, mut doc) = run_json(&all, &dir, "mnist.json");
+        for curve in doc["curves"].as_object_mut().unwrap().values_mut() {
+            let c = curve.as_object_mut().unwrap();
+            assert!(c.remove("seconds").is_some() && c.remove("ms_per_step").is_some());
+        }
+        (text, doc["rows"].clone(), doc["curves"].clone())
+    };
+    let (text1, rows1, curves1) = run_with("1");
+    let (_, rows2, curves2) = run_with("2");
+    assert_eq!((&rows1, &curves1), (&rows2, &curves2));
+    let methods: Vec<&str> = rows1.as_array().unwrap().iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["fixed-ev", "fixed-ev", "sgd", "sgd", "rr", "rr"]);
+    let order: Vec<usize> = ["fixed-ev", "sgd", "rr "].iter().map(|m| text1.find(m).unwrap()).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text1}");
+}
+
 #[test]
 fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     let dir = ScratchDir::new("cmnist");

@@ -10,8 +10,10 @@ use crate::problems::mlp::{Activation, Mlp};
 use crate::problems::mnist::{embedded, load_dir, Dataset};
 use crate::problems::mnist_rr::{train, Curve, MnistConfig, MnistMethod};
 use crate::rr::RrError;
+use rayon::prelude::*;
 use serde_json::json;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 /// Flags shared by both commands.
 #[derive(clap::Args, Debug, Clone)]
@@ -46,9 +48,9 @@ pub struct Common {
     /// Gradient steps (normalised, length α) where a branching finds no ridge that curves downwards on fresh data, before GetRidges is tried again (0: follow that ridge anyway; 50 helps RR, but helps Fixed-EV more).
     #[arg(long, default_value_t = 0)]
     descent_steps: usize,
-    /// Examples in the probe batch whose Hessian GetRidges (Lanczos) decomposes.
-    #[arg(long, default_value_t = 512)]
-    probe_batch: usize,
+    /// Examples in the probe batch whose Hessian GetRidges (Lanczos) decomposes [default: 2048 for mnist, 512 for mnist-classes].
+    #[arg(long)]
+    probe_batch: Option<usize>,
     /// Evaluate accuracy every this many steps [default: 100 for mnist, 20 for mnist-classes].
     #[arg(long)]
     eval_every: Option<usize>,
@@ -97,9 +99,10 @@ struct Schedule {
     batch: usize,
     alpha: f64,
     eval_every: usize,
+    probe_batch: usize,
 }
 
-const CLASSES_SCHEDULE: Schedule = Schedule { steps: 1200, batch: 256, alpha: 0.05, eval_every: 20 };
+const CLASSES_SCHEDULE: Schedule = Schedule { steps: 1200, batch: 256, alpha: 0.05, eval_every: 20, probe_batch: 512 };
 
 /// `schedule`: the command's own defaults, or `None` for the library's.
 fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
@@ -110,8 +113,10 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
         batch: cfg.batch,
         alpha: cfg.alpha,
         eval_every: cfg.eval_every,
+        probe_batch: cfg.probe_batch,
     });
     let eval_every = c.eval_every.unwrap_or(defaults.eval_every);
+    let probe_batch = c.probe_batch.unwrap_or(defaults.probe_batch);
     let (steps, batch, alpha) =
         (c.steps.unwrap_or(defaults.steps), c.batch.unwrap_or(defaults.batch), c.alpha.unwrap_or(defaults.alpha));
     require_positive(&[
@@ -119,7 +124,7 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
         ("--steps", steps),
         ("--batch", batch),
         ("--eval-every", eval_every),
-        ("--probe-batch", c.probe_batch),
+        ("--probe-batch", probe_batch),
     ])?;
     for (name, v) in [("--alpha", alpha), ("--lr-x", c.lr_x), ("--lr-lambda", c.lr_lambda)] {
         if !(v.is_finite() && v >= 0.0) {
@@ -141,7 +146,7 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
     cfg.lr_x = c.lr_x;
     cfg.lr_lambda = c.lr_lambda;
     cfg.eval_every = eval_every;
-    cfg.probe_batch = c.probe_batch;
+    cfg.probe_batch = probe_batch;
     cfg.descent_steps = c.descent_steps;
     cfg.seed = c.seed;
     Ok((threads, cfg, train_set, test_set, out))
@@ -152,7 +157,7 @@ fn config_json(c: &Common, cfg: &MnistConfig, threads: usize, train: &Dataset, t
         "train_examples": train.len(), "test_examples": test.len(), "hidden": c.hidden, "activation": format!("{:?}", c.activation).to_lowercase(),
         "steps": cfg.steps, "batch": cfg.batch, "alpha": cfg.alpha, "s": c.s, "lr_x": c.lr_x, "lr_lambda": c.lr_lambda,
         "eval_every": cfg.eval_every, "seed": c.seed, "threads": threads, "out": c.out,
-        "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": c.probe_batch,
+        "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": cfg.probe_batch,
         "get_ridges": "first: Lanczos at the MIS theta = 0 on the first probe_batch training examples, stopped at the start vector's invariant Krylov space, ridge i = a member of the i-th group of equal negative eigenvalues; re-branching: Lanczos at theta warm-started from the ridge, tol 1e-2, at most 100 HVPs",
         "end_ride": "moving average (0.8) of minibatch curvature e'He >= 0",
         "no_ridge": "a branching whose ridge curves upwards on the step's minibatch (unseen by Lanczos): descent_steps normalised gradient steps of length alpha, then GetRidges again",
@@ -178,43 +183,72 @@ pub fn run(a: Args) -> CliResult {
     }
     cfg.ridge = a.ridge;
     let bar = progress((a.methods.len() * cfg.steps) as u64, "mnist");
-    let mut rows = Vec::new();
-    let mut curves = serde_json::Map::new();
-    let mut series = Vec::new();
-    let mut ranks = Vec::new();
     let setting = format!("ridge={}", a.ridge);
-    for m in &a.methods {
-        let mut last = 0;
-        let curve = train(*m, &cfg, &train_set, &test_set, |step| {
-            bar.inc((step - last) as u64);
-            last = step;
-        })
-        .map_err(|e| train_error("--ridge", m.name(), e))?;
-        rows.push(Row::from_sample(&setting, m.name(), "train_accuracy", &[curve.final_train()]));
-        rows.push(Row::from_sample(&setting, m.name(), "test_accuracy", &[curve.final_test()]));
-        if let Some(r) = curve.first_layer_rank {
-            ranks.push(format!("{} {r:.1}", m.name()));
+    let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
+    config["ridge"] = json!(a.ridge);
+    config["methods"] = json!(a.methods.iter().map(|m| m.name()).collect::<Vec<_>>());
+    // Rows, curves and figure series of the methods finished so far, in the order asked for.
+    let summary = |finished: &[Option<Curve>]| {
+        let (mut rows, mut curves, mut series) = (Vec::new(), serde_json::Map::new(), Vec::new());
+        for (m, curve) in a.methods.iter().zip(finished).filter_map(|(m, c)| Some((m, c.as_ref()?))) {
+            rows.push(Row::from_sample(&setting, m.name(), "train_accuracy", &[curve.final_train()]));
+            rows.push(Row::from_sample(&setting, m.name(), "test_accuracy", &[curve.final_test()]));
+            let mut cj = curve_json(curve);
+            cj["hvps_per_step"] = json!(curve.hvps as f64 / cfg.steps as f64);
+            cj["ms_per_step"] = json!(1e3 * curve.seconds / cfg.steps as f64);
+            curves.insert(m.name().to_string(), cj);
+            series.push((format!("{} test", m.name()), curve.points.iter().map(|p| (p.0 as f64, p.2)).collect()));
+            series.push((format!("{} train", m.name()), curve.points.iter().map(|p| (p.0 as f64, p.1)).collect()));
         }
-        let mut cj = curve_json(&curve);
-        cj["hvps_per_step"] = json!(curve.hvps as f64 / cfg.steps as f64);
-        cj["ms_per_step"] = json!(1e3 * curve.seconds / cfg.steps as f64);
-        curves.insert(m.name().to_string(), cj);
-        series.push((format!("{} test", m.name()), curve.points.iter().map(|p| (p.0 as f64, p.2)).collect()));
-        series.push((format!("{} train", m.name()), curve.points.iter().map(|p| (p.0 as f64, p.1)).collect()));
-        // Written after every method, so an interrupted run keeps what it finished.
-        let detail = json!({"curves": curves});
-        let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
-        config["ridge"] = json!(a.ridge);
-        config["methods"] = json!(a.methods.iter().map(|m| m.name()).collect::<Vec<_>>());
-        write_report(&out, "mnist", config, &rows, detail)?;
-        write_svg(&out.join("mnist.svg"), &line_chart("MNIST: accuracy vs step", "step", "accuracy", &series))?;
-    }
+        (rows, curves, series)
+    };
+    let curves = train_in_parallel(
+        &a.methods,
+        &bar,
+        |m, on_eval| train(*m, &cfg, &train_set, &test_set, on_eval).map_err(|e| train_error("--ridge", m.name(), e)),
+        |finished| {
+            let (rows, curves, series) = summary(finished);
+            write_report(&out, "mnist", config.clone(), &rows, json!({"curves": curves}))?;
+            write_svg(&out.join("mnist.svg"), &line_chart("MNIST: accuracy vs step", "step", "accuracy", &series))
+        },
+    )?;
     bar.finish_and_clear();
-    print_table(&rows);
+    let ranks: Vec<String> = a
+        .methods
+        .iter()
+        .zip(&curves)
+        .filter_map(|(m, c)| c.first_layer_rank.map(|r| format!("{} {r:.1}", m.name())))
+        .collect();
+    print_table(&summary(&curves.into_iter().map(Some).collect::<Vec<_>>()).0);
     if !ranks.is_empty() {
         println!("effective rank of the first layer (input directions the hidden units use): {}", ranks.join(", "));
     }
     Ok(())
+}
+
+/// Independent training runs, up to `--threads` at once: each is deterministic on its
+/// own, so the results do not depend on the thread count. `report` sees the runs
+/// finished so far (in `items` order) after each one ends, so an interrupted command
+/// keeps what it finished.
+fn train_in_parallel<T: Sync>(
+    items: &[T],
+    bar: &indicatif::ProgressBar,
+    train_one: impl Fn(&T, &mut dyn FnMut(usize)) -> Result<Curve, CliError> + Sync,
+    report: impl Fn(&[Option<Curve>]) -> CliResult + Sync,
+) -> Result<Vec<Curve>, CliError> {
+    let finished: Mutex<Vec<Option<Curve>>> = Mutex::new(items.iter().map(|_| None).collect());
+    items.par_iter().enumerate().try_for_each(|(i, item)| {
+        let mut last = 0;
+        let curve = train_one(item, &mut |step| {
+            bar.inc((step - last) as u64);
+            last = step;
+        })?;
+        let mut done = finished.lock().map_err(|_| CliError::Runtime("a training run failed".into()))?;
+        done[i] = Some(curve);
+        report(&done)
+    })?;
+    let done = finished.into_inner().map_err(|_| CliError::Runtime("a training run failed".into()))?;
+    Ok(done.into_iter().flatten().collect())
 }
 
 /// A ridge index the start point does not have is bad input (exit 2); anything else
@@ -242,46 +276,59 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
     let (first, end) = parse_range("--ridges", &a.ridges, Some(200))?;
     let ridges = first..end;
     let (early_from, early_to) = parse_range("--early", &a.early, None)?;
-    let (threads, mut cfg, train_set, test_set, out) = setup(&a.common, Some(CLASSES_SCHEDULE))?;
+    let (threads, cfg, train_set, test_set, out) = setup(&a.common, Some(CLASSES_SCHEDULE))?;
     let bar = progress((ridges.len() * cfg.steps) as u64, "mnist-classes");
-    let (mut early, mut late, mut per_ridge) = (Vec::new(), Vec::new(), Vec::new());
-    let mut rows = Vec::new();
-    for r in ridges.clone() {
-        cfg.ridge = r;
-        let mut last = 0;
-        let curve = train(MnistMethod::RidgeRider, &cfg, &train_set, &test_set, |step| {
-            bar.inc((step - last) as u64);
-            last = step;
-        })
-        .map_err(|e| train_error("--ridges", &format!("ridge {r}"), e))?;
-        // Early: evaluations in the --early window; late: the last fifth of the run.
-        // NaN (null in the JSON) when no evaluation falls in the window.
+    let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
+    config["ridges"] = json!(a.ridges);
+    config["early"] = json!(a.early);
+    let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+    let ridge_list: Vec<usize> = ridges.clone().collect();
+    // Early: per-class accuracy averaged over the evaluations in the --early window;
+    // late: over the last fifth of the run. NaN (null in the JSON) when no evaluation
+    // falls in the window.
+    let windows = |curve: &Curve| {
         let avg = |pick: &dyn Fn(usize) -> bool| -> Vec<f64> {
             let sel: Vec<&Vec<f64>> =
                 curve.points.iter().zip(&curve.class_accuracy).filter(|(p, _)| pick(p.0)).map(|(_, c)| c).collect();
             (0..10).map(|k| sel.iter().map(|c| c[k]).sum::<f64>() / sel.len() as f64).collect()
         };
-        let e = avg(&|s| (early_from..=early_to).contains(&s));
-        let l = avg(&|s| s * 5 >= 4 * cfg.steps);
-        rows.push(Row::from_sample(format!("ridge={r}"), "rr", "test_accuracy", &[curve.final_test()]));
-        per_ridge.push(
-            json!({"ridge": r, "early_class_accuracy": e, "late_class_accuracy": l, "curve": curve_json(&curve)}),
-        );
-        early.push(e);
-        late.push(l);
-        // Written after every ridge, so an interrupted run keeps what it finished.
-        let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
-        config["ridges"] = json!(a.ridges);
-        config["early"] = json!(a.early);
-        write_report(&out, "mnist_classes", config, &rows, json!({"per_ridge": per_ridge}))?;
-        let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
-        let maps = vec![
-            (format!("early (steps {early_from}–{early_to}): rows = first ridge index"), early.clone()),
-            ("late (last fifth of the run)".to_string(), late.clone()),
-        ];
-        let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels);
-        write_svg(&out.join("mnist_classes.svg"), &stack(&[fig]))?;
-    }
+        (avg(&|s| (early_from..=early_to).contains(&s)), avg(&|s| s * 5 >= 4 * cfg.steps))
+    };
+    // Rows, per-ridge JSON and the early and late maps of the ridges finished so far.
+    let summary = |finished: &[Option<Curve>]| {
+        let (mut rows, mut per_ridge, mut early, mut late) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (r, curve) in ridge_list.iter().zip(finished).filter_map(|(r, c)| Some((r, c.as_ref()?))) {
+            let (e, l) = windows(curve);
+            rows.push(Row::from_sample(format!("ridge={r}"), "rr", "test_accuracy", &[curve.final_test()]));
+            per_ridge.push(
+                json!({"ridge": r, "early_class_accuracy": e, "late_class_accuracy": l, "curve": curve_json(curve)}),
+            );
+            early.push(e);
+            late.push(l);
+        }
+        (rows, per_ridge, early, late)
+    };
+    let curves = train_in_parallel(
+        &ridge_list,
+        &bar,
+        |&r, on_eval| {
+            let mut cfg = cfg.clone();
+            cfg.ridge = r;
+            train(MnistMethod::RidgeRider, &cfg, &train_set, &test_set, on_eval)
+                .map_err(|e| train_error("--ridges", &format!("ridge {r}"), e))
+        },
+        |finished| {
+            let (rows, per_ridge, early, late) = summary(finished);
+            write_report(&out, "mnist_classes", config.clone(), &rows, json!({"per_ridge": per_ridge}))?;
+            let maps = vec![
+                (format!("early (steps {early_from}–{early_to}): rows = first ridge index"), early),
+                ("late (last fifth of the run)".to_string(), late),
+            ];
+            let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels);
+            write_svg(&out.join("mnist_classes.svg"), &stack(&[fig]))
+        },
+    )?;
+    let (rows, _, early, _) = summary(&curves.into_iter().map(Some).collect::<Vec<_>>());
     bar.finish_and_clear();
     print_table(&rows);
     if early.iter().flatten().all(|a| a.is_nan()) {
