@@ -13,25 +13,24 @@
 //! probe batch, the first 2,048 training digits ([`ridge_at_mis`]). There every hidden
 //! unit computes the same function, so each eigenvalue repeats once per unit, and ridge
 //! `ridge` is a member of the `ridge`-th group of equal eigenvalues (the paper's "one
-//! member of each group"); the
-//! MNIST MLP has nine negative groups, the singular values of the class-contrast matrix
-//! E[(p − y)·xᵀ]. Of the group's members, the one on a single hidden unit is followed,
-//! the unit whose member curves most negatively at the near-zero start
-//! ([`member_on_one_unit`]; the member spread over all units that Lanczos returns
-//! scored 91.89% test on seeds 0–7, this one 92.08%). The ride starts near zero
-//! (weights N(0, 0.01²)), whose small random weights break the symmetry between units,
-//! in the direction that does not climb (∇L·e ≤ 0). Each step uses a fresh mini-batch.
-//! A ride ends when
-//! the moving average of the mini-batch curvature eᵀHe is no longer negative (the
-//! tracked λ lags, so it is not used), or optionally after `patience` steps without a
-//! new best mini-batch loss; then
+//! member of each group"); the MNIST MLP has nine negative groups, the singular values
+//! of the class-contrast matrix E[(p − y)·xᵀ]. Of the group's members, the one on a
+//! single hidden unit is followed, the unit whose member curves most negatively at the
+//! near-zero start ([`member_on_one_unit`]; with a 512-digit probe batch the member
+//! spread over all units that Lanczos returns scored 91.89% test on seeds 0–7, this one
+//! 92.08%). The ride starts near zero (weights N(0, 0.01²)), whose small random weights
+//! break the symmetry between units, in the direction that does not climb (∇L·e ≤ 0).
+//! Each step uses a fresh mini-batch. A ride ends when the moving average of the
+//! mini-batch curvature eᵀHe is no longer negative (the tracked λ lags, so it is not
+//! used), or optionally after `patience` steps without a new best mini-batch loss; then
 //! GetRidges runs again at the current θ and the ride continues along the most negative
-//! ridge there (fingerprint element 0). Late in training that ridge is often the probe
-//! batch's own: it curves upwards on the step's mini-batch, which Lanczos did not see.
-//! There the region is convex for the data; with `descent_steps` > 0 the run then does
-//! what the paper prescribes for convex regions, normalised gradient steps (length α),
-//! before trying GetRidges again (`Curve::descent_steps` counts them). The default, 0,
-//! follows the ridge anyway (see [`MnistConfig::descent_steps`] for why).
+//! ridge there (fingerprint element 0). That ridge can be the probe batch's own: it
+//! curves upwards on the step's mini-batch, which Lanczos did not see (with a 512-digit
+//! probe batch, seeds 2, 4 and 5 re-branched 72–133 times so). There the region is
+//! convex for the data; with `descent_steps` > 0 the run then does what the paper
+//! prescribes for convex regions, normalised gradient steps (length α), before trying
+//! GetRidges again (`Curve::descent_steps` counts them). The default, 0, follows the
+//! ridge anyway (see [`MnistConfig::descent_steps`] for why).
 //!
 //! Methods: `rr`; `fixed-ev` (LR_x = 0: the ridge is never updated during a ride);
 //! `rand-ridge-plus` (each step a fresh random unit vector oriented downhill, the
@@ -120,9 +119,9 @@ pub struct MnistConfig {
     /// curves downwards on fresh data, before GetRidges is tried again; 0 (the default):
     /// follow that ridge anyway. With 50 (and a 512-digit probe batch), the re-branching
     /// storms of seeds 2, 4 and 5 (72–133 GetRidges calls, 90.9 / 91.2 / 91.7% test) end
-    /// at 93.0 / 92.95 / 93.0%,
-    /// but Fixed-EV, which finds no ridge far more often, rises from 85.4% to 92.15%
-    /// (seed 0): the gain is the gradient's, so pure RR stays the default.
+    /// at 93.0 / 92.95 / 93.0%, but Fixed-EV, which finds no ridge far more often, rises
+    /// from 85.4% to 92.15% (seed 0): the gain is the gradient's, so pure RR stays the
+    /// default.
     pub descent_steps: usize,
     /// Adam learning rate of the sgd/linear baselines.
     pub adam_lr: f64,
@@ -475,7 +474,7 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
     // LR_x = 0: the inner eigen-loss steps would only move λ, which no rule reads
     // (rides end on the measured curvature), so Fixed-EV skips them.
     let (lr_x, inner_steps) = if fixed { (0.0, 0) } else { (c.lr_x, c.inner_steps) };
-    let mut ride = Ride { e, lambda, he, lr_x, inner_steps, best: f64::INFINITY, since_best: 0, curvature_avg: lambda };
+    let mut ride = Ride::new(lr_x, inner_steps, e, lambda, he);
     // Gradient descent runs until this step, after a branching found no ridge.
     let mut descend_until = 0;
     for step in 1..=c.steps {
@@ -528,6 +527,12 @@ struct Ride {
 }
 
 impl Ride {
+    /// A new ride along `e` (eigenvalue `lambda`, image `he`), with nothing yet for
+    /// EndRide to read but the branching eigenvalue.
+    fn new(lr_x: f64, inner_steps: usize, e: Vec<f64>, lambda: f64, he: Vec<f64>) -> Ride {
+        Ride { e, lambda, he, lr_x, inner_steps, best: f64::INFINITY, since_best: 0, curvature_avg: lambda }
+    }
+
     /// Step along the ridge on mini-batch `b`, update it, and branch again if the ride
     /// ends. Returns whether there is still a ridge to follow (see [`Ride::rebranch`]).
     fn step<F: FnMut(usize)>(
@@ -595,9 +600,8 @@ impl Ride {
         let (e, lambda, h) = get_ridge(probe, theta, 0, 1e-2, Some(self.e.clone()), 100, run.c.seed ^ step as u64)?;
         run.curve.hvps += h + 1;
         run.curve.branchings += 1;
-        self.he = crate::ad::hessian_vector_product(b, theta, &e)?.hv;
-        (self.e, self.lambda) = (e, lambda);
-        (self.best, self.since_best, self.curvature_avg) = (f64::INFINITY, 0, lambda);
+        let he = crate::ad::hessian_vector_product(b, theta, &e)?.hv;
+        *self = Ride::new(self.lr_x, self.inner_steps, e, lambda, he);
         Ok(dot(&self.e, &self.he) < 0.0)
     }
 }
