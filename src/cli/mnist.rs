@@ -294,10 +294,16 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         };
         (avg(&|s| (early_from..=early_to).contains(&s)), avg(&|s| s * 5 >= 4 * cfg.steps))
     };
-    // Rows, per-ridge JSON and the early and late maps of the ridges finished so far.
+    // Rows, per-ridge JSON and the early and late maps of the ridges finished so far; a
+    // ridge still training is a grey (NaN) row, so row i stays ridge `first + i`.
     let summary = |finished: &[Option<Curve>]| {
         let (mut rows, mut per_ridge, mut early, mut late) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (r, curve) in ridge_list.iter().zip(finished).filter_map(|(r, c)| Some((r, c.as_ref()?))) {
+        for (r, curve) in ridge_list.iter().zip(finished) {
+            let Some(curve) = curve else {
+                early.push(vec![f64::NAN; 10]);
+                late.push(vec![f64::NAN; 10]);
+                continue;
+            };
             let (e, l) = windows(curve);
             rows.push(Row::from_sample(format!("ridge={r}"), "rr", "test_accuracy", &[curve.final_test()]));
             per_ridge.push(
