@@ -180,6 +180,28 @@ fn mnist_methods_give_the_same_results_on_one_and_two_threads() {
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{text1}");
 }
 
+/// Ridges train in parallel; rows, per-ridge results and the printed digits keep ridge order.
+#[test]
+fn mnist_classes_reports_every_ridge_in_order() {
+    let dir = ScratchDir::new("mnist-classes");
+    let args = ["mnist-classes", "--ridges", "0..3", "--hidden", "4", "--steps", "6", "--eval-every", "2"];
+    let more = ["--early", "2..4", "--probe-batch", "64", "--batch", "32", "--threads", "2"];
+    let (text, doc) = run_json(&[&args[..], &more[..]].concat(), &dir, "mnist_classes.json");
+    let settings: Vec<&str> = doc["rows"].as_array().unwrap().iter().map(|r| r["setting"].as_str().unwrap()).collect();
+    assert_eq!(settings, ["ridge=0", "ridge=1", "ridge=2"]);
+    let per_ridge = doc["per_ridge"].as_array().unwrap();
+    assert_eq!(per_ridge.iter().map(|r| r["ridge"].as_u64().unwrap()).collect::<Vec<_>>(), [0, 1, 2]);
+    for r in per_ridge {
+        let early = r["early_class_accuracy"].as_array().unwrap();
+        assert_eq!(early.len(), 10);
+        assert!(early.iter().any(|a| a.as_f64().is_some_and(|a| (0.0..=1.0).contains(&a))), "{early:?}");
+    }
+    assert!(std::fs::read_to_string(dir.join("mnist_classes.svg")).unwrap().starts_with("<svg"));
+    let firsts = text.lines().find(|l| l.starts_with("digits learned first")).expect(&text);
+    let (a, b, c) = (firsts.find("ridge 0:"), firsts.find("ridge 1:"), firsts.find("ridge 2:"));
+    assert!(a < b && b < c && a.is_some(), "{firsts}");
+}
+
 #[test]
 fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     let dir = ScratchDir::new("cmnist");
