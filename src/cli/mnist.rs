@@ -274,7 +274,7 @@ fn parse_range(flag: &str, s: &str, max: Option<usize>) -> Result<(usize, usize)
 
 pub fn run_classes(a: ClassesArgs) -> CliResult {
     let (first, end) = parse_range("--ridges", &a.ridges, Some(200))?;
-    let ridges = first..end;
+    let ridges: Vec<usize> = (first..end).collect();
     let (early_from, early_to) = parse_range("--early", &a.early, None)?;
     let (threads, cfg, train_set, test_set, out) = setup(&a.common, Some(CLASSES_SCHEDULE))?;
     let bar = progress((ridges.len() * cfg.steps) as u64, "mnist-classes");
@@ -282,7 +282,6 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
     config["ridges"] = json!(a.ridges);
     config["early"] = json!(a.early);
     let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
-    let ridge_list: Vec<usize> = ridges.clone().collect();
     // Early: per-class accuracy averaged over the evaluations in the --early window;
     // late: over the last fifth of the run. NaN (null in the JSON) when no evaluation
     // falls in the window.
@@ -298,7 +297,7 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
     // ridge still training is a grey (NaN) row, so row i stays ridge `first + i`.
     let summary = |finished: &[Option<Curve>]| {
         let (mut rows, mut per_ridge, mut early, mut late) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (r, curve) in ridge_list.iter().zip(finished) {
+        for (r, curve) in ridges.iter().zip(finished) {
             let Some(curve) = curve else {
                 early.push(vec![f64::NAN; 10]);
                 late.push(vec![f64::NAN; 10]);
@@ -315,7 +314,7 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         (rows, per_ridge, early, late)
     };
     let curves = train_in_parallel(
-        &ridge_list,
+        &ridges,
         &bar,
         |&r, on_eval| {
             let mut cfg = cfg.clone();
@@ -341,7 +340,7 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         println!("digits learned first: no evaluation falls in steps {early_from}–{early_to} (--early)");
     } else {
         let firsts: Vec<String> =
-            ridges.zip(&early).map(|(r, e)| format!("ridge {r}: {}", best_classes(e, 3))).collect();
+            ridges.iter().zip(&early).map(|(r, e)| format!("ridge {r}: {}", best_classes(e, 3))).collect();
         println!("digits learned first (best test accuracy in steps {early_from}–{early_to}): {}", firsts.join("; "));
     }
     Ok(())
