@@ -223,7 +223,7 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     assert!(std::fs::read_to_string(dir.join("cmnist.svg")).unwrap().starts_with("<svg"));
     // The MIS diagnostics, one per run.
     let mis = &doc["methods"]["rr"]["mis"];
-    for key in ["curvature_gap_fit", "curvature_gap_held_out", "test_curvature"] {
+    for key in ["curvature_gap_fit", "curvature_gap_held_out", "test_curvature", "colour_share"] {
         let xs = mis[key].as_array().unwrap_or_else(|| panic!("{key} missing: {mis}"));
         assert_eq!(xs.len(), 2, "{key}");
         assert!(xs.iter().all(|x| x.as_f64().is_some_and(f64::is_finite)), "{key}: {xs:?}");

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use ridge_rider::ad::{gradient, hessian_vector_product, value, Loss, Mode, Tape};
 use ridge_rider::problems::cmnist_model::{head_hvp, CmnistNet, EnvBatch, ErmLoss, HeadLoss};
 use ridge_rider::problems::cmnist_rr::{
-    ridge_rider_ood, rr_work, train_erm, Betas, EigenFit, InvarianceLoss, OodParams, Split,
+    eigen_fit, ridge_rider_ood, rr_work, train_erm, Betas, EigenFit, HeldOutFit, InvarianceLoss, OodParams, Split,
 };
 use ridge_rider::problems::colored_mnist::{environments, EnvSizes, Environment, INPUTS, P_LABEL_FLIP};
 use ridge_rider::problems::mnist::embedded_all;
@@ -196,4 +196,48 @@ fn curvature_gap_by_hand() {
     assert!((fit.curvature_gap() - 0.25).abs() < 1e-12);
     let same = EigenFit { curvature: [-0.5, -0.5], correlation: [-1.0, -1.0] };
     assert_eq!(same.curvature_gap(), 0.0);
+}
+
+/// Swapping colours moves each digit to the other plane and keeps digits and labels.
+#[test]
+fn swapping_colours_moves_each_digit_to_the_other_plane() {
+    let env = environments(&embedded_all(), EnvSizes([50, 0, 0]), 1).unwrap()[0].clone();
+    let swapped = env.with_colours_swapped();
+    assert_eq!((&swapped.y, &swapped.digit, &swapped.source), (&env.y, &env.digit, &env.source));
+    for row in 0..env.len() {
+        let (x, s) = (&env.x[row * INPUTS..(row + 1) * INPUTS], &swapped.x[row * INPUTS..(row + 1) * INPUTS]);
+        assert_eq!((&x[..196], &x[196..]), (&s[196..], &s[..196]));
+        assert_eq!(swapped.colour[row], 1 - env.colour[row]);
+    }
+}
+
+/// A feature network whose first layer weighs the red and the green plane alike cannot
+/// see the colour, so its ridge's colour share is 0; a generic one's is not.
+#[test]
+fn colour_blind_features_have_no_colour_share() {
+    let net = OodParams::default().net;
+    let env = environments(&embedded_all(), EnvSizes([400, 400, 0]), 2).unwrap();
+    let [e1, e2] = [env[0].clone(), env[1].clone()];
+    let batches = |a: &Environment, b: &Environment| [EnvBatch::from_env(a), EnvBatch::from_env(b)];
+    let theta_r: Vec<f64> = net.init(5)[net.dim_features()..].iter().map(|x| 0.01 * x).collect();
+    let e = unit_vector(&mut seeded(6, 0), net.dim_head());
+    let share = |theta_f: &[f64]| {
+        let fit = eigen_fit(&net, &batches(&e1, &e2), theta_f, &theta_r, &e).unwrap();
+        let swapped = eigen_fit(
+            &net,
+            &batches(&e1.with_colours_swapped(), &e2.with_colours_swapped()),
+            theta_f,
+            &theta_r,
+            &e,
+        )
+        .unwrap();
+        HeldOutFit { fit, held_out: fit, test_curvature: 0.0, swapped_curvature: swapped.curvature }.colour_share()
+    };
+    let mut theta_f = net.init_features(4);
+    assert!(share(&theta_f).abs() > 1e-3, "a random network reads the colour somewhat");
+    // W1 is inputs × hidden, row-major: rows 0..196 are red pixels, 196..392 green.
+    let plane = 196 * net.hidden;
+    let (red, green) = theta_f.split_at_mut(plane);
+    green[..plane].copy_from_slice(red);
+    assert!(share(&theta_f).abs() < 1e-9, "colour share {}", share(&theta_f));
 }

@@ -199,12 +199,14 @@ fn mis_fits(results: &[Vec<OodResult>], k: usize) -> Vec<Option<HeldOutFit>> {
 }
 
 /// The MIS diagnostics as JSON: the curvature gap |κ₁ − κ₂|/max|κ| on the fitted and
-/// on the held-out data, and the curvature along the ridge in the test environment.
+/// on the held-out data, the curvature along the ridge in the test environment, and
+/// the colour's share of the ridge's curvature (`HeldOutFit::colour_share`).
 fn mis_json(fits: &[Option<HeldOutFit>]) -> serde_json::Value {
     let each = |f: fn(&HeldOutFit) -> f64| fits.iter().map(|h| h.as_ref().map(f)).collect::<Vec<_>>();
     json!({"curvature_gap_fit": each(|h| h.fit.curvature_gap()),
         "curvature_gap_held_out": each(|h| h.held_out.curvature_gap()),
-        "test_curvature": each(|h| h.test_curvature)})
+        "test_curvature": each(|h| h.test_curvature),
+        "colour_share": each(|h| h.colour_share())})
 }
 
 /// One line on the MIS ridge of the RR runs: why its rides find the colour or not.
@@ -217,11 +219,13 @@ fn print_mis_summary(fits: &[Option<HeldOutFit>]) {
     let colour = fits.iter().filter(|h| h.test_curvature > 0.0).count();
     println!(
         "rr: along the MIS ridge, curvature gap between the training environments {:.0}% on the fitted data, {:.0}% held out; \
-         curvature in the test environment {:+.3} (positive, i.e. the ridge reads the colour, in {colour} of {} runs)",
+         curvature in the test environment {:+.3} (positive, i.e. the ridge reads the colour, in {colour} of {} runs); \
+         the colour's share of the ridge's curvature (the fitted digits with colours swapped) {:.0}%",
         100.0 * mean(|h| h.fit.curvature_gap()),
         100.0 * mean(|h| h.held_out.curvature_gap()),
         mean(|h| h.test_curvature),
-        fits.len()
+        fits.len(),
+        100.0 * mean(|h| h.colour_share()),
     );
 }
 

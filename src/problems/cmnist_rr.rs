@@ -255,6 +255,31 @@ pub struct HeldOutFit {
     /// one that reads the colour turns positive, because the colour's correlation with
     /// the label is reversed in ξ₃.
     pub test_curvature: f64,
+    /// êᵀH_ξê on the fitted digits of ξ₁ and ξ₂ with every colour swapped
+    /// ([`Environment::with_colours_swapped`]): the same digits and labels, so unlike
+    /// the held-out gap it carries no sampling noise.
+    pub swapped_curvature: [f64; 2],
+}
+
+impl HeldOutFit {
+    /// The colour's share of the curvature along ê on the fitted data, averaged over
+    /// ξ₁ and ξ₂. A feature splits into a colour-blind part and one whose sign follows
+    /// the colour; swapping every colour keeps the first and negates the second, so
+    /// the colour's part of κ is (κ − κ_swapped)/2. 0: the ridge ignores the colour;
+    /// 1: it reads only the colour; negative: it reads the colour against the label.
+    ///
+    /// ```
+    /// use ridge_rider::problems::cmnist_rr::{EigenFit, HeldOutFit};
+    /// let fit = EigenFit { curvature: [-0.10, -0.10], correlation: [-1.0, -1.0] };
+    /// // A digit part of −0.04 and a colour part of −0.06 in both environments.
+    /// let h = HeldOutFit { fit, held_out: fit, test_curvature: 0.0, swapped_curvature: [0.02, 0.02] };
+    /// assert!((h.colour_share() - 0.6).abs() < 1e-12);
+    /// ```
+    pub fn colour_share(&self) -> f64 {
+        let share = |k: f64, swapped: f64| (k - swapped) / (2.0 * k);
+        0.5 * (share(self.fit.curvature[0], self.swapped_curvature[0])
+            + share(self.fit.curvature[1], self.swapped_curvature[1]))
+    }
 }
 
 /// The training environments split into fitting and validation parts, and the test one.
@@ -525,6 +550,17 @@ pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut())
                 &mis.e,
             )?
             .0,
+            swapped_curvature: eigen_fit(
+                &net,
+                &[
+                    EnvBatch::from_env(&split.fit[0].with_colours_swapped()),
+                    EnvBatch::from_env(&split.fit[1].with_colours_swapped()),
+                ],
+                &mis.theta_f,
+                &mis.theta_r,
+                &mis.e,
+            )?
+            .curvature,
         })
     } else {
         None

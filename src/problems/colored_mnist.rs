@@ -80,6 +80,27 @@ impl Environment {
             p_colour_flip: self.p_colour_flip,
         }
     }
+    /// The same digits and labels with every colour flipped (each digit moved to the
+    /// other plane): a model that ignores the colour scores the same on both.
+    ///
+    /// ```
+    /// use ridge_rider::problems::colored_mnist::{environments, EnvSizes};
+    /// use ridge_rider::problems::mnist::embedded_all;
+    /// let env = environments(&embedded_all(), EnvSizes::EMBEDDED, 0).unwrap()[0].slice(0..10);
+    /// let swapped = env.with_colours_swapped();
+    /// assert_eq!(swapped.y, env.y);
+    /// assert!(swapped.colour.iter().zip(&env.colour).all(|(a, b)| a != b));
+    /// assert_eq!(swapped.with_colours_swapped(), env);
+    /// ```
+    pub fn with_colours_swapped(&self) -> Environment {
+        let mut out = self.clone();
+        for row in out.x.chunks_exact_mut(INPUTS) {
+            let (red, green) = row.split_at_mut(INPUTS / 2);
+            red.swap_with_slice(green);
+        }
+        out.colour.iter_mut().for_each(|z| *z ^= 1);
+        out
+    }
     /// Several environments pooled into one (ERM's training set).
     pub fn pool(envs: &[Environment]) -> Environment {
         let mut out = Environment {
