@@ -223,14 +223,9 @@ fn colour_blind_features_have_no_colour_share() {
     let e = unit_vector(&mut seeded(6, 0), net.dim_head());
     let share = |theta_f: &[f64]| {
         let fit = eigen_fit(&net, &batches(&e1, &e2), theta_f, &theta_r, &e).unwrap();
-        let swapped = eigen_fit(
-            &net,
-            &batches(&e1.with_colours_swapped(), &e2.with_colours_swapped()),
-            theta_f,
-            &theta_r,
-            &e,
-        )
-        .unwrap();
+        let swapped =
+            eigen_fit(&net, &batches(&e1.with_colours_swapped(), &e2.with_colours_swapped()), theta_f, &theta_r, &e)
+                .unwrap();
         HeldOutFit { fit, held_out: fit, test_curvature: 0.0, swapped_curvature: swapped.curvature }.colour_share()
     };
     let mut theta_f = net.init_features(4);

@@ -39,7 +39,10 @@
 //! equal first moments exclude colour as a main effect, but L₁ + L₂ equalise them on
 //! the fitted digits without removing the colour: along the MIS ridge the curvature in
 //! the test environment ξ₃ is positive in every run ([`HeldOutFit::test_curvature`]),
-//! so the ridge's features read the colour. README.md lists what was tried.
+//! so the ridge's features read the colour, which makes 94% of the ridge's curvature
+//! ([`HeldOutFit::colour_share`]). At the paper's sizes on the full MNIST the result is
+//! the same: RR 85.1% / 10.0%, ERM 85.1 / 10.6, IRMv1 57.0 / 56.3, colour share 99%.
+//! README.md lists what was tried.
 
 use super::adam::Adam;
 use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
