@@ -3,10 +3,9 @@
 
 use proptest::prelude::*;
 use ridge_rider::ad::{gradient, hessian_vector_product, value, Loss, Mode, Tape};
+use ridge_rider::problems::cmnist_fit::{eigen_fit, EigenFit, HeldOutFit};
 use ridge_rider::problems::cmnist_model::{head_hvp, CmnistNet, EnvBatch, ErmLoss, HeadLoss};
-use ridge_rider::problems::cmnist_rr::{
-    eigen_fit, ridge_rider_ood, rr_work, train_erm, Betas, EigenFit, HeldOutFit, InvarianceLoss, OodParams, Split,
-};
+use ridge_rider::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, Betas, InvarianceLoss, OodParams, Split};
 use ridge_rider::problems::colored_mnist::{environments, EnvSizes, Environment, INPUTS, P_LABEL_FLIP};
 use ridge_rider::problems::mnist::embedded_all;
 use ridge_rider::rng::{normal_vec, seeded, unit_vector};

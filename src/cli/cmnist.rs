@@ -8,9 +8,8 @@
 use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
-use crate::problems::cmnist_rr::{
-    ridge_rider_ood, rr_work, train_erm, train_irm, HeldOutFit, OodParams, OodResult, Split,
-};
+use crate::problems::cmnist_fit::HeldOutFit;
+use crate::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, train_irm, OodParams, OodResult, Split};
 use crate::problems::colored_mnist::{environments, environments_full, EnvSizes};
 use crate::problems::mnist::{embedded_all, load_dir, Dataset};
 use rayon::prelude::*;

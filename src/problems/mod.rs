@@ -1,5 +1,6 @@
 pub mod adam;
 pub mod classification;
+pub mod cmnist_fit;
 pub mod cmnist_model;
 pub mod cmnist_rr;
 pub mod colored_mnist;
