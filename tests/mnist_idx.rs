@@ -142,7 +142,7 @@ fn the_mis_repeats_each_eigenvalue_once_per_hidden_unit_and_ridge_i_is_group_i()
     use ridge_rider::ad::{hessian, hessian_vector_product};
     use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
     use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
-    use ridge_rider::problems::mnist_rr::{member_on_one_unit, ridge_at_mis};
+    use ridge_rider::problems::mnist_ridges::{member_on_one_unit, ridge_at_mis};
     use ridge_rider::rr::RrError;
     let hidden = 3;
     let mlp = Mlp::new(5, hidden, 3, Activation::Tanh);

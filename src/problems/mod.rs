@@ -8,6 +8,7 @@ pub mod figure1;
 pub mod levers;
 pub mod mlp;
 pub mod mnist;
+pub mod mnist_ridges;
 pub mod mnist_rr;
 pub mod softmax_regression;
 pub mod tree;
