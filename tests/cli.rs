@@ -231,3 +231,43 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     assert!(text.contains("irm") && text.contains("chance"), "{text}");
     assert!(text.contains("curvature in the test environment"), "{text}");
 }
+
+/// Write `digits` of the embedded MNIST as a standard IDX pair named `prefix`-…,
+/// gzipped or not.
+fn write_idx_pair(dir: &std::path::Path, prefix: &str, digits: std::ops::Range<usize>, gzip: bool) {
+    use std::io::Write;
+    let all = ridge_rider::problems::mnist::embedded_all();
+    let n = digits.len() as u32;
+    let mut images = [0x0803u32, n, 28, 28].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
+    images.extend(all.x[digits.start * 784..digits.end * 784].iter().map(|v| (v * 255.0).round() as u8));
+    let mut labels = [0x0801u32, n].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
+    labels.extend(all.labels[digits].iter().map(|&l| l as u8));
+    for (kind, bytes) in [("images-idx3-ubyte", images), ("labels-idx1-ubyte", labels)] {
+        let name = format!("{prefix}-{kind}{}", if gzip { ".gz" } else { "" });
+        let data = if gzip {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(&bytes).unwrap();
+            enc.finish().unwrap()
+        } else {
+            bytes
+        };
+        std::fs::write(dir.join(name), data).unwrap();
+    }
+}
+
+/// `--data` reads a full-MNIST directory (here a small one: training files plain,
+/// test files gzipped); `cmnist` needs the paper's 60,000 digits and says so.
+#[test]
+fn mnist_reads_a_data_directory_and_cmnist_asks_for_enough_digits() {
+    let data = ScratchDir::new("fullmnist");
+    write_idx_pair(&data, "train", 0..300, false);
+    write_idx_pair(&data, "t10k", 300..400, true);
+    let dir = ScratchDir::new("mnistdata");
+    let args = ["mnist", "--data", data.to_str().unwrap(), "--hidden", "4", "--steps", "3", "--methods", "rr,linear"];
+    let (_, doc) = run_json(&[&args[..], &["--probe-batch", "64", "--batch", "32"]].concat(), &dir, "mnist.json");
+    assert_eq!(doc["config"]["data"], data.to_str().unwrap());
+    assert_eq!(doc["rows"].as_array().unwrap().len(), 4);
+    let (code, err) = run(&["cmnist", "--data", data.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("50000") && err.lines().count() == 1, "{err}");
+}
