@@ -13,7 +13,8 @@ use super::colored_mnist::Environment;
 use crate::linalg::kernels::{dot, norm, normalize};
 use crate::rr::RrError;
 
-const EPS: f64 = 1e-12;
+/// Guards the divisions by norms and curvatures (of L₁, L₂ and the diagnostics).
+pub(super) const EPS: f64 = 1e-12;
 
 /// The data the diagnostics read: the fitted and held-out parts of ξ₁ and ξ₂, and ξ₃.
 #[derive(Clone, Copy)]
@@ -89,7 +90,8 @@ pub fn curvature_along(
 /// An [`EigenFit`] on the fitting data beside the same one on held-out data: when
 /// the invariance was met by fitting the sample (not by dropping the colour), the
 /// curvature gap is small on the first and large on the second. The held-out parts are
-/// small (10%: 400 digits each), so their gap is noisy and biased upwards.
+/// small (10%: 400 digits each on the embedded split), so their gap is noisy and biased
+/// upwards.
 #[derive(Clone, Copy, Debug)]
 pub struct HeldOutFit {
     pub fit: EigenFit,

@@ -45,7 +45,7 @@
 //! README.md lists what was tried.
 
 use super::adam::Adam;
-use super::cmnist_fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit};
+use super::cmnist_fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit, EPS};
 use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
 use super::colored_mnist::Environment;
 use crate::ad::{gradient, hessian, Loss, Var};
@@ -102,8 +102,6 @@ struct EnvTerms<'t> {
     probe_curvature: Vec<Var<'t>>,
     probe_correlation: Vec<Var<'t>>,
 }
-
-const EPS: f64 = 1e-12;
 
 fn curvature_and_correlation<'t>(h: Var<'t>, d: Var<'t>) -> (Var<'t>, Var<'t>) {
     let k = h.dot(d);
