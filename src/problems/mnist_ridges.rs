@@ -89,10 +89,13 @@ pub fn ridge_at_mis(loss: &MlpLoss, group: usize, seed: u64) -> Result<(Vec<f64>
 
 /// The member of a group at the MIS that lives on one hidden unit, the unit chosen by the
 /// start `theta`: at θ = 0 the Hessian is one identical block per unit (plus the output
-/// bias), so `e` restricted to any unit's parameters ([`Mlp::unit_parameters`](super::mlp::Mlp::unit_parameters)) is again
-/// an eigenvector with the same eigenvalue. Of these, the one curving most negatively
-/// at `theta` is the member the near-zero start favours, the one GetRidges there would
-/// find for the most negative group. Returns (member, HVPs): one HVP per unit.
+/// bias), so `e` restricted to any unit's parameters ([`Mlp::unit_parameters`]) is
+/// again an eigenvector with the same eigenvalue. Of these, the one curving most
+/// negatively at `theta` is the member the near-zero start favours, the one GetRidges
+/// there would find for the most negative group. Returns (member, HVPs): one HVP per
+/// unit.
+///
+/// [`Mlp::unit_parameters`]: super::mlp::Mlp::unit_parameters
 ///
 /// ```
 /// use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
