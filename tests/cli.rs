@@ -238,10 +238,10 @@ fn write_idx_pair(dir: &std::path::Path, prefix: &str, digits: std::ops::Range<u
     use std::io::Write;
     let all = ridge_rider::problems::mnist::embedded_all();
     let n = digits.len() as u32;
-    let mut images = [0x0803u32, n, 28, 28].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
-    images.extend(all.x[digits.start * 784..digits.end * 784].iter().map(|v| (v * 255.0).round() as u8));
-    let mut labels = [0x0801u32, n].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
-    labels.extend(all.labels[digits].iter().map(|&l| l as u8));
+    let pixels: Vec<u8> =
+        all.x[digits.start * 784..digits.end * 784].iter().map(|v| (v * 255.0).round() as u8).collect();
+    let images = common::idx(0x0803, &[n, 28, 28], &pixels);
+    let labels = common::idx(0x0801, &[n], &all.labels[digits].iter().map(|&l| l as u8).collect::<Vec<u8>>());
     for (kind, bytes) in [("images-idx3-ubyte", images), ("labels-idx1-ubyte", labels)] {
         let name = format!("{prefix}-{kind}{}", if gzip { ".gz" } else { "" });
         let data = if gzip {

@@ -3,14 +3,8 @@
 use proptest::prelude::*;
 use ridge_rider::problems::mnist::{embedded, embedded_all, parse_dataset, parse_images, parse_labels, IdxError};
 
-fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut b = magic.to_be_bytes().to_vec();
-    for d in dims {
-        b.extend_from_slice(&d.to_be_bytes());
-    }
-    b.extend_from_slice(data);
-    b
-}
+mod common;
+use common::idx;
 
 #[test]
 fn embedded_digits_match_their_readme() {
