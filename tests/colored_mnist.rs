@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use ridge_rider::ad::{gradient, hessian_vector_product, value, Loss, Mode, Tape};
-use ridge_rider::problems::cmnist_fit::{eigen_fit, EigenFit, HeldOutFit};
+use ridge_rider::problems::cmnist_fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit};
 use ridge_rider::problems::cmnist_model::{head_hvp, CmnistNet, EnvBatch, ErmLoss, HeadLoss};
 use ridge_rider::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, Betas, InvarianceLoss, OodParams, Split};
 use ridge_rider::problems::colored_mnist::{environments, EnvSizes, Environment, INPUTS, P_LABEL_FLIP};
@@ -216,16 +216,15 @@ fn swapping_colours_moves_each_digit_to_the_other_plane() {
 fn colour_blind_features_have_no_colour_share() {
     let net = OodParams::default().net;
     let env = environments(&embedded_all(), EnvSizes([400, 400, 0]), 2).unwrap();
-    let [e1, e2] = [env[0].clone(), env[1].clone()];
-    let batches = |a: &Environment, b: &Environment| [EnvBatch::from_env(a), EnvBatch::from_env(b)];
+    let pair = [env[0].clone(), env[1].clone()];
+    let batches = [EnvBatch::from_env(&pair[0]), EnvBatch::from_env(&pair[1])];
+    let envs = FitEnvironments { fit: &pair, held_out: &pair, test: &pair[0] };
     let theta_r: Vec<f64> = net.init(5)[net.dim_features()..].iter().map(|x| 0.01 * x).collect();
     let e = unit_vector(&mut seeded(6, 0), net.dim_head());
+    // Through HeldOutFit::new, which builds the swapped environments as the RR run does.
     let share = |theta_f: &[f64]| {
-        let fit = eigen_fit(&net, &batches(&e1, &e2), theta_f, &theta_r, &e).unwrap();
-        let swapped =
-            eigen_fit(&net, &batches(&e1.with_colours_swapped(), &e2.with_colours_swapped()), theta_f, &theta_r, &e)
-                .unwrap();
-        HeldOutFit { fit, held_out: fit, test_curvature: 0.0, swapped_curvature: swapped.curvature }.colour_share()
+        let fit = eigen_fit(&net, &batches, theta_f, &theta_r, &e).unwrap();
+        HeldOutFit::new(&net, fit, envs, theta_f, &theta_r, &e).unwrap().colour_share()
     };
     let mut theta_f = net.init_features(4);
     assert!(share(&theta_f).abs() > 1e-3, "a random network reads the colour somewhat");
