@@ -127,6 +127,9 @@ fn mnist_and_search_and_paper_reject_bad_input() {
         vec!["cmnist", "--runs", "0"],
         vec!["cmnist", "--alpha=-1"],
         vec!["cmnist", "--ridges", "1000"],
+        vec!["cmnist", "--betas", "1,1,1,10,1"],
+        vec!["cmnist", "--betas", "1,1,1,-10,1,1"],
+        vec!["cmnist", "--betas", "1,1,1,nan,1,1"],
         vec!["cmnist", "--data", "/no/such/dir"],
     ] {
         let (code, err) = run(&bad);
@@ -211,6 +214,11 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     let (text, doc) = run_json(&[&args[..], &more[..]].concat(), &dir, "cmnist.json");
     assert_eq!(doc["experiment"], "cmnist");
     assert_eq!(doc["config"]["runs"], 2);
+    // The --betas default is the library's.
+    let b = ridge_rider::problems::cmnist_rr::Betas::default();
+    let defaults = [b.correlation, b.curvature, b.loss, b.equal_curvature, b.consistency_curvature, b.consistency];
+    let betas: Vec<f64> = doc["config"]["betas"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert_eq!(betas, defaults);
     let rows = doc["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 6, "3 methods × train/test");
     for r in rows {

@@ -9,7 +9,7 @@ use super::common::{prepare_out_dir, require_positive, set_threads, CliError, Cl
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use crate::problems::cmnist_fit::HeldOutFit;
-use crate::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, train_irm, OodParams, OodResult, Split};
+use crate::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, train_irm, Betas, OodParams, OodResult, Split};
 use crate::problems::colored_mnist::{environments, environments_full, EnvSizes};
 use crate::problems::mnist::{embedded_all, load_dir, Dataset};
 use rayon::prelude::*;
@@ -88,6 +88,9 @@ pub struct Args {
     /// Examples per environment in each step.
     #[arg(long, default_value_t = 1000)]
     batch: usize,
+    /// The β weights of L1 and L2, in order: β1 (eigenvector correlation), β2 (negative curvature), β3 (the environments' own losses), β4 (equal curvature in both environments), β5 (curvature inside L2), and the weight of L2.
+    #[arg(long, value_delimiter = ',', default_value = "1,1,1,10,1,1")]
+    betas: Vec<f64>,
     /// Seed of the noise draws, initialisations and batches (run r uses seed + r).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -99,8 +102,22 @@ pub struct Args {
     out: PathBuf,
 }
 
+/// The `--betas` list as [`Betas`] (its length and values checked by [`validate`]).
+fn betas(a: &Args) -> Betas {
+    let b = &a.betas;
+    Betas {
+        correlation: b[0],
+        curvature: b[1],
+        loss: b[2],
+        equal_curvature: b[3],
+        consistency_curvature: b[4],
+        consistency: b[5],
+    }
+}
+
 fn params(a: &Args, seed: u64) -> OodParams {
     OodParams {
+        betas: betas(a),
         ride_steps: a.ride_steps,
         inner_steps: a.inner_steps,
         mis_steps: a.mis_steps,
@@ -127,6 +144,9 @@ fn validate(a: &Args) -> Result<(), CliError> {
     }
     if !(a.alpha.is_finite() && a.alpha > 0.0) {
         return Err(CliError::Input("--alpha must be a positive number".into()));
+    }
+    if a.betas.len() != 6 || a.betas.iter().any(|b| !(b.is_finite() && *b >= 0.0)) {
+        return Err(CliError::Input("--betas must be six non-negative numbers: b1,b2,b3,b4,b5,L2-weight".into()));
     }
     if a.ridges > OodParams::default().net.dim_head() {
         return Err(CliError::Input(format!("--ridges must be at most {}", OodParams::default().net.dim_head())));
@@ -278,7 +298,7 @@ fn report(
         "ride_steps": a.ride_steps, "inner_steps": a.inner_steps, "mis_steps": a.mis_steps, "ridges": a.ridges,
         "alpha": a.alpha, "steps": a.steps, "irm_anneal": a.irm_anneal, "batch": a.batch, "seed": a.seed, "threads": threads, "out": a.out,
         "network": format!("{} -> {} relu -> {} tanh | head {} tanh -> 1", p.net.inputs, p.net.hidden, p.net.features, p.net.head_hidden),
-        "betas": format!("{:?}", p.betas), "probes": p.probes, "mis_attempts": p.mis_attempts,
+        "betas": a.betas, "probes": p.probes, "mis_attempts": p.mis_attempts,
         "lr_features": p.lr_features, "lr_eigenvector": p.lr_eigenvector, "lr": p.lr, "l2": p.l2,
         "irm_penalty": p.irm_penalty, "validation_fraction": p.validation_fraction,
         "head_init_scale": p.head_init_scale});
