@@ -5,7 +5,7 @@
 //! Each run draws its own label and colour noise and initialisation from
 //! `seed + run`; rows are means over runs with 95% confidence intervals.
 
-use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
+use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags};
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use crate::problems::cmnist_fit::HeldOutFit;
@@ -54,6 +54,7 @@ impl std::str::FromStr for OodMethod {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("seed", |a| a.help("Seed of the noise draws, initialisations and batches (run r uses seed + r); the same result at any --threads")))]
 pub struct Args {
     /// Directory with the full MNIST (train-/t10k- idx files): the paper's 25,000/25,000/10,000 environments; default: the embedded digits, 4,000/4,000/2,000.
     #[arg(long)]
@@ -91,15 +92,8 @@ pub struct Args {
     /// The β weights of L1 and L2, in order: β1 (eigenvector correlation), β2 (negative curvature), β3 (the environments' own losses), β4 (equal curvature in both environments), β5 (curvature inside L2), and the weight of L2.
     #[arg(long, value_delimiter = ',', default_value = "1,1,1,10,1,1")]
     betas: Vec<f64>,
-    /// Seed of the noise draws, initialisations and batches (run r uses seed + r).
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Thread cap (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Output directory for cmnist.json and cmnist.svg.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    #[command(flatten)]
+    run: RunFlags,
 }
 
 /// The `--betas` list as [`Betas`] (its length and values checked by [`validate`]).
@@ -163,7 +157,7 @@ enum Source {
 }
 
 pub fn run(a: Args) -> CliResult {
-    let threads = set_threads(a.threads)?;
+    let threads = set_threads(a.run.threads)?;
     validate(&a)?;
     let source = match &a.data {
         Some(dir) => Source::Full(load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?),
@@ -174,14 +168,14 @@ pub fn run(a: Args) -> CliResult {
         Source::Embedded(all) => environments(all, EnvSizes::EMBEDDED, seed),
     };
     // Bad data (e.g. not 28×28) is reported before any work.
-    build(a.seed).map_err(|e| CliError::Input(e.to_string()))?;
-    let out = prepare_out_dir(&a.out)?;
+    build(a.run.seed).map_err(|e| CliError::Input(e.to_string()))?;
+    let out = prepare_out_dir(&a.run.out)?;
     let started = Instant::now();
-    let p0 = params(&a, a.seed);
+    let p0 = params(&a, a.run.seed);
     let per_run: usize = a.methods.iter().map(|m| if *m == OodMethod::Rr { rr_work(&p0) } else { p0.steps }).sum();
     let bar = progress((a.runs * per_run) as u64, "cmnist");
     let run_one = |run: u64| -> Result<Vec<OodResult>, CliError> {
-        let seed = a.seed.wrapping_add(run);
+        let seed = a.run.seed.wrapping_add(run);
         let envs = build(seed).map_err(|e| CliError::Input(e.to_string()))?;
         let split = Split::new(&envs, p0.validation_fraction);
         let p = params(&a, seed);
@@ -296,7 +290,7 @@ fn report(
     let config = json!({"data": a.data.as_ref().map_or("embedded: 4000/4000/2000".to_string(), |d| d.display().to_string()),
         "runs": a.runs, "methods": a.methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
         "ride_steps": a.ride_steps, "inner_steps": a.inner_steps, "mis_steps": a.mis_steps, "ridges": a.ridges,
-        "alpha": a.alpha, "steps": a.steps, "irm_anneal": a.irm_anneal, "batch": a.batch, "seed": a.seed, "threads": threads, "out": a.out,
+        "alpha": a.alpha, "steps": a.steps, "irm_anneal": a.irm_anneal, "batch": a.batch, "seed": a.run.seed, "threads": threads, "out": a.run.out,
         "network": format!("{} -> {} relu -> {} tanh | head {} tanh -> 1", p.net.inputs, p.net.hidden, p.net.features, p.net.head_hidden),
         "betas": a.betas, "probes": p.probes, "mis_attempts": p.mis_attempts,
         "lr_features": p.lr_features, "lr_eigenvector": p.lr_eigenvector, "lr": p.lr, "l2": p.l2,

@@ -3,6 +3,21 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// The flags every experiment command takes (the project's conventions): a seed that
+/// makes the run reproducible, a thread cap, and the directory that receives the results.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunFlags {
+    /// Seed of every random choice; the same seed gives the same result at any --threads.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Thread cap (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output directory: receives <command>.json and, where the paper has a figure, <command>.svg.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+}
+
 /// A command's failure: bad input (exit 2) or a run-time problem (exit 1).
 #[derive(Debug)]
 pub enum CliError {

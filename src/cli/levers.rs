@@ -10,7 +10,7 @@
 //! each k is in the JSON's `ridges`. Baseline: self-play gradient descent from random
 //! logits (`sp-gd`), scored the same way.
 
-use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
+use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags};
 use super::report::{mean_ci95, print_table, progress, write_report, Row};
 use super::svg::{bar_chart, heatmaps, stack, write_svg, Bar};
 use crate::problems::levers::{gather, protocol_rr_params, replicate, self_and_cross_play, LeverGame};
@@ -18,10 +18,10 @@ use crate::rr::{mis::gradient_descent, Choice};
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("seed", |a| a.help("Seed of the relabellings and baselines; the same result at any --threads")))]
 pub struct Args {
     /// Lever payoffs, comma-separated (all positive).
     #[arg(long, value_delimiter = ',', default_value = "1,1,1,1,1,1,1,0.8,0.8,0.6")]
@@ -32,15 +32,8 @@ pub struct Args {
     /// Repeats of the whole protocol (for confidence intervals).
     #[arg(long, default_value_t = 5)]
     repeats: usize,
-    /// Seed of the relabellings and baselines.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Thread cap (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Output directory for levers.json and levers.svg.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    #[command(flatten)]
+    run: RunFlags,
 }
 
 type Policies = Vec<(Vec<f64>, Vec<f64>)>;
@@ -61,7 +54,7 @@ fn ridge_number(c: &Choice) -> usize {
 }
 
 pub fn run(a: Args) -> CliResult {
-    let threads = set_threads(a.threads)?;
+    let threads = set_threads(a.run.threads)?;
     if a.payoffs.is_empty() {
         return Err(CliError::Input("--payoffs must list at least one lever".into()));
     }
@@ -72,7 +65,7 @@ pub fn run(a: Args) -> CliResult {
         return Err(CliError::Input("--replicates must be at least 2 (cross-play pairs replicates)".into()));
     }
     require_positive(&[("--repeats", a.repeats)])?;
-    let out = prepare_out_dir(&a.out)?;
+    let out = prepare_out_dir(&a.run.out)?;
     let started = Instant::now();
     let payoffs = a.payoffs.clone();
     let rr = protocol_rr_params(payoffs.len());
@@ -83,7 +76,7 @@ pub fn run(a: Args) -> CliResult {
     let mut examples: BTreeMap<Choice, Policies> = BTreeMap::new();
     let (mut picked, mut picked_value, mut base_sp, mut base_xp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for rep in 0..a.repeats as u64 {
-        let seed = a.seed.wrapping_add(rep.wrapping_mul(1_000_003));
+        let seed = a.run.seed.wrapping_add(rep.wrapping_mul(1_000_003));
         let runs = (0..a.replicates as u64)
             .into_par_iter()
             .map(|k| {
@@ -178,8 +171,8 @@ pub fn run(a: Args) -> CliResult {
         fmt(pm, pc)
     );
     print_table(&rows);
-    let config = json!({"payoffs": a.payoffs, "replicates": a.replicates, "repeats": a.repeats, "seed": a.seed,
-        "threads": threads, "out": a.out, "rr": {"spectrum": "exact", "branching_depth": 1, "delta_break": rr.delta_break,
+    let config = json!({"payoffs": a.payoffs, "replicates": a.replicates, "repeats": a.repeats, "seed": a.run.seed,
+        "threads": threads, "out": a.run.out, "rr": {"spectrum": "exact", "branching_depth": 1, "delta_break": rr.delta_break,
         "alpha": rr.alpha, "final_descent": true, "mis": "min ||grad||^2 from uniform logits", "sign_rule": "sum e_i^3 > 0"}});
     let detail =
         json!({"ridges": ridges_json, "protocol_picks": pick_counts, "picked_lever": pick_lever, "seconds": seconds});

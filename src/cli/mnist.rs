@@ -3,7 +3,7 @@
 //! ablations. The method and the reading of the paper's settings are documented in
 //! `problems::mnist_rr`.
 
-use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
+use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags};
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{heatmaps, line_chart, stack, write_svg};
 use crate::problems::mlp::{Activation, Mlp};
@@ -17,6 +17,7 @@ use std::sync::Mutex;
 
 /// Flags shared by both commands.
 #[derive(clap::Args, Debug, Clone)]
+#[command(mut_arg("seed", |a| a.help("Seed of the initialisation, batches and Lanczos; the same result at any --threads")))]
 pub struct Common {
     /// Directory with the full MNIST (train-/t10k- idx files, gzipped or not); default: the embedded 8,000/2,000 digits.
     #[arg(long)]
@@ -54,15 +55,8 @@ pub struct Common {
     /// Evaluate accuracy every this many steps [default: 100 for mnist, 20 for mnist-classes].
     #[arg(long)]
     eval_every: Option<usize>,
-    /// Seed of the initialisation, batches and Lanczos.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Thread cap (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Output directory.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    #[command(flatten)]
+    run: RunFlags,
 }
 
 #[derive(clap::Args, Debug)]
@@ -106,7 +100,7 @@ const CLASSES_SCHEDULE: Schedule = Schedule { steps: 1200, batch: 256, alpha: 0.
 
 /// `schedule`: the command's own defaults, or `None` for the library's.
 fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
-    let threads = set_threads(c.threads)?;
+    let threads = set_threads(c.run.threads)?;
     let mut cfg = MnistConfig::new(Mlp::mnist(c.hidden, c.activation));
     let defaults = schedule.unwrap_or(Schedule {
         steps: cfg.steps,
@@ -138,7 +132,7 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
     if train_set.pixels != 784 {
         return Err(CliError::Input(format!("images have {} pixels, the MLP expects 28×28", train_set.pixels)));
     }
-    let out = prepare_out_dir(&c.out)?;
+    let out = prepare_out_dir(&c.run.out)?;
     cfg.steps = steps;
     cfg.batch = batch;
     cfg.alpha = alpha;
@@ -148,7 +142,7 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
     cfg.eval_every = eval_every;
     cfg.probe_batch = probe_batch;
     cfg.descent_steps = c.descent_steps;
-    cfg.seed = c.seed;
+    cfg.seed = c.run.seed;
     Ok((threads, cfg, train_set, test_set, out))
 }
 
@@ -156,7 +150,7 @@ fn config_json(c: &Common, cfg: &MnistConfig, threads: usize, train: &Dataset, t
     json!({"data": c.data.as_ref().map_or("embedded 8000/2000".to_string(), |d| d.display().to_string()),
         "train_examples": train.len(), "test_examples": test.len(), "hidden": c.hidden, "activation": format!("{:?}", c.activation).to_lowercase(),
         "steps": cfg.steps, "batch": cfg.batch, "alpha": cfg.alpha, "s": c.s, "lr_x": c.lr_x, "lr_lambda": c.lr_lambda,
-        "eval_every": cfg.eval_every, "seed": c.seed, "threads": threads, "out": c.out,
+        "eval_every": cfg.eval_every, "seed": c.run.seed, "threads": threads, "out": c.run.out,
         "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": cfg.probe_batch,
         "get_ridges": "first: Lanczos at the MIS theta = 0 on the first probe_batch training examples, stopped at the start vector's invariant Krylov space, ridge i = a member of the i-th group of equal negative eigenvalues; re-branching: Lanczos at theta warm-started from the ridge, tol 1e-2, at most 100 HVPs",
         "end_ride": "moving average (0.8) of minibatch curvature e'He >= 0",

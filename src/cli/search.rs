@@ -3,18 +3,19 @@
 //! the same solutions as an uninterrupted run; Ctrl-C finishes the round in hand,
 //! writes the checkpoint and exits with code 130 and a message saying how to resume.
 
-use super::common::{prepare_out_dir, set_threads, write_json, CliError, CliResult};
+use super::common::{prepare_out_dir, set_threads, write_json, CliError, CliResult, RunFlags};
 use crate::problems::figure1::figure1_loss;
 use crate::problems::tree::Tree;
 use crate::problems::tree_methods::{tree_mis, tree_rr_params};
 use crate::rr::checkpoint::{load, save, search_key};
 use crate::rr::{continue_search, start_search, Hooks, Objective, RrError, RrParams};
 use serde_json::json;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("seed", |a| a.help("Seed of the search; the same solutions at any --threads")))]
+#[command(mut_arg("out", |a| a.help("Output directory: search.json and search.checkpoint")))]
 pub struct Args {
     /// The problem: tree or figure1.
     #[arg(long, default_value = "tree")]
@@ -31,25 +32,18 @@ pub struct Args {
     /// Rides per round (a checkpoint follows each round).
     #[arg(long, default_value_t = 8)]
     round: usize,
-    /// Seed of the search.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
     /// Continue from `<out>/search.checkpoint`.
     #[arg(long)]
     resume: bool,
-    /// Thread cap (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Output directory for search.json and search.checkpoint.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    #[command(flatten)]
+    run: RunFlags,
 }
 
 fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, threads: usize) -> CliResult {
     p.max_evaluations = a.budget;
     p.round = a.round;
-    p.seed = a.seed;
-    let out = prepare_out_dir(&a.out)?;
+    p.seed = a.run.seed;
+    let out = prepare_out_dir(&a.run.out)?;
     let ckpt = out.join("search.checkpoint");
     let key = search_key(&format!("{p:?}/{}/{}/{}", a.problem, a.depth, a.tree_seed), obj.dim(), &mis);
     let mut state = if a.resume {
@@ -92,7 +86,7 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
     let doc = json!({
         "experiment": "search",
         "config": {"problem": a.problem, "depth": a.depth, "tree_seed": a.tree_seed, "budget": a.budget, "round": a.round,
-                   "seed": a.seed, "resume": a.resume, "threads": threads, "out": a.out},
+                   "seed": a.run.seed, "resume": a.resume, "threads": threads, "out": a.run.out},
         "rows": [],
         "timesteps": o.timesteps, "evaluations": o.evaluations, "hvps": o.hvps, "unexplored": o.unexplored,
         "solutions": o.solutions.iter().map(|s| json!({
@@ -104,7 +98,7 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
 }
 
 pub fn run(a: Args) -> CliResult {
-    let threads = set_threads(a.threads)?;
+    let threads = set_threads(a.run.threads)?;
     if a.budget == 0 || a.round == 0 {
         return Err(CliError::Input("--budget and --round must be at least 1".into()));
     }
@@ -112,7 +106,7 @@ pub fn run(a: Args) -> CliResult {
         "tree" => {
             let tree = Tree::generate(a.depth, a.tree_seed).map_err(CliError::Input)?;
             let mis = tree_mis(&tree).map_err(|e| CliError::Runtime(e.to_string()))?;
-            run_search(&a, &tree, mis, tree_rr_params(a.budget, a.seed), threads)
+            run_search(&a, &tree, mis, tree_rr_params(a.budget, a.run.seed), threads)
         }
         "figure1" => run_search(&a, &figure1_loss(), vec![0.0, 0.0], RrParams::default(), threads),
         other => Err(CliError::Input(format!("unknown problem '{other}' (tree or figure1)"))),

@@ -3,17 +3,17 @@
 //! Conventions (MIS, step sizes, budgets) are documented in
 //! `problems::tree_methods` and repeated in the JSON's `config`.
 
-use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult};
+use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags};
 use super::report::{mean_ci95, print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use crate::problems::tree::{Tree, EXPAND, POSITIVE};
 use crate::problems::tree_methods::{run_method, tree_mis, Method, DESCENT_STEPS};
 use rayon::prelude::*;
 use serde_json::json;
-use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("seed", |a| a.help("Seed of the trees and of every method; the same result at any --threads")))]
 pub struct Args {
     /// Tree depths, comma-separated (1–30).
     #[arg(long, value_delimiter = ',', default_value = "4,6,8,10")]
@@ -27,15 +27,8 @@ pub struct Args {
     /// Timestep budget T of each search (baselines get the timesteps RR used).
     #[arg(long, default_value_t = 100_000)]
     budget: usize,
-    /// Seed of the trees and of every method.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Thread cap (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Output directory for tree.json and tree.svg.
-    #[arg(long, default_value = "results")]
-    out: PathBuf,
+    #[command(flatten)]
+    run: RunFlags,
 }
 
 /// One method on one tree.
@@ -47,7 +40,7 @@ struct Cell {
 }
 
 pub fn run(a: Args) -> CliResult {
-    let threads = set_threads(a.threads)?;
+    let threads = set_threads(a.run.threads)?;
     if a.depths.is_empty() || a.depths.iter().any(|&d| d == 0 || d > 30) {
         return Err(CliError::Input("--depths must list depths between 1 and 30".into()));
     }
@@ -59,14 +52,14 @@ pub fn run(a: Args) -> CliResult {
     methods.dedup();
     // Searches first: the gradient baselines are given the timesteps RR used.
     methods.sort_by_key(|m| !m.is_search());
-    let out = prepare_out_dir(&a.out)?;
+    let out = prepare_out_dir(&a.run.out)?;
     let started = Instant::now();
     let bar = progress((a.depths.len() * a.trees) as u64, "tree");
     let jobs: Vec<(usize, usize)> = a.depths.iter().flat_map(|&d| (0..a.trees).map(move |t| (d, t))).collect();
     let results: Vec<(usize, usize, u64, Tree, Vec<Cell>)> = jobs
         .par_iter()
         .map(|&(depth, t)| {
-            let seed = a.seed.wrapping_mul(1_000_003).wrapping_add((depth * 10_000 + t) as u64);
+            let seed = a.run.seed.wrapping_mul(1_000_003).wrapping_add((depth * 10_000 + t) as u64);
             let tree = Tree::generate(depth, seed).map_err(CliError::Input)?;
             let mis = tree_mis(&tree).map_err(|e| CliError::Runtime(e.to_string()))?;
             let mut cells = Vec::new();
@@ -135,7 +128,7 @@ pub fn run(a: Args) -> CliResult {
     }
     let config = json!({
         "depths": a.depths, "trees": a.trees, "methods": methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
-        "budget": a.budget, "seed": a.seed, "threads": threads, "out": a.out,
+        "budget": a.budget, "seed": a.run.seed, "threads": threads, "out": a.run.out,
         "conventions": {
             "generator": format!("forced full-depth path ending in (+10, -1) terminals; other children expand with p={EXPAND}; terminals +10 with p={POSITIVE}; equal sibling terminals merged; one logit per decision node, P(left)=sigmoid"),
             "timestep": "one loss evaluation along a ridge/direction (exact RR: with Hessian) or one gradient step",
