@@ -21,6 +21,26 @@ use super::AdError;
 use rayon::prelude::*;
 
 /// A scalar loss of a parameter vector θ (an n×1 tensor), written once against the tape.
+///
+/// ```
+/// use ridge_rider::ad::{gradient, Loss, Var};
+/// /// Least squares ½‖Aθ − b‖² for a fixed 2×2 A and b.
+/// struct LeastSquares;
+/// impl Loss for LeastSquares {
+///     fn dim(&self) -> usize {
+///         2
+///     }
+///     fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
+///         let tape = theta.tape();
+///         let a = tape.constant(2, 2, vec![2.0, 0.0, 0.0, 1.0]);
+///         let b = tape.constant(2, 1, vec![2.0, 3.0]);
+///         let r = a.matmul(theta) - b;
+///         0.5 * r.dot(r)
+///     }
+/// }
+/// // ∇ = Aᵀ(Aθ − b) vanishes at θ = (1, 3).
+/// assert_eq!(gradient(&LeastSquares, &[1.0, 3.0]).unwrap().gradient, vec![0.0, 0.0]);
+/// ```
 pub trait Loss: Sync {
     /// The number of parameters.
     fn dim(&self) -> usize;
@@ -35,6 +55,12 @@ pub struct FnLoss<F> {
 }
 
 /// Wrap a closure `θ ↦ loss` of `dim` parameters as a [`Loss`].
+///
+/// ```
+/// use ridge_rider::ad::{value, loss_fn, Var};
+/// let norm_squared = loss_fn(3, |t: Var| t.dot(t));
+/// assert_eq!(value(&norm_squared, &[1.0, 2.0, 2.0]).unwrap(), 9.0);
+/// ```
 pub fn loss_fn<F>(dim: usize, f: F) -> FnLoss<F>
 where
     F: for<'t> Fn(Var<'t>) -> Var<'t> + Sync,
@@ -98,6 +124,16 @@ pub(crate) fn eval_output(loss: &impl Loss, tape: &Tape, theta: Var<'_>) -> Resu
 }
 
 /// The loss at θ (a NaN computed inside the loss is returned, not hidden).
+///
+/// ```
+/// use ridge_rider::ad::{value, loss_fn, AdError, Var};
+/// let log = loss_fn(1, |t: Var| t.ln().sum());
+/// assert_eq!(value(&log, &[1.0]).unwrap(), 0.0);
+/// assert!(value(&log, &[-1.0]).unwrap().is_nan());
+/// // Bad input is an error, not a panic.
+/// assert!(matches!(value(&log, &[1.0, 2.0]), Err(AdError::DimensionMismatch { .. })));
+/// assert!(matches!(value(&log, &[f64::NAN]), Err(AdError::NonFiniteInput { .. })));
+/// ```
 pub fn value(loss: &impl Loss, theta: &[f64]) -> Result<f64, AdError> {
     check_input("theta", loss.dim(), theta)?;
     let tape = Tape::new(Mode::Value);
@@ -108,6 +144,14 @@ pub fn value(loss: &impl Loss, theta: &[f64]) -> Result<f64, AdError> {
 }
 
 /// Value and gradient by one reverse sweep.
+///
+/// ```
+/// use ridge_rider::ad::{gradient, loss_fn, Var};
+/// // L(x, y) = x²y: ∇L = (2xy, x²).
+/// let f = loss_fn(2, |t: Var| t.at(0) * t.at(0) * t.at(1));
+/// let g = gradient(&f, &[3.0, 2.0]).unwrap();
+/// assert_eq!((g.value, g.gradient), (18.0, vec![12.0, 9.0]));
+/// ```
 pub fn gradient(loss: &impl Loss, theta: &[f64]) -> Result<ValueGrad, AdError> {
     check_input("theta", loss.dim(), theta)?;
     let tape = Tape::new(Mode::Gradient);
@@ -120,6 +164,15 @@ pub fn gradient(loss: &impl Loss, theta: &[f64]) -> Result<ValueGrad, AdError> {
 
 /// Value, gradient and `H·vₗ` for each direction, in one forward-over-reverse sweep
 /// carrying `directions.len()` tangent lanes.
+///
+/// ```
+/// use ridge_rider::ad::{hessian_vector_products, loss_fn, Var};
+/// // L(x, y) = x²y: H = [[2y, 2x], [2x, 0]].
+/// let f = loss_fn(2, |t: Var| t.at(0) * t.at(0) * t.at(1));
+/// let (vg, hv) = hessian_vector_products(&f, &[3.0, 2.0], &[&[1.0, 0.0], &[0.0, 1.0]]).unwrap();
+/// assert_eq!(vg.gradient, vec![12.0, 9.0]);
+/// assert_eq!(hv, vec![vec![4.0, 6.0], vec![6.0, 0.0]]);
+/// ```
 pub fn hessian_vector_products(
     loss: &impl Loss,
     theta: &[f64],
@@ -147,6 +200,14 @@ pub fn hessian_vector_products(
 }
 
 /// Value, gradient and H·v by forward-over-reverse. The gradient comes for free.
+///
+/// ```
+/// use ridge_rider::ad::{hessian_vector_product, loss_fn, Var};
+/// // L(θ) = ⅓Σθᵢ³: H = diag(2θ), so H·v = 2θ⊙v.
+/// let f = loss_fn(3, |t: Var| (t * t * t).sum() / 3.0);
+/// let h = hessian_vector_product(&f, &[1.0, -2.0, 0.5], &[1.0, 1.0, 2.0]).unwrap();
+/// assert_eq!(h.hv, vec![2.0, -4.0, 2.0]);
+/// ```
 pub fn hessian_vector_product(loss: &impl Loss, theta: &[f64], v: &[f64]) -> Result<Hvp, AdError> {
     let (vg, mut hv) = hessian_vector_products(loss, theta, &[v])?;
     Ok(Hvp { value: vg.value, gradient: vg.gradient, hv: hv.pop().expect("one lane") })
@@ -159,6 +220,13 @@ pub const HESSIAN_LANES: usize = 8;
 /// recorded once ([`HessianAt`](super::HessianAt)), then [`HESSIAN_LANES`] columns per
 /// tangent sweep, blocks in parallel with rayon. Each column is computed by the same
 /// arithmetic whatever the thread count, so the result is deterministic.
+///
+/// ```
+/// use ridge_rider::ad::{hessian, loss_fn, Var};
+/// // L(x, y) = x²y: H = [[2y, 2x], [2x, 0]], row-major.
+/// let f = loss_fn(2, |t: Var| t.at(0) * t.at(0) * t.at(1));
+/// assert_eq!(hessian(&f, &[3.0, 2.0]).unwrap(), vec![4.0, 6.0, 6.0, 0.0]);
+/// ```
 pub fn hessian(loss: &impl Loss, theta: &[f64]) -> Result<Vec<f64>, AdError> {
     let recorded = super::HessianAt::new(loss, theta)?;
     let n = recorded.dim();

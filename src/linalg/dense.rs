@@ -6,6 +6,17 @@
 use super::{LinalgError, LinearOperator};
 
 /// A dense symmetric matrix, row-major.
+///
+/// ```
+/// use ridge_rider::linalg::{DenseSymmetric, LinearOperator};
+/// // The rounding asymmetry of a Hessian built column by column is averaged away.
+/// let a = DenseSymmetric::new(2, vec![1.0, 2.0, 2.000001, 3.0]).unwrap();
+/// assert_eq!(a.get(0, 1), a.get(1, 0));
+/// let mut out = [0.0; 2];
+/// a.apply(&[1.0, 0.0], &mut out).unwrap();
+/// assert_eq!(out[0], 1.0);
+/// assert_eq!(DenseSymmetric::from_diagonal(&[3.0, 4.0]).frobenius_norm(), 5.0);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct DenseSymmetric {
     n: usize,
@@ -32,6 +43,7 @@ impl DenseSymmetric {
         }
         Ok(m)
     }
+    /// The diagonal matrix diag(d).
     pub fn from_diagonal(d: &[f64]) -> Self {
         let n = d.len();
         let mut data = vec![0.0; n * n];
@@ -40,12 +52,15 @@ impl DenseSymmetric {
         }
         DenseSymmetric { n, data }
     }
+    /// The dimension n.
     pub fn n(&self) -> usize {
         self.n
     }
+    /// The entry A[i, j].
     pub fn get(&self, i: usize, j: usize) -> f64 {
         self.data[i * self.n + j]
     }
+    /// The row-major entries.
     pub fn data(&self) -> &[f64] {
         &self.data
     }
@@ -71,6 +86,17 @@ impl LinearOperator for DenseSymmetric {
 }
 
 /// A full eigendecomposition: A = Σ λᵢ vᵢ vᵢᵀ.
+///
+/// ```
+/// use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
+/// let a = DenseSymmetric::new(2, vec![0.0, 1.0, 1.0, 0.0]).unwrap();
+/// let e = symmetric_eigen(&a).unwrap();
+/// assert_eq!(e.values.len(), 2);
+/// assert!((e.values[0] + 1.0).abs() < 1e-15 && (e.values[1] - 1.0).abs() < 1e-15);
+/// // A = Σ λᵢ vᵢ vᵢᵀ: entry (0, 1).
+/// let a01: f64 = (0..2).map(|i| e.values[i] * e.vectors[i][0] * e.vectors[i][1]).sum();
+/// assert!((a01 - 1.0).abs() < 1e-15);
+/// ```
 #[derive(Clone, Debug)]
 pub struct SymmetricEigen {
     /// Ascending.

@@ -26,6 +26,12 @@ pub fn dot(x: &[f64], y: &[f64]) -> f64 {
 }
 
 /// The naive single-accumulator dot product, kept as the benchmark's reference.
+///
+/// ```
+/// use ridge_rider::linalg::kernels::{dot, dot_naive};
+/// let x: Vec<f64> = (0..20).map(f64::from).collect();
+/// assert_eq!(dot_naive(&x, &x), dot(&x, &x));
+/// ```
 pub fn dot_naive(x: &[f64], y: &[f64]) -> f64 {
     let mut s = 0.0;
     for i in 0..x.len() {
@@ -35,11 +41,21 @@ pub fn dot_naive(x: &[f64], y: &[f64]) -> f64 {
 }
 
 /// ‖x‖₂.
+///
+/// ```
+/// assert_eq!(ridge_rider::linalg::kernels::norm(&[3.0, 4.0]), 5.0);
+/// ```
 pub fn norm(x: &[f64]) -> f64 {
     dot(x, x).sqrt()
 }
 
 /// y ← y + a·x.
+///
+/// ```
+/// let mut y = vec![1.0; 10];
+/// ridge_rider::linalg::kernels::axpy(2.0, &[1.0; 10], &mut y);
+/// assert_eq!(y, vec![3.0; 10]);
+/// ```
 pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
     assert_eq!(x.len(), y.len(), "axpy: lengths differ");
     let mut yc = y.chunks_exact_mut(LANES);
@@ -55,11 +71,23 @@ pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
 }
 
 /// x ← a·x.
+///
+/// ```
+/// let mut x = vec![1.0, -2.0];
+/// ridge_rider::linalg::kernels::scale(-0.5, &mut x);
+/// assert_eq!(x, vec![-0.5, 1.0]);
+/// ```
 pub fn scale(a: f64, x: &mut [f64]) {
     x.iter_mut().for_each(|v| *v *= a);
 }
 
 /// Normalise x in place; returns the norm it had.
+///
+/// ```
+/// let mut x = vec![3.0, 4.0];
+/// assert_eq!(ridge_rider::linalg::kernels::normalize(&mut x), 5.0);
+/// assert!((x[0] - 0.6).abs() < 1e-15 && (x[1] - 0.8).abs() < 1e-15);
+/// ```
 pub fn normalize(x: &mut [f64]) -> f64 {
     let n = norm(x);
     if n > 0.0 {
@@ -72,6 +100,15 @@ pub fn normalize(x: &mut [f64]) -> f64 {
 /// coefficient taken from the already-updated `x`) run twice, which is enough for full
 /// double precision (Giraud et al.). Returns the coefficients of the first pass plus
 /// the correction of the second.
+///
+/// ```
+/// use ridge_rider::linalg::kernels::{dot, gram_schmidt};
+/// let basis = vec![vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]];
+/// let mut x = vec![2.0, -3.0, 4.0];
+/// assert_eq!(gram_schmidt(&basis, &mut x), vec![2.0, -3.0]);
+/// assert_eq!(x, vec![0.0, 0.0, 4.0]);
+/// assert!(basis.iter().all(|b| dot(b, &x) == 0.0));
+/// ```
 pub fn gram_schmidt(basis: &[Vec<f64>], x: &mut [f64]) -> Vec<f64> {
     let mut coeffs = vec![0.0; basis.len()];
     for _ in 0..2 {

@@ -28,6 +28,17 @@ use crate::rng;
 const BREAKDOWN: f64 = 1e-8;
 
 /// Parameters of [`lanczos`].
+///
+/// ```
+/// use ridge_rider::linalg::{lanczos, DenseSymmetric, LanczosParams};
+/// let a = DenseSymmetric::from_diagonal(&(0..100).map(|i| i as f64 - 3.0).collect::<Vec<_>>());
+/// let p = LanczosParams { k: 3, tol: 1e-10, max_applications: 500, ..Default::default() };
+/// let r = lanczos(&a, &p).unwrap();
+/// assert_eq!(r.values.iter().map(|v| v.round()).collect::<Vec<_>>(), vec![-3.0, -2.0, -1.0]);
+/// // A limit that is too tight is reported, not hidden.
+/// let r = lanczos(&a, &LanczosParams { max_applications: 4, ..p }).unwrap();
+/// assert!(!r.all_converged());
+/// ```
 #[derive(Clone, Debug)]
 pub struct LanczosParams {
     /// Eigenpairs wanted. Default 1.

@@ -23,6 +23,30 @@ pub use power::{power_iteration, PowerParams};
 use std::fmt;
 
 /// A symmetric linear map `v ↦ A·v` on ℝⁿ, applied without forming A.
+///
+/// ```
+/// use ridge_rider::linalg::{lanczos, LanczosParams, LinalgError, LinearOperator};
+/// /// The 1-D discrete Laplacian (2 on the diagonal, −1 beside it), never stored.
+/// struct Laplacian(usize);
+/// impl LinearOperator for Laplacian {
+///     fn dim(&self) -> usize {
+///         self.0
+///     }
+///     fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<(), LinalgError> {
+///         let n = self.0;
+///         for i in 0..n {
+///             let left = if i > 0 { v[i - 1] } else { 0.0 };
+///             let right = if i + 1 < n { v[i + 1] } else { 0.0 };
+///             out[i] = 2.0 * v[i] - left - right;
+///         }
+///         Ok(())
+///     }
+/// }
+/// // Its eigenvalues are 2 − 2cos(jπ/(n + 1)), j = 1..n.
+/// let r = lanczos(&Laplacian(50), &LanczosParams::default()).unwrap();
+/// let smallest = 2.0 - 2.0 * (std::f64::consts::PI / 51.0).cos();
+/// assert!(r.converged[0] && (r.values[0] - smallest).abs() < 1e-10);
+/// ```
 pub trait LinearOperator: Sync {
     /// The dimension n.
     fn dim(&self) -> usize;
@@ -31,6 +55,14 @@ pub trait LinearOperator: Sync {
 }
 
 /// Which end of the spectrum a solver looks for.
+///
+/// ```
+/// use ridge_rider::linalg::Which;
+/// // The CLI's spellings, with ARPACK's as aliases.
+/// assert_eq!("most-negative".parse::<Which>().unwrap(), Which::MostNegative);
+/// assert_eq!("lm".parse::<Which>().unwrap(), Which::LargestMagnitude);
+/// assert!("smallest".parse::<Which>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
     /// Smallest algebraic eigenvalues (ARPACK's 'SA'): the ridges of Ridge Rider.
@@ -65,6 +97,15 @@ impl std::str::FromStr for Which {
 }
 
 /// Eigenpairs from an iterative solver, most wanted first.
+///
+/// ```
+/// use ridge_rider::linalg::{lanczos, DenseSymmetric, LanczosParams, Which};
+/// let a = DenseSymmetric::from_diagonal(&[1.0, -2.0, 5.0]);
+/// let r = lanczos(&a, &LanczosParams { k: 2, which: Which::Largest, ..Default::default() }).unwrap();
+/// assert!(r.all_converged() && r.residuals.iter().all(|&x| x < 1e-10));
+/// assert!((r.values[0] - 5.0).abs() < 1e-12 && (r.vectors[0][2].abs() - 1.0).abs() < 1e-12);
+/// assert!(r.operator_applications <= 3);
+/// ```
 #[derive(Clone, Debug)]
 pub struct EigenPairs {
     pub values: Vec<f64>,
@@ -81,12 +122,21 @@ pub struct EigenPairs {
 }
 
 impl EigenPairs {
+    /// Whether every pair met the tolerance.
     pub fn all_converged(&self) -> bool {
         self.converged.iter().all(|&c| c)
     }
 }
 
 /// What can go wrong in the eigen-solvers.
+///
+/// ```
+/// use ridge_rider::linalg::{lanczos, DenseSymmetric, LanczosParams, LinalgError};
+/// let a = DenseSymmetric::from_diagonal(&[1.0, 2.0]);
+/// let err = lanczos(&a, &LanczosParams { k: 3, ..Default::default() }).unwrap_err();
+/// assert_eq!(err, LinalgError::BadCount { k: 3, n: 2 });
+/// assert_eq!(DenseSymmetric::new(2, vec![1.0, f64::NAN, 0.0, 1.0]), Err(LinalgError::NonFinite));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum LinalgError {
     /// Asked for more pairs than the dimension, or none.

@@ -7,6 +7,14 @@ use super::{check_count, EigenPairs, LinalgError, LinearOperator, Which};
 use crate::rng;
 
 /// Parameters of [`power_iteration`].
+///
+/// ```
+/// use ridge_rider::linalg::{power_iteration, DenseSymmetric, PowerParams, Which};
+/// let a = DenseSymmetric::from_diagonal(&[5.0, -1.0, 2.0]);
+/// let p = PowerParams { k: 2, which: Which::Largest, shift: Some(-1.0), ..Default::default() };
+/// let r = power_iteration(&a, &p).unwrap();
+/// assert!((r.values[0] - 5.0).abs() < 1e-5 && (r.values[1] - 2.0).abs() < 1e-5);
+/// ```
 #[derive(Clone, Debug)]
 pub struct PowerParams {
     /// Eigenpairs wanted. Default 1.
