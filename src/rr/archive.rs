@@ -6,6 +6,12 @@ use rand::Rng;
 use std::collections::VecDeque;
 
 /// Search order over the archive.
+///
+/// ```
+/// use ridge_rider::rr::Order;
+/// assert_eq!("best".parse::<Order>().unwrap(), Order::BestLoss);
+/// assert!("widest".parse::<Order>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Order {
     /// FIFO: every ridge of a branch point before any of their children.
@@ -31,7 +37,7 @@ impl std::str::FromStr for Order {
     }
 }
 
-/// A ridge waiting to be ridden from a branch point.
+/// A ridge waiting to be ridden from a branch point (see [`Archive`]).
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub theta: Vec<f64>,
@@ -48,6 +54,29 @@ pub struct Entry {
 
 /// The archive of ridges still to ride. Its whole state is the entries and two
 /// counters, so a checkpoint restores it exactly.
+///
+/// ```
+/// use ridge_rider::rr::{Archive, Entry, Order};
+/// let entry = |loss: f64| Entry {
+///     theta: vec![0.0],
+///     loss,
+///     direction: vec![1.0],
+///     lambda: -1.0,
+///     degenerate: false,
+///     fingerprint: vec![],
+///     serial: 0,
+/// };
+/// let (mut bfs, mut dfs, mut best) =
+///     (Archive::new(Order::BreadthFirst, 0), Archive::new(Order::DepthFirst, 0), Archive::new(Order::BestLoss, 0));
+/// for loss in [2.0, 1.0, 3.0] {
+///     for a in [&mut bfs, &mut dfs, &mut best] {
+///         a.push(entry(loss));
+///     }
+/// }
+/// let first = |a: &mut Archive| a.pop().unwrap().loss;
+/// assert_eq!((first(&mut bfs), first(&mut dfs), first(&mut best)), (2.0, 3.0, 1.0));
+/// assert_eq!(bfs.len(), 2);
+/// ```
 pub struct Archive {
     order: Order,
     seed: u64,
@@ -59,6 +88,7 @@ pub struct Archive {
 }
 
 impl Archive {
+    /// An empty archive; `seed` drives the random order.
     pub fn new(order: Order, seed: u64) -> Archive {
         Archive { order, seed, entries: VecDeque::new(), next_serial: 0, pops: 0 }
     }
@@ -66,14 +96,17 @@ impl Archive {
     pub fn restore(order: Order, seed: u64, entries: Vec<Entry>, next_serial: u64, pops: u64) -> Archive {
         Archive { order, seed, entries: entries.into(), next_serial, pops }
     }
+    /// Add a ridge (its serial is assigned here).
     pub fn push(&mut self, mut e: Entry) {
         e.serial = self.next_serial;
         self.next_serial += 1;
         self.entries.push_back(e);
     }
+    /// Ridges waiting.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
+    /// Whether no ridge is waiting.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -6,6 +6,26 @@
 //! Format: `RRCKPT01`, a 64-bit key identifying the problem and parameters, the state
 //! as little-endian integers and raw f64 bits, and an FNV-1a checksum of all of it. A
 //! truncated, corrupted or mismatched file is rejected with a clear error.
+//!
+//! ```
+//! use ridge_rider::ad::{loss_fn, Var};
+//! use ridge_rider::rr::checkpoint::{decode, encode, search_key};
+//! use ridge_rider::rr::{continue_search, start_search, Hooks, RrParams};
+//! let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+//! let p = RrParams::default();
+//! let key = search_key(&format!("{p:?}"), 2, &[0.0, 0.0]);
+//! let state = start_search(&f, &[0.0, 0.0], &p).unwrap();
+//! let bytes = encode(&state, key);
+//! // The state round-trips; a flipped byte or another key is refused.
+//! let mut resumed = decode(&bytes, key, &p).unwrap();
+//! assert_eq!(resumed.archive.len(), state.archive.len());
+//! let mut corrupt = bytes.clone();
+//! corrupt[20] ^= 1;
+//! assert!(decode(&corrupt, key, &p).is_err() && decode(&bytes, key + 1, &p).is_err());
+//! // A resumed search ends as an uninterrupted one would.
+//! continue_search(&f, &p, &mut resumed, &mut Hooks { after_round: &mut |_| Ok(()), stop: &|| false }).unwrap();
+//! assert_eq!(resumed.output.distinct_minima(1e-3).len(), 4);
+//! ```
 
 use super::archive::{Archive, Entry};
 use super::ridges::Choice;
@@ -194,6 +214,20 @@ pub fn decode(bytes: &[u8], key: u64, p: &super::RrParams) -> Result<SearchState
 }
 
 /// Write a checkpoint atomically.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::checkpoint::{load, save};
+/// use ridge_rider::rr::{start_search, RrParams};
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// let p = RrParams::default();
+/// let state = start_search(&f, &[0.0, 0.0], &p).unwrap();
+/// let path = std::env::temp_dir().join(format!("rr-doc-{}.checkpoint", std::process::id()));
+/// save(&path, &state, 7).unwrap();
+/// assert_eq!(load(&path, 7, &p).unwrap().archive.len(), 4);
+/// assert!(load(&path, 8, &p).is_err());
+/// std::fs::remove_file(&path).unwrap();
+/// ```
 pub fn save(path: &Path, state: &SearchState, key: u64) -> Result<(), RrError> {
     crate::io::write_atomic(path, &encode(state, key))
         .map_err(|e| RrError::Checkpoint(format!("{}: {e}", path.display())))

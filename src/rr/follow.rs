@@ -6,7 +6,7 @@ use super::{Objective, RrError, RrParams, Spectrum};
 use crate::ad::{hessian_vector_product, value, HessianAt};
 use crate::linalg::kernels::{axpy, dot, norm, normalize, scale};
 
-/// Why a ride ended.
+/// Why a ride ended (see [`ride`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EndReason {
     /// No eigenvector overlaps the previous ridge by δ_break, even at the smallest α.
@@ -24,6 +24,11 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// The name used in JSON reports.
+    ///
+    /// ```
+    /// assert_eq!(ridge_rider::rr::EndReason::StepLimit.as_str(), "step-limit");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             EndReason::OverlapBelowThreshold => "overlap-below-threshold",
@@ -36,7 +41,7 @@ impl EndReason {
     }
 }
 
-/// Where a ride ended and what it cost.
+/// Where a ride ended and what it cost (see [`ride`]).
 #[derive(Clone, Debug)]
 pub struct RideOutcome {
     pub theta: Vec<f64>,
@@ -62,6 +67,14 @@ fn finite(x: f64) -> Result<f64, RrError> {
 
 /// Exact UpdateRidge: the eigenvector of H(θ) with the greatest |overlap| with `prev`,
 /// sign-aligned; returns (vector, eigenvalue, overlap).
+///
+/// ```
+/// use ridge_rider::rr::update_ridge_exact;
+/// let vectors = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+/// let (e, lambda, overlap) = update_ridge_exact(&[-2.0, -1.0], &vectors, &[0.1, -0.9]);
+/// assert_eq!((e, lambda), (vec![0.0, -1.0], -1.0));
+/// assert!((overlap - 0.9).abs() < 1e-15);
+/// ```
 pub fn update_ridge_exact(values: &[f64], vectors: &[Vec<f64>], prev: &[f64]) -> (Vec<f64>, f64, f64) {
     let (mut best, mut best_overlap) = (0, -1.0);
     for (i, v) in vectors.iter().enumerate() {
@@ -78,7 +91,7 @@ pub fn update_ridge_exact(values: &[f64], vectors: &[Vec<f64>], prev: &[f64]) ->
 /// Step halvings an approximate UpdateRidge step may take before it is accepted anyway.
 pub const MAX_HALVINGS: usize = 6;
 
-/// What [`update_ridge_approximate`] returns.
+/// What [`update_ridge_approximate`] returns (an example is there).
 #[derive(Clone, Debug)]
 pub struct ApproximateUpdate {
     /// The updated ridge e (unit).
@@ -101,6 +114,19 @@ pub struct ApproximateUpdate {
 /// HVPs only: one for He, then two per step (H·r and H·∇ℓ; the halvings cost none,
 /// since H is linear: H·(e − η∇ℓ) = He − η·H∇ℓ). `prev_he` is H(θ')e' from the previous
 /// point.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::update_ridge_approximate;
+/// // L = −x² − ½y²: H = diag(−2, −1); e starts off the eigenvector (1, 0).
+/// let f = loss_fn(2, |t: Var| -(t.at(0) * t.at(0)) - 0.5 * t.at(1) * t.at(1));
+/// let (mut e, mut lambda, mut he) = (vec![0.8, 0.6], -1.64, vec![-1.6, -0.6]);
+/// for _ in 0..5 {
+///     let u = update_ridge_approximate(&f, &[0.0, 0.0], &e, lambda, &he, 20, 0.5, 0.1).unwrap();
+///     (e, lambda, he) = (u.direction, u.eigenvalue, u.image);
+/// }
+/// assert!(e[0].abs() > 0.999 && (lambda + 2.0).abs() < 1e-2);
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub fn update_ridge_approximate<O: Objective>(
     obj: &O,
@@ -173,6 +199,16 @@ pub fn update_ridge_approximate<O: Objective>(
 
 /// Ride from θ along `direction` (unit, sign applied) until an EndRide rule fires.
 /// `budget` caps evaluations for this ride.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{ride, EndReason, RrParams};
+/// // A one-dimensional double well: from the maximum at 0 down to the minimum at 1.
+/// let f = loss_fn(1, |t: Var| (t.at(0) * t.at(0) - 1.0).powi(2));
+/// let o = ride(&f, &[0.0], &[1.0], -4.0, &RrParams::default(), 10_000, 0);
+/// assert_eq!(o.reason, EndReason::CurvatureNonNegative);
+/// assert!(o.theta[0] > 0.5 && o.loss < 1.0);
+/// ```
 pub fn ride<O: Objective>(
     obj: &O,
     theta0: &[f64],

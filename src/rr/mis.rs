@@ -5,7 +5,7 @@
 use super::{Objective, RrError};
 use crate::ad::{gradient, hessian_vector_product, Loss};
 
-/// Parameters of [`find_mis`].
+/// Parameters of [`find_mis`] (an example is there).
 #[derive(Clone, Debug)]
 pub struct MisParams {
     /// Gradient steps. Default 2,000.
@@ -93,6 +93,14 @@ pub fn find_mis<O: Objective, E: Loss>(
 
 /// Plain gradient descent with the same adaptive step, used for the optional final
 /// descent from a ride's end to the local optimum. Returns (θ, loss, steps).
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::mis::gradient_descent;
+/// let f = loss_fn(1, |t: Var| (t.at(0) * t.at(0) - 1.0).powi(2));
+/// let (theta, loss, _) = gradient_descent(&f, &[0.5], 1000, 0.1, 1e-10).unwrap();
+/// assert!((theta[0] - 1.0).abs() < 1e-8 && loss < 1e-15);
+/// ```
 pub fn gradient_descent<O: Objective>(
     obj: &O,
     theta0: &[f64],

@@ -34,6 +34,17 @@ use rayon::prelude::*;
 use std::fmt;
 
 /// How eigenpairs are computed.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{ridge_rider, RrParams, Spectrum};
+/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// // Approximate RR: Lanczos and the eigen-loss, HVPs only, no dense Hessian.
+/// let p = RrParams { spectrum: Spectrum::Lanczos { tol: 1e-8, max_hvps: 200 }, ..Default::default() };
+/// let out = ridge_rider(&f, &[0.0, 0.0], &p).unwrap();
+/// assert_eq!(out.distinct_minima(1e-3).len(), 4);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Spectrum {
     /// Exact RR: the dense Hessian and its full eigendecomposition at every step.
@@ -43,7 +54,17 @@ pub enum Spectrum {
     Lanczos { tol: f64, max_hvps: usize },
 }
 
-/// UpdateRidge settings of approximate RR.
+/// UpdateRidge settings of approximate RR (used with [`Spectrum::Lanczos`]).
+///
+/// ```
+/// use ridge_rider::rr::{ApproximateParams, RrParams, Spectrum};
+/// let p = RrParams {
+///     spectrum: Spectrum::Lanczos { tol: 1e-6, max_hvps: 500 },
+///     approximate: ApproximateParams { inner_steps: 8, ..Default::default() },
+///     ..Default::default()
+/// };
+/// assert_eq!(p.approximate.lr_x, 0.5);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApproximateParams {
     /// Gradient steps S on the eigen-loss after each parameter step. Default 4.
@@ -61,6 +82,17 @@ impl Default for ApproximateParams {
 }
 
 /// Where branch directions come from.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{ridge_rider, Directions, RrParams};
+/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// // The Rand-Ridge+ ablation: random downhill directions instead of eigenvectors.
+/// let p = RrParams { directions: Directions::RandomDescent, n_ridges: 2, ..Default::default() };
+/// let out = ridge_rider(&f, &[0.1, 0.1], &p).unwrap();
+/// assert!(!out.solutions.is_empty());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Directions {
     /// The most negative eigenvectors of the Hessian, both signs (Ridge Rider).
@@ -71,15 +103,37 @@ pub enum Directions {
 }
 
 /// Final gradient descent from each ride's end to the local optimum.
+///
+/// ```
+/// use ridge_rider::rr::{DescentParams, RrParams};
+/// let p = RrParams { final_descent: Some(DescentParams { steps: 100, lr: 0.05, grad_tol: 1e-8 }), ..Default::default() };
+/// // `None` keeps each ride's end as it is.
+/// let raw = RrParams { final_descent: None, ..p };
+/// assert!(raw.final_descent.is_none());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct DescentParams {
+    /// Step limit.
     pub steps: usize,
+    /// Initial learning rate (×1.2 after a step that lowers the loss, ×0.5 otherwise).
     pub lr: f64,
+    /// Stop when ‖∇L‖ falls below this.
     pub grad_tol: f64,
 }
 
 /// Parameters of [`ridge_rider`], with the defaults of the paper's tree experiment
 /// where it gives them.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{ridge_rider, Order, RrParams};
+/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// // Depth-first, one branching deep, at most 2 ridges per branch point.
+/// let p = RrParams { order: Order::DepthFirst, max_depth: 1, n_ridges: 2, ..Default::default() };
+/// let out = ridge_rider(&f, &[0.0, 0.0], &p).unwrap();
+/// assert!(out.solutions.iter().all(|s| s.fingerprint.len() <= 2));
+/// ```
 #[derive(Clone, Debug)]
 pub struct RrParams {
     /// GetRidges returns at most this many negative eigenvalues (N). Default 6.
@@ -138,6 +192,8 @@ pub struct RrParams {
     /// Rides taken from the archive per parallel round (fixed, so results do not
     /// depend on the thread count). Default 8.
     pub round: usize,
+    /// Seed of every random choice (Lanczos start vectors, random directions, the
+    /// random archive order). Default 0.
     pub seed: u64,
 }
 
@@ -174,6 +230,18 @@ impl Default for RrParams {
 }
 
 /// A finished ride: a candidate solution.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{ridge_rider, RrParams};
+/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// let out = ridge_rider(&f, &[0.0, 0.0], &RrParams::default()).unwrap();
+/// let best = out.solutions.iter().min_by(|a, b| a.loss.total_cmp(&b.loss)).unwrap();
+/// // The deepest well is at x = ±1.05; its fingerprint starts with the most negative ridge.
+/// assert!((best.theta[0].abs() - 1.05f64.sqrt()).abs() < 1e-4);
+/// assert_eq!(best.fingerprint[0].index, 0);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Solution {
     pub theta: Vec<f64>,
@@ -189,6 +257,16 @@ pub struct Solution {
 }
 
 /// The result of a search.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{ridge_rider, RrParams};
+/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// let out = ridge_rider(&f, &[0.0, 0.0], &RrParams::default()).unwrap();
+/// assert_eq!(out.unexplored, 0);
+/// assert!(out.timesteps >= out.evaluations && out.hvps > 0);
+/// ```
 #[derive(Clone, Debug)]
 pub struct RrOutput {
     pub solutions: Vec<Solution>,
@@ -219,6 +297,17 @@ impl RrOutput {
 }
 
 /// What can go wrong in a search.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{ridge_rider, RrError, RrParams};
+/// // A bowl has no negative curvature to branch on.
+/// let bowl = loss_fn(2, |t: Var| t.dot(t));
+/// assert_eq!(ridge_rider(&bowl, &[0.0, 0.0], &RrParams::default()).unwrap_err(), RrError::NoNegativeCurvature);
+/// // A loss that is NaN at the start is refused.
+/// let log = loss_fn(1, |t: Var| t.ln().sum());
+/// assert!(matches!(ridge_rider(&log, &[-1.0], &RrParams::default()), Err(RrError::NonFinite(_))));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum RrError {
     Ad(AdError),
@@ -370,6 +459,17 @@ fn solution<O: Objective>(obj: &O, entry: &Entry, o: &RideOutcome, p: &RrParams)
 }
 
 /// A search in progress: everything a checkpoint must hold to continue it exactly.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{start_search, RrParams};
+/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// let state = start_search(&f, &[0.0, 0.0], &RrParams::default()).unwrap();
+/// // Two negative eigenvalues, each ridden in both directions.
+/// assert_eq!(state.archive.len(), 4);
+/// assert!(state.output.solutions.is_empty());
+/// ```
 pub struct SearchState {
     pub archive: Archive,
     pub output: RrOutput,
@@ -378,6 +478,27 @@ pub struct SearchState {
 }
 
 /// Hooks into a running search.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{continue_search, start_search, Hooks, RrError, RrParams};
+/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// let p = RrParams { round: 1, ..Default::default() };
+/// let mut state = start_search(&f, &[0.0, 0.0], &p).unwrap();
+/// // Stop once the first round has been seen.
+/// let rounds = std::cell::Cell::new(0);
+/// let mut after_round = |_: &_| {
+///     rounds.set(rounds.get() + 1);
+///     Ok(())
+/// };
+/// let stop = || rounds.get() >= 1;
+/// let r = continue_search(&f, &p, &mut state, &mut Hooks { after_round: &mut after_round, stop: &stop });
+/// assert_eq!(r, Err(RrError::Interrupted));
+/// // The one ride ended where y still curves down: its two new ridges joined the
+/// // three left from the start; the state is ready for `continue_search` again.
+/// assert_eq!((rounds.get(), state.archive.len()), (1, 5));
+/// ```
 pub struct Hooks<'a> {
     /// Called after every round with the state (e.g. to checkpoint it).
     pub after_round: &'a mut dyn FnMut(&SearchState) -> Result<(), RrError>,
@@ -387,6 +508,17 @@ pub struct Hooks<'a> {
 }
 
 /// Run Ridge Rider from `theta_mis`.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{ridge_rider, RrParams};
+/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// let out = ridge_rider(&f, &[0.0, 0.0], &RrParams::default()).unwrap();
+/// for s in out.distinct_minima(1e-3) {
+///     assert!(s.theta.iter().all(|x| (x.abs() - 1.0).abs() < 0.03));
+/// }
+/// ```
 pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Result<RrOutput, RrError> {
     let mut state = start_search(obj, theta_mis, p)?;
     continue_search(obj, p, &mut state, &mut Hooks { after_round: &mut |_| Ok(()), stop: &|| false })?;
@@ -409,7 +541,7 @@ fn push_children(archive: &mut Archive, theta: &[f64], loss: f64, prefix: &[Choi
     }
 }
 
-/// The first branching at θ_MIS: the state a search starts from.
+/// The first branching at θ_MIS: the state a search starts from (see [`SearchState`]).
 pub fn start_search<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Result<SearchState, RrError> {
     crate::ad::hvp::check_input("theta", obj.dim(), theta_mis)?;
     let loss0 = crate::ad::value(obj, theta_mis)?;
@@ -428,7 +560,8 @@ pub fn start_search<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> R
 
 /// Ride the archive until it is empty, the budget is spent, or `hooks.stop` says so.
 /// Rounds of `p.round` rides run in parallel; their results are merged in archive
-/// order, so the state after each round is the same for any thread count.
+/// order, so the state after each round is the same for any thread count (see
+/// [`Hooks`]).
 pub fn continue_search<O: Objective>(
     obj: &O,
     p: &RrParams,

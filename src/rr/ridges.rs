@@ -7,6 +7,12 @@ use crate::linalg::{lanczos, symmetric_eigen, DenseSymmetric, HessianOperator, L
 use crate::rr::Objective;
 
 /// One branch choice: eigen-index and direction. A fingerprint is a list of these.
+///
+/// ```
+/// use ridge_rider::rr::Choice;
+/// let fingerprint = [Choice { index: 0, sign: 1 }, Choice { index: 2, sign: -1 }];
+/// assert!(fingerprint[0] < fingerprint[1]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Choice {
     /// Position of the eigenvalue in ascending order at the branch point (0 = most negative).
@@ -15,7 +21,8 @@ pub struct Choice {
     pub sign: i8,
 }
 
-/// A ridge to ride: a unit direction (sign applied) with its eigenvalue.
+/// A ridge to ride: a unit direction (sign applied) with its eigenvalue (see
+/// [`get_ridges`]).
 #[derive(Clone, Debug)]
 pub struct Ridge {
     pub choice: Choice,
@@ -68,6 +75,21 @@ pub(crate) fn spectrum<O: Objective>(
 /// The `count` most negative eigenpairs (λ < −`negative_tol`), both signs each, most
 /// negative first. With `group_tol`, eigenvalues within it of their neighbour share a
 /// group and, if `one_per_group`, only the first of each group is returned.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{get_ridges, Spectrum};
+/// // At 0: curvatures −4.2 (x) and −4 (y).
+/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
+/// let (ridges, _) = get_ridges(&f, &[0.0, 0.0], &Spectrum::Exact, 6, 1e-8, 1e-6, false, 0).unwrap();
+/// assert_eq!(ridges.len(), 4);
+/// assert!((ridges[0].lambda + 4.2).abs() < 1e-12 && ridges[0].choice.index == 0);
+/// assert_eq!(ridges[0].choice.sign, -ridges[1].choice.sign);
+/// // Only the most negative one, both signs.
+/// let (one, _) = get_ridges(&f, &[0.0, 0.0], &Spectrum::Exact, 1, 1e-8, 1e-6, false, 0).unwrap();
+/// assert_eq!(one.len(), 2);
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub fn get_ridges<O: Objective>(
     obj: &O,
