@@ -23,6 +23,12 @@ use std::fmt;
 use std::sync::Arc;
 
 /// The hidden-layer nonlinearity.
+///
+/// ```
+/// use ridge_rider::problems::mlp::Activation;
+/// assert_eq!("relu".parse::<Activation>().unwrap(), Activation::Relu);
+/// assert!("gelu".parse::<Activation>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
     Tanh,
@@ -56,6 +62,16 @@ impl std::str::FromStr for Activation {
 }
 
 /// The architecture (no data).
+///
+/// ```
+/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// let mlp = Mlp::mnist(128, Activation::Tanh);
+/// assert_eq!(mlp.dim(), 784 * 128 + 128 + 128 * 10 + 10);
+/// let theta = mlp.init_near_zero(0, 0.01);
+/// let x = vec![0.5; 3 * 784];
+/// assert_eq!(mlp.logits(&theta, &x).len(), 3 * 10);
+/// assert_eq!(mlp.predict(&theta, &x).len(), 3);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mlp {
     pub inputs: usize,
@@ -65,6 +81,12 @@ pub struct Mlp {
 }
 
 /// Offsets of the four blocks in the flat parameter vector.
+///
+/// ```
+/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// let l = Mlp::new(2, 3, 2, Activation::Tanh).layout();
+/// assert_eq!((l.w1, l.b1, l.w2, l.b2, l.len), (0, 6, 9, 15, 17));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     pub w1: usize,
@@ -75,6 +97,7 @@ pub struct Layout {
 }
 
 impl Mlp {
+    /// `inputs → hidden (activation) → outputs`.
     pub fn new(inputs: usize, hidden: usize, outputs: usize, activation: Activation) -> Mlp {
         Mlp { inputs, hidden, outputs, activation }
     }
@@ -82,6 +105,7 @@ impl Mlp {
     pub fn mnist(hidden: usize, activation: Activation) -> Mlp {
         Mlp::new(784, hidden, 10, activation)
     }
+    /// Where W1, b1, W2 and b2 sit in θ.
     pub fn layout(&self) -> Layout {
         let w1 = 0;
         let b1 = w1 + self.inputs * self.hidden;
@@ -210,10 +234,21 @@ impl Mlp {
 }
 
 /// Why a data set does not fit an MLP.
+///
+/// ```
+/// use ridge_rider::problems::mlp::{Activation, Mlp, MlpError, MlpLoss};
+/// let mlp = Mlp::new(2, 3, 2, Activation::Tanh);
+/// assert!(matches!(MlpLoss::new(mlp, vec![0.0; 3], vec![0]), Err(MlpError::InputLength { .. })));
+/// assert!(matches!(MlpLoss::new(mlp, vec![0.0; 2], vec![2]), Err(MlpError::LabelOutOfRange { .. })));
+/// assert!(matches!(MlpLoss::new(mlp, vec![], vec![]), Err(MlpError::Empty)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MlpError {
+    /// The inputs are not `rows × inputs` values.
     InputLength { values: usize, inputs: usize, rows: usize },
+    /// A label is not below the number of outputs.
     LabelOutOfRange { index: usize, label: usize, outputs: usize },
+    /// No examples.
     Empty,
 }
 
@@ -234,6 +269,19 @@ impl fmt::Display for MlpError {
 impl std::error::Error for MlpError {}
 
 /// The MLP's mean cross-entropy on a fixed batch: a [`Loss`].
+///
+/// ```
+/// use ridge_rider::ad::{check::check_hvp, value};
+/// use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+/// let mlp = Mlp::new(3, 4, 2, Activation::Tanh);
+/// let loss = MlpLoss::new(mlp, vec![0.1, 0.5, 0.9, 0.3, 0.2, 0.0], vec![1, 0]).unwrap();
+/// // At θ = 0 every class is equally likely: the loss is ln 2.
+/// let zero = vec![0.0; mlp.dim()];
+/// assert!((value(&loss, &zero).unwrap() - std::f64::consts::LN_2).abs() < 1e-15);
+/// let theta = mlp.init_standard(1);
+/// let v = vec![1.0; mlp.dim()];
+/// assert!(check_hvp(&loss, &theta, &v, 1e-4).unwrap().relative_error < 1e-6);
+/// ```
 #[derive(Clone)]
 pub struct MlpLoss {
     pub mlp: Mlp,
@@ -255,6 +303,7 @@ impl MlpLoss {
         }
         Ok(MlpLoss { mlp, x: Arc::new(x), labels: Arc::new(labels) })
     }
+    /// Examples in the batch.
     pub fn rows(&self) -> usize {
         self.labels.len()
     }

@@ -19,6 +19,14 @@ const EMBEDDED_LABELS: &[u8] = include_bytes!("../../data/mnist/mnist10k-labels-
 pub const MAX_DECOMPRESSED: u64 = 1 << 30;
 
 /// A labelled image set, pixels scaled to [0, 1], one image per row.
+///
+/// ```
+/// let (train, test) = ridge_rider::problems::mnist::embedded();
+/// assert_eq!((train.len(), test.len(), train.pixels), (8000, 2000, 784));
+/// let first = train.slice(0..2);
+/// assert_eq!(first.labels, train.select(&[0, 1]).labels);
+/// assert!(first.x.iter().all(|p| (0.0..=1.0).contains(p)));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// `len × pixels`, row-major, pixel/255.
@@ -29,9 +37,11 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Number of examples.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
+    /// Whether there are no examples.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
@@ -160,6 +170,16 @@ fn parse_header<'a>(file: &str, b: &'a [u8], magic: u32, ndims: usize) -> Result
 }
 
 /// Parse an idx3 image file: (count, rows·cols, pixels).
+///
+/// ```
+/// use ridge_rider::problems::mnist::{parse_images, IdxError};
+/// // Magic 0x00000803, then 2 images of 2×2.
+/// let mut file = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2];
+/// file.extend([0, 64, 128, 255, 1, 2, 3, 4]);
+/// assert_eq!(parse_images("x", &file).unwrap(), (2, 4, vec![0, 64, 128, 255, 1, 2, 3, 4]));
+/// // One pixel short: rejected, not truncated.
+/// assert!(matches!(parse_images("x", &file[..file.len() - 1]), Err(IdxError::Length { .. })));
+/// ```
 pub fn parse_images(file: &str, bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), IdxError> {
     let raw = maybe_gunzip(file, bytes)?;
     let (dims, data) = parse_header(file, &raw, 0x0000_0803, 3)?;
@@ -172,6 +192,14 @@ pub fn parse_images(file: &str, bytes: &[u8]) -> Result<(usize, usize, Vec<u8>),
 }
 
 /// Parse an idx1 label file; every label must be a digit.
+///
+/// ```
+/// use ridge_rider::problems::mnist::{parse_labels, IdxError};
+/// let file = [0, 0, 8, 1, 0, 0, 0, 3, 7, 0, 9];
+/// assert_eq!(parse_labels("y", &file).unwrap(), vec![7, 0, 9]);
+/// let bad = [0, 0, 8, 1, 0, 0, 0, 1, 10];
+/// assert!(matches!(parse_labels("y", &bad), Err(IdxError::LabelOutOfRange { index: 0, label: 10, .. })));
+/// ```
 pub fn parse_labels(file: &str, bytes: &[u8]) -> Result<Vec<usize>, IdxError> {
     let raw = maybe_gunzip(file, bytes)?;
     let (_, data) = parse_header(file, &raw, 0x0000_0801, 1)?;
@@ -182,6 +210,15 @@ pub fn parse_labels(file: &str, bytes: &[u8]) -> Result<Vec<usize>, IdxError> {
 }
 
 /// Images and labels together, checked for equal counts.
+///
+/// ```
+/// use ridge_rider::problems::mnist::{parse_dataset, IdxError};
+/// let images = [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 255];
+/// let d = parse_dataset(("x", &images), ("y", &[0, 0, 8, 1, 0, 0, 0, 1, 5])).unwrap();
+/// assert_eq!((d.x, d.labels), (vec![0.0, 1.0], vec![5]));
+/// let two_labels = [0, 0, 8, 1, 0, 0, 0, 2, 5, 6];
+/// assert!(matches!(parse_dataset(("x", &images), ("y", &two_labels)), Err(IdxError::CountMismatch { .. })));
+/// ```
 pub fn parse_dataset(images: (&str, &[u8]), labels: (&str, &[u8])) -> Result<Dataset, IdxError> {
     let (count, pixels, data) = parse_images(images.0, images.1)?;
     let labels = parse_labels(labels.0, labels.1)?;
@@ -192,6 +229,12 @@ pub fn parse_dataset(images: (&str, &[u8]), labels: (&str, &[u8])) -> Result<Dat
 }
 
 /// The 10,000 embedded digits, all of them.
+///
+/// ```
+/// let all = ridge_rider::problems::mnist::embedded_all();
+/// assert_eq!(all.len(), 10_000);
+/// assert!(all.labels.iter().all(|&l| l <= 9));
+/// ```
 pub fn embedded_all() -> Dataset {
     parse_dataset(("embedded images", EMBEDDED_IMAGES), ("embedded labels", EMBEDDED_LABELS))
         .expect("the embedded MNIST files are valid (checked by tests)")
@@ -222,6 +265,13 @@ fn read_pair(dir: &Path, images: &str, labels: &str) -> Result<Dataset, IdxError
 /// The full MNIST from a directory holding `train-images-idx3-ubyte[.gz]`,
 /// `train-labels-idx1-ubyte[.gz]`, `t10k-images-idx3-ubyte[.gz]` and
 /// `t10k-labels-idx1-ubyte[.gz]`: (train, test).
+///
+/// ```
+/// use ridge_rider::problems::mnist::{load_dir, IdxError};
+/// // A missing directory or file is an error naming it.
+/// let err = load_dir(std::path::Path::new("/no/such/mnist")).unwrap_err();
+/// assert!(err.to_string().contains("/no/such/mnist"));
+/// ```
 pub fn load_dir(dir: &Path) -> Result<(Dataset, Dataset), IdxError> {
     if !dir.is_dir() {
         return Err(IdxError::Io {

@@ -51,6 +51,13 @@ use crate::rr::ridges::orient;
 use crate::rr::{update_ridge_approximate, RrError};
 
 /// A training method.
+///
+/// ```
+/// use ridge_rider::problems::mnist_rr::MnistMethod;
+/// let m: MnistMethod = "fixed-ev".parse().unwrap();
+/// assert_eq!((m, m.name()), (MnistMethod::FixedEv, "fixed-ev"));
+/// assert!("adam".parse::<MnistMethod>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MnistMethod {
     RidgeRider,
@@ -61,6 +68,7 @@ pub enum MnistMethod {
 }
 
 impl MnistMethod {
+    /// The CLI's name of the method.
     pub fn name(&self) -> &'static str {
         match self {
             MnistMethod::RidgeRider => "rr",
@@ -89,6 +97,13 @@ impl std::str::FromStr for MnistMethod {
 }
 
 /// Settings of a training run; defaults are this implementation's tuned values.
+///
+/// ```
+/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::mnist_rr::MnistConfig;
+/// let c = MnistConfig { steps: 100, seed: 3, ..MnistConfig::new(Mlp::mnist(128, Activation::Tanh)) };
+/// assert_eq!((c.alpha, c.batch, c.inner_steps, c.probe_batch), (0.025, 512, 2, 2048));
+/// ```
 #[derive(Clone, Debug)]
 pub struct MnistConfig {
     pub mlp: Mlp,
@@ -131,6 +146,7 @@ pub struct MnistConfig {
 }
 
 impl MnistConfig {
+    /// The defaults for `mlp`.
     pub fn new(mlp: Mlp) -> MnistConfig {
         MnistConfig {
             mlp,
@@ -151,7 +167,7 @@ impl MnistConfig {
     }
 }
 
-/// Accuracy as training goes.
+/// Accuracy as training goes (see [`train`]).
 #[derive(Clone, Debug, Default)]
 pub struct Curve {
     /// (step, train accuracy, test accuracy).
@@ -173,9 +189,11 @@ pub struct Curve {
 }
 
 impl Curve {
+    /// Training accuracy at the last evaluation (NaN before any).
     pub fn final_train(&self) -> f64 {
         self.points.last().map_or(f64::NAN, |p| p.1)
     }
+    /// Test accuracy at the last evaluation (NaN before any).
     pub fn final_test(&self) -> f64 {
         self.points.last().map_or(f64::NAN, |p| p.2)
     }
@@ -193,7 +211,14 @@ pub struct RidgeTrace {
     pub cos_gradient: f64,
 }
 
-/// Per-class accuracy of predictions.
+/// Per-class accuracy of predictions (NaN for a class with no example).
+///
+/// ```
+/// use ridge_rider::problems::mnist_rr::class_accuracy;
+/// let acc = class_accuracy(&[0, 1, 1, 0], &[0, 1, 0, 0], 3);
+/// assert_eq!(&acc[..2], &[2.0 / 3.0, 1.0]);
+/// assert!(acc[2].is_nan());
+/// ```
 pub fn class_accuracy(pred: &[usize], labels: &[usize], classes: usize) -> Vec<f64> {
     let (mut right, mut total) = (vec![0.0; classes], vec![0.0; classes]);
     for (p, y) in pred.iter().zip(labels) {
@@ -242,6 +267,25 @@ fn evaluate(
 
 /// Train with `method`, evaluating on (a 2,000-example slice of) `train` and on `test`;
 /// `on_eval` is called after each evaluation (progress).
+///
+/// ```
+/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::mnist_rr::{train, MnistConfig, MnistMethod};
+/// let all = embedded_all();
+/// let (digits, test) = (all.slice(0..300), all.slice(9000..9200));
+/// let c = MnistConfig {
+///     steps: 40,
+///     batch: 100,
+///     alpha: 0.05,
+///     probe_batch: 300,
+///     eval_every: 20,
+///     ..MnistConfig::new(Mlp::mnist(8, Activation::Tanh))
+/// };
+/// let curve = train(MnistMethod::RidgeRider, &c, &digits, &test, |_| {}).unwrap();
+/// assert_eq!(curve.points.iter().map(|p| p.0).collect::<Vec<_>>(), vec![0, 20, 40]);
+/// assert!(curve.final_test() > curve.points[0].2 && curve.branchings >= 1);
+/// ```
 pub fn train(
     method: MnistMethod,
     c: &MnistConfig,
@@ -515,7 +559,16 @@ fn train_linear<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), RrError> {
     Ok(())
 }
 
-/// Mean cross-entropy of `theta` on a data set (for reports).
+/// Mean cross-entropy of `theta` on a data set (for reports; NaN if it does not fit).
+///
+/// ```
+/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::mnist_rr::dataset_loss;
+/// let mlp = Mlp::mnist(4, Activation::Tanh);
+/// let ten = embedded_all().slice(0..10);
+/// assert!((dataset_loss(mlp, &vec![0.0; mlp.dim()], &ten) - 10f64.ln()).abs() < 1e-12);
+/// ```
 pub fn dataset_loss(mlp: Mlp, theta: &[f64], d: &Dataset) -> f64 {
     MlpLoss::new(mlp, d.x.clone(), d.labels.clone())
         .ok()
