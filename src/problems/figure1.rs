@@ -9,7 +9,7 @@
 use crate::ad::{loss_fn, FnLoss, Var};
 use crate::rr::{mis::gradient_descent, ridge_rider, RrParams, Solution};
 
-/// The loss type of [`figure1_loss`].
+/// The loss type of [`figure1_loss`] (an example is there).
 pub type Figure1 = FnLoss<fn(Var) -> Var>;
 
 fn figure1(t: Var) -> Var {
@@ -19,12 +19,28 @@ fn figure1(t: Var) -> Var {
 }
 
 /// The surface as a loss of θ = (x, y).
+///
+/// ```
+/// use ridge_rider::ad::{hessian, value};
+/// use ridge_rider::problems::figure1::figure1_loss;
+/// let f = figure1_loss();
+/// assert_eq!(hessian(&f, &[0.0, 0.0]).unwrap(), vec![-4.0, 0.0, 0.0, -1.0]);
+/// assert!((value(&f, &[0.0, 5.0]).unwrap() + 6.25).abs() < 1e-12);
+/// ```
 pub fn figure1_loss() -> Figure1 {
     loss_fn(2, figure1 as fn(Var) -> Var)
 }
 
 /// Exact RR from the origin with final gradient descent: the distinct minima found,
 /// each with the fingerprint of the first ride that reached it.
+///
+/// ```
+/// use ridge_rider::problems::figure1::{figure1_loss, ridge_rider_minima};
+/// let minima = ridge_rider_minima(&figure1_loss());
+/// // All four: the shallow pair on the x-axis and the deep pair on the y-axis.
+/// assert_eq!(minima.len(), 4);
+/// assert_eq!(minima.iter().filter(|s| (s.loss + 6.25).abs() < 1e-6).count(), 2);
+/// ```
 pub fn ridge_rider_minima(loss: &Figure1) -> Vec<Solution> {
     let out = ridge_rider(loss, &[0.0, 0.0], &RrParams::default()).expect("the origin is a strict saddle");
     out.distinct_minima(1e-3).into_iter().cloned().collect()
@@ -32,6 +48,12 @@ pub fn ridge_rider_minima(loss: &Figure1) -> Vec<Solution> {
 
 /// Gradient descent from `count` points on a circle of radius 0.01 around the origin:
 /// the distinct minima reached, as (x, y, loss, how often).
+///
+/// ```
+/// use ridge_rider::problems::figure1::{figure1_loss, gradient_descent_minima};
+/// let found = gradient_descent_minima(&figure1_loss(), 8);
+/// assert_eq!(found.iter().map(|f| f.3).sum::<usize>(), 8);
+/// ```
 pub fn gradient_descent_minima(loss: &Figure1, count: usize) -> Vec<(f64, f64, f64, usize)> {
     let mut found: Vec<(f64, f64, f64, usize)> = Vec::new();
     for i in 0..count {

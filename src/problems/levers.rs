@@ -20,6 +20,19 @@ use crate::ad::{Loss, Var};
 use crate::rr::Objective;
 
 /// The game as one replicate sees it.
+///
+/// ```
+/// use ridge_rider::ad::value;
+/// use ridge_rider::problems::levers::LeverGame;
+/// // Canonical payoffs (1, 0.5, 0.8), shown in the order 2, 0, 1.
+/// let game = LeverGame::relabelled(&[1.0, 0.5, 0.8], vec![2, 0, 1]);
+/// assert_eq!((game.payoffs.clone(), game.levers()), (vec![0.8, 1.0, 0.5], 3));
+/// // Both players certain of position 1 (canonical lever 0): payoff 1.
+/// let theta = [0.0, 30.0, 0.0, 0.0, 30.0, 0.0];
+/// assert!((value(&game, &theta).unwrap() + 1.0).abs() < 1e-12);
+/// let (p1, _) = game.policies(&theta);
+/// assert!(game.canonical(&p1)[0] > 0.99);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct LeverGame {
     /// Payoff of the lever shown at each position.
@@ -38,6 +51,7 @@ impl LeverGame {
     pub fn relabelled(canonical_payoffs: &[f64], perm: Vec<usize>) -> LeverGame {
         LeverGame { payoffs: perm.iter().map(|&c| canonical_payoffs[c]).collect(), perm }
     }
+    /// Number of levers.
     pub fn levers(&self) -> usize {
         self.payoffs.len()
     }
@@ -56,7 +70,12 @@ impl LeverGame {
     }
 }
 
-/// Softmax of logits.
+/// Softmax of logits (stable for large logits).
+///
+/// ```
+/// let p = ridge_rider::problems::levers::softmax(&[1000.0, 1000.0]);
+/// assert_eq!(p, vec![0.5, 0.5]);
+/// ```
 pub fn softmax(z: &[f64]) -> Vec<f64> {
     let m = z.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
     let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
@@ -65,6 +84,11 @@ pub fn softmax(z: &[f64]) -> Vec<f64> {
 }
 
 /// Expected payoff Σₐ p₁(a) p₂(a) rₐ of two policies over the same lever order.
+///
+/// ```
+/// use ridge_rider::problems::levers::expected_payoff;
+/// assert_eq!(expected_payoff(&[0.5, 0.5], &[1.0, 0.0], &[1.0, 0.6]), 0.5);
+/// ```
 pub fn expected_payoff(p1: &[f64], p2: &[f64], payoffs: &[f64]) -> f64 {
     p1.iter().zip(p2).zip(payoffs).map(|((a, b), r)| a * b * r).sum()
 }
@@ -109,7 +133,7 @@ impl Objective for LeverGame {
 /// Player 1's and player 2's policies.
 pub type PolicyPair = (Vec<f64>, Vec<f64>);
 
-/// One fingerprint's outcome over a set of replicates.
+/// One fingerprint's outcome over a set of replicates (see [`zero_shot_protocol`]).
 #[derive(Clone, Debug)]
 pub struct RidgeOutcome {
     /// The first (and only) branch choice: eigen-index at the MIS and direction.
@@ -125,6 +149,14 @@ pub struct RidgeOutcome {
 }
 
 /// Self-play and cross-play of canonical policy pairs under canonical payoffs.
+///
+/// ```
+/// use ridge_rider::problems::levers::self_and_cross_play;
+/// // Two replicates that each coordinate, on different levers of payoff 1.
+/// let a = (vec![1.0, 0.0], vec![1.0, 0.0]);
+/// let b = (vec![0.0, 1.0], vec![0.0, 1.0]);
+/// assert_eq!(self_and_cross_play(&[a, b], &[1.0, 1.0]), (1.0, 0.0));
+/// ```
 pub fn self_and_cross_play(policies: &[(Vec<f64>, Vec<f64>)], payoffs: &[f64]) -> (f64, f64) {
     let n = policies.len();
     let self_play = policies.iter().map(|(a, b)| expected_payoff(a, b, payoffs)).sum::<f64>() / n.max(1) as f64;
@@ -143,6 +175,13 @@ pub fn self_and_cross_play(policies: &[(Vec<f64>, Vec<f64>)], payoffs: &[f64]) -
 /// One replicate of the protocol: relabel the levers at random, find the MIS, and run
 /// exact RR (breadth-first, one branching: every negative ridge in both directions,
 /// then gradient descent to a solution). Returns each fingerprint's canonical policies.
+///
+/// ```
+/// use ridge_rider::problems::levers::{protocol_rr_params, replicate};
+/// let runs = replicate(&[1.0, 1.0, 0.5], 0, 1, &protocol_rr_params(3)).unwrap();
+/// // Every solution is a policy pair over the three canonical levers.
+/// assert!(!runs.is_empty() && runs.iter().all(|(_, (p1, p2))| p1.len() == 3 && p2.len() == 3));
+/// ```
 pub fn replicate(
     payoffs: &[f64],
     seed: u64,
@@ -166,6 +205,11 @@ pub fn replicate(
 
 /// RR settings of the lever experiment: every negative ridge, one branching, final
 /// gradient descent to the solution.
+///
+/// ```
+/// let p = ridge_rider::problems::levers::protocol_rr_params(10);
+/// assert_eq!((p.n_ridges, p.max_depth), (20, 1));
+/// ```
 pub fn protocol_rr_params(levers: usize) -> crate::rr::RrParams {
     crate::rr::RrParams { n_ridges: 2 * levers, max_depth: 1, ..Default::default() }
 }
@@ -193,6 +237,21 @@ pub fn zero_shot_protocol(
 
 /// Group replicate results by fingerprint and score them. A fingerprint missing from
 /// some replicate is scored over the replicates that have it.
+///
+/// ```
+/// use ridge_rider::problems::levers::gather;
+/// use ridge_rider::rr::Choice;
+/// let c = Choice { index: 0, sign: 1 };
+/// let on = |lever: usize| {
+///     let mut p = vec![0.0, 0.0];
+///     p[lever] = 1.0;
+///     (c, (p.clone(), p))
+/// };
+/// let r = gather(&[1.0, 1.0], vec![vec![on(0)], vec![on(0)], vec![on(1)]]);
+/// assert_eq!(r.len(), 1);
+/// assert_eq!((r[0].levers.clone(), r[0].self_play), (vec![0, 0, 1], 1.0));
+/// assert!((r[0].cross_play - 2.0 / 6.0).abs() < 1e-15);
+/// ```
 pub fn gather(payoffs: &[f64], runs: Vec<Vec<(crate::rr::Choice, PolicyPair)>>) -> Vec<RidgeOutcome> {
     let mut by: std::collections::BTreeMap<crate::rr::Choice, Vec<PolicyPair>> = Default::default();
     for run in runs {

@@ -27,20 +27,35 @@ pub const EXPAND: f64 = 0.6;
 pub const POSITIVE: f64 = 0.35;
 
 /// A node of the tree.
+///
+/// ```
+/// use ridge_rider::problems::tree::{Node, Tree};
+/// let t = Tree::generate(3, 0).unwrap();
+/// assert!(matches!(t.nodes[0], Node::Decision { param: 0, .. }));
+/// assert!(t.leaves.iter().all(|&l| matches!(t.nodes[l], Node::Terminal { .. })));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node {
     /// A decision with its parameter index and children (node indices).
-    Decision {
-        param: usize,
-        left: usize,
-        right: usize,
-    },
-    Terminal {
-        reward: f64,
-    },
+    Decision { param: usize, left: usize, right: usize },
+    /// A leaf and what it pays.
+    Terminal { reward: f64 },
 }
 
 /// A generated tree with its leaf-path incidence, ready to evaluate.
+///
+/// ```
+/// use ridge_rider::ad::value;
+/// use ridge_rider::problems::tree::Tree;
+/// let t = Tree::generate(6, 1).unwrap();
+/// // The loss is minus the expected reward; at θ = 0 every path is equally likely per node.
+/// let zero = vec![0.0; t.params()];
+/// assert!((value(&t, &zero).unwrap() + t.expected_reward(&zero)).abs() < 1e-12);
+/// assert!((t.reach_probabilities(&zero).iter().sum::<f64>() - 1.0).abs() < 1e-12);
+/// // A greedy policy reaches one leaf.
+/// assert!(t.greedy_leaf(&zero) < t.leaves.len());
+/// assert!(!t.positive_leaves().is_empty());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Tree {
     pub depth: usize,
@@ -227,6 +242,14 @@ impl Objective for Tree {
 }
 
 /// Σₙ H(σ(θₙ)) = Σₙ softplus(θₙ) − θₙ σ(θₙ): the policy entropy the MIS maximises.
+///
+/// ```
+/// use ridge_rider::ad::value;
+/// use ridge_rider::problems::tree::Tree;
+/// let t = Tree::generate(4, 2).unwrap();
+/// let h = value(&t.entropy(), &vec![0.0; t.params()]).unwrap();
+/// assert!((h - t.params() as f64 * std::f64::consts::LN_2).abs() < 1e-12);
+/// ```
 pub struct TreeEntropy {
     params: usize,
 }

@@ -33,6 +33,13 @@ pub const DESCENT_STEPS: usize = 300;
 const GRAD_TOL: f64 = 1e-3;
 
 /// The methods of Fig. 2 and 3.
+///
+/// ```
+/// use ridge_rider::problems::tree_methods::Method;
+/// let m: Method = "gd-saddle".parse().unwrap();
+/// assert_eq!(m.name(), "gd-saddle");
+/// assert!(!m.is_search() && Method::FixedEv.is_search());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Method {
     RidgeRider,
@@ -44,6 +51,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// The CLI's name of the method.
     pub fn name(&self) -> &'static str {
         match self {
             Method::RidgeRider => "rr",
@@ -79,7 +87,7 @@ impl std::str::FromStr for Method {
     }
 }
 
-/// What a method found on one tree.
+/// What a method found on one tree (see [`run_method`]).
 #[derive(Clone, Debug, Default)]
 pub struct TreeRun {
     /// Leaves (indices into `tree.leaves`) its solutions reached.
@@ -97,12 +105,29 @@ impl TreeRun {
 }
 
 /// The MIS of a tree: ½‖∇L‖² − τ·entropy minimised from the uniform policy.
+///
+/// ```
+/// use ridge_rider::ad::gradient;
+/// use ridge_rider::problems::tree::Tree;
+/// use ridge_rider::problems::tree_methods::tree_mis;
+/// let t = Tree::generate(4, 3).unwrap();
+/// let mis = tree_mis(&t).unwrap();
+/// let g0 = gradient(&t, &vec![0.0; t.params()]).unwrap().gradient;
+/// let g = gradient(&t, &mis).unwrap().gradient;
+/// let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+/// assert!(norm(&g) < norm(&g0));
+/// ```
 pub fn tree_mis(tree: &Tree) -> Result<Vec<f64>, RrError> {
     let p = MisParams { steps: 300, lr: 0.5, tau: 1.0, grad_tol: 0.0 };
     Ok(find_mis(tree, Some(&tree.entropy()), &vec![0.0; tree.params()], &p)?.0)
 }
 
 /// RR settings of the tree experiment (see the module docs).
+///
+/// ```
+/// let p = ridge_rider::problems::tree_methods::tree_rr_params(5000, 1);
+/// assert_eq!((p.max_evaluations, p.seed, p.alpha), (5000, 1, 2.0));
+/// ```
 pub fn tree_rr_params(budget: usize, seed: u64) -> RrParams {
     RrParams {
         n_ridges: 6,
@@ -132,6 +157,16 @@ fn descend(tree: &Tree, start: &[f64], run: &mut TreeRun) -> Result<(), RrError>
 
 /// Run one method on one tree. `budget` caps the search methods; the gradient
 /// baselines use exactly `budget` timesteps.
+///
+/// ```
+/// use ridge_rider::problems::tree::Tree;
+/// use ridge_rider::problems::tree_methods::{run_method, tree_mis, Method};
+/// let t = Tree::generate(4, 5).unwrap();
+/// let mis = tree_mis(&t).unwrap();
+/// let rr = run_method(&t, &mis, Method::RidgeRider, 2000, 0).unwrap();
+/// let gd = run_method(&t, &mis, Method::GdRandom, rr.timesteps, 0).unwrap();
+/// assert!(rr.percent_found(&t) > 0.0 && gd.timesteps >= rr.timesteps);
+/// ```
 pub fn run_method(tree: &Tree, mis: &[f64], method: Method, budget: usize, seed: u64) -> Result<TreeRun, RrError> {
     let mut run = TreeRun::default();
     let n = tree.params();
