@@ -16,7 +16,8 @@ use crate::rr::RrError;
 /// Guards the divisions by norms and curvatures (of L₁, L₂ and the diagnostics).
 pub(super) const EPS: f64 = 1e-12;
 
-/// The data the diagnostics read: the fitted and held-out parts of ξ₁ and ξ₂, and ξ₃.
+/// The data the diagnostics read: the fitted and held-out parts of ξ₁ and ξ₂, and ξ₃
+/// (see [`HeldOutFit::new`]).
 #[derive(Clone, Copy)]
 pub struct FitEnvironments<'a> {
     pub fit: &'a [Environment; 2],
@@ -24,10 +25,13 @@ pub struct FitEnvironments<'a> {
     pub test: &'a Environment,
 }
 
-/// Diagnostics of the extension at a point (full training environments).
+/// Diagnostics of the extension at a point (full training environments); an example
+/// is in the module docs.
 #[derive(Clone, Copy, Debug)]
 pub struct EigenFit {
+    /// êᵀH_ξê in ξ₁ and ξ₂.
     pub curvature: [f64; 2],
+    /// The correlation C(H_ξê, ê) in ξ₁ and ξ₂ (±1 for an eigenvector).
     pub correlation: [f64; 2],
 }
 
@@ -57,6 +61,20 @@ impl EigenFit {
 }
 
 /// How well ê is a common eigenvector of both environments' head Hessians at θ.
+///
+/// ```
+/// use ridge_rider::problems::cmnist_fit::eigen_fit;
+/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch};
+/// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
+/// let env = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]);
+/// let theta = net.init(0);
+/// let (theta_f, theta_r) = theta.split_at(net.dim_features());
+/// let e = vec![1.0; net.dim_head()];
+/// // The same data twice: the curvatures agree exactly.
+/// let fit = eigen_fit(&net, &[env.clone(), env], theta_f, theta_r, &e).unwrap();
+/// assert_eq!(fit.curvature_gap(), 0.0);
+/// assert!(fit.correlation.iter().all(|c| c.abs() <= 1.0));
+/// ```
 pub fn eigen_fit(
     net: &CmnistNet,
     envs: &[EnvBatch; 2],
@@ -72,6 +90,21 @@ pub fn eigen_fit(
 }
 
 /// (êᵀHê, C(Hê, ê)) for one environment's head Hessian H at θ.
+///
+/// ```
+/// use ridge_rider::ad::hessian_vector_product;
+/// use ridge_rider::problems::cmnist_fit::curvature_along;
+/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch, HeadLoss};
+/// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
+/// let env = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]);
+/// let theta = net.init(0);
+/// let (theta_f, theta_r) = theta.split_at(net.dim_features());
+/// let mut e = vec![0.0; net.dim_head()];
+/// e[0] = 2.0; // ê is the first coordinate: κ is the Hessian's first diagonal entry.
+/// let (k, _) = curvature_along(&net, &env, theta_f, theta_r, &e).unwrap();
+/// let h0 = hessian_vector_product(&HeadLoss::new(net, theta_f, &env), theta_r, &e).unwrap().hv[0] / 2.0;
+/// assert!((k - h0).abs() < 1e-14);
+/// ```
 pub fn curvature_along(
     net: &CmnistNet,
     env: &EnvBatch,

@@ -31,6 +31,14 @@ use crate::rng::{normal_vec, seeded};
 use std::sync::Arc;
 
 /// The architecture of the Colored MNIST classifier.
+///
+/// ```
+/// use ridge_rider::problems::cmnist_model::CmnistNet;
+/// let net = CmnistNet { inputs: 4, hidden: 3, features: 2, head_hidden: 2 };
+/// assert_eq!((net.dim_features(), net.dim_head()), (4 * 3 + 3 + 3 * 2 + 2, 2 * 2 + 2 * 2 + 1));
+/// let theta = net.init(0);
+/// assert_eq!(net.logits(&theta, &[0.5; 8]).len(), 2);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CmnistNet {
     pub inputs: usize,
@@ -48,6 +56,7 @@ impl CmnistNet {
     pub fn dim_head(&self) -> usize {
         self.features * self.head_hidden + 2 * self.head_hidden + 1
     }
+    /// Parameters of the whole network, θ_f then θ_r.
     pub fn dim(&self) -> usize {
         self.dim_features() + self.dim_head()
     }
@@ -129,6 +138,14 @@ struct HeadParts<'t> {
 }
 
 /// Mean logistic loss of logits `s` (rows × 1) against labels `y` ∈ {0, 1}.
+///
+/// ```
+/// use ridge_rider::ad::{Mode, Tape};
+/// use ridge_rider::problems::cmnist_model::logistic_loss;
+/// let tape = Tape::new(Mode::Value);
+/// let (s, y) = (tape.constant(2, 1, vec![0.0, 0.0]), tape.constant(2, 1, vec![0.0, 1.0]));
+/// assert!((logistic_loss(s, y).item() - std::f64::consts::LN_2).abs() < 1e-15);
+/// ```
 pub fn logistic_loss<'t>(s: Var<'t>, y: Var<'t>) -> Var<'t> {
     (s.softplus() - y * s).mean()
 }
@@ -141,6 +158,25 @@ pub fn logistic_loss<'t>(s: Var<'t>, y: Var<'t>) -> Var<'t> {
 /// (φᵀg_z, Σg_z, aᵀr, Σr)/n with g_z = (r vᵀ)⊙(1 − a²). Its derivative along d =
 /// (dW, dc, dv, db) uses the tangents ż = φ·dW + dc, ȧ = (1 − a²)⊙ż, ṡ = a·dv + ȧ·v + db
 /// and ṙ = σ(s)(1 − σ(s))·ṡ.
+///
+/// ```
+/// use ridge_rider::ad::{hessian_vector_product, Mode, Tape};
+/// use ridge_rider::problems::cmnist_model::{head_hvp, CmnistNet, EnvBatch, HeadLoss};
+/// let net = CmnistNet { inputs: 2, hidden: 2, features: 2, head_hidden: 2 };
+/// let env = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1, 0.5, 0.5], vec![1.0, 0.0, 1.0]);
+/// let theta = net.init(2);
+/// let (theta_f, theta_r) = theta.split_at(net.dim_features());
+/// let d: Vec<f64> = (0..net.dim_head()).map(|i| 1.0 - 0.2 * i as f64).collect();
+/// // The engine's HVP of the head loss, the reference.
+/// let reference = hessian_vector_product(&HeadLoss::new(net, theta_f, &env), theta_r, &d).unwrap().hv;
+/// let tape = Tape::new(Mode::Value);
+/// let head = HeadLoss::new(net, theta_f, &env);
+/// let phi = tape.constant(3, 2, head.phi.to_vec());
+/// let y = tape.constant(3, 1, env.y.to_vec());
+/// let hd = head_hvp(&net, phi, y, tape.constant(net.dim_head(), 1, theta_r.to_vec()), tape.constant(net.dim_head(), 1, d));
+/// let ours = hd.value();
+/// assert!(ours.iter().zip(&reference).all(|(a, b)| (a - b).abs() < 1e-12));
+/// ```
 pub fn head_hvp<'t>(net: &CmnistNet, phi: Var<'t>, y: Var<'t>, theta_r: Var<'t>, d: Var<'t>) -> Var<'t> {
     let n = phi.shape().0 as f64;
     let p = net.head_parts(theta_r);
@@ -164,6 +200,12 @@ pub fn head_hvp<'t>(net: &CmnistNet, phi: Var<'t>, y: Var<'t>, theta_r: Var<'t>,
 }
 
 /// One environment's data on the tape side: inputs (`rows × inputs`) and labels.
+///
+/// ```
+/// use ridge_rider::problems::cmnist_model::EnvBatch;
+/// let b = EnvBatch::new(vec![0.0; 6], vec![1.0, 0.0]);
+/// assert_eq!(b.rows(), 2);
+/// ```
 #[derive(Clone, Debug)]
 pub struct EnvBatch {
     pub x: Arc<Vec<f64>>,
@@ -171,12 +213,15 @@ pub struct EnvBatch {
 }
 
 impl EnvBatch {
+    /// Inputs row-major and labels in {0, 1}.
     pub fn new(x: Vec<f64>, y: Vec<f64>) -> EnvBatch {
         EnvBatch { x: Arc::new(x), y: Arc::new(y) }
     }
+    /// A Colored MNIST environment's inputs and labels.
     pub fn from_env(env: &Environment) -> EnvBatch {
         EnvBatch::new(env.x.clone(), env.y.clone())
     }
+    /// Examples.
     pub fn rows(&self) -> usize {
         self.y.len()
     }
@@ -192,6 +237,15 @@ fn l2_penalty<'t>(theta: Var<'t>, l2: f64) -> Var<'t> {
 
 /// Empirical risk: the mean logistic loss of the whole network on pooled data, plus
 /// `l2`·‖θ‖².
+///
+/// ```
+/// use ridge_rider::ad::check::check_gradient;
+/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch, ErmLoss};
+/// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
+/// let data = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]);
+/// let loss = ErmLoss { net, data, l2: 1e-3 };
+/// assert!(check_gradient(&loss, &net.init(0), 1e-6).unwrap().relative_error < 1e-7);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ErmLoss {
     pub net: CmnistNet,
@@ -213,6 +267,18 @@ impl Loss for ErmLoss {
 /// divided by w when w > 1 (their scaling, which keeps the step size comparable).
 /// For the logistic loss the gradient with respect to the dummy scale t is
 /// mean((σ(s) − y)·s), written here in closed form.
+///
+/// ```
+/// use ridge_rider::ad::check::check_gradient;
+/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch, IrmLoss};
+/// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
+/// let envs = vec![
+///     EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]),
+///     EnvBatch::new(vec![0.6, 0.2, 0.1, 0.7], vec![0.0, 1.0]),
+/// ];
+/// let loss = IrmLoss { net, envs, penalty_weight: 100.0, l2: 1e-3 };
+/// assert!(check_gradient(&loss, &net.init(0), 1e-6).unwrap().relative_error < 1e-6);
+/// ```
 #[derive(Clone, Debug)]
 pub struct IrmLoss {
     pub net: CmnistNet,
@@ -244,6 +310,17 @@ impl Loss for IrmLoss {
 
 /// The logistic loss of one environment as a function of the head θ_r alone, with the
 /// features φ held fixed: its Hessian is the H_ξ of the RR extension.
+///
+/// ```
+/// use ridge_rider::ad::hessian;
+/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch, HeadLoss};
+/// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
+/// let env = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]);
+/// let theta = net.init(0);
+/// let head = HeadLoss::new(net, &theta[..net.dim_features()], &env);
+/// let h = hessian(&head, &vec![0.0; net.dim_head()]).unwrap();
+/// assert_eq!(h.len(), net.dim_head() * net.dim_head());
+/// ```
 #[derive(Clone, Debug)]
 pub struct HeadLoss {
     pub net: CmnistNet,

@@ -56,6 +56,12 @@ use crate::rr::RrError;
 
 /// The β weights of L₁ and L₂ (see the module docs); defaults are this
 /// implementation's choices.
+///
+/// ```
+/// use ridge_rider::problems::cmnist_rr::{Betas, OodParams};
+/// let p = OodParams { betas: Betas { equal_curvature: 1000.0, ..Betas::default() }, ..Default::default() };
+/// assert_eq!((p.betas.equal_curvature, p.betas.loss), (1000.0, 1.0));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Betas {
     /// β₁, eigenvector correlation.
@@ -86,6 +92,25 @@ impl Default for Betas {
 }
 
 /// L₁ + L₂ on two training environments, a [`Loss`] of `[θ_f, e_r]` (θ_r fixed).
+///
+/// ```
+/// use ridge_rider::ad::check::check_gradient;
+/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch};
+/// use ridge_rider::problems::cmnist_rr::{Betas, InvarianceLoss};
+/// let net = CmnistNet { inputs: 3, hidden: 3, features: 2, head_hidden: 2 };
+/// let env = |x: Vec<f64>, y: Vec<f64>| EnvBatch::new(x, y);
+/// let envs = [
+///     env(vec![0.1, 0.9, 0.0, 0.8, 0.2, 0.5, 0.3, 0.3, 0.9], vec![1.0, 0.0, 1.0]),
+///     env(vec![0.7, 0.1, 0.4, 0.2, 0.6, 0.1, 0.9, 0.5, 0.2], vec![0.0, 1.0, 1.0]),
+/// ];
+/// let theta = net.init(1);
+/// let (theta_f, theta_r) = theta.split_at(net.dim_features());
+/// let probes = vec![vec![0.5; net.dim_head()]];
+/// let loss = InvarianceLoss { net, envs, theta_r: theta_r.to_vec(), probes, betas: Betas::default() };
+/// // The point is [θ_f, e_r]; L₁ and L₂ are checked against central differences.
+/// let x: Vec<f64> = theta_f.iter().copied().chain((0..net.dim_head()).map(|i| 0.3 - 0.1 * i as f64)).collect();
+/// assert!(check_gradient(&loss, &x, 1e-6).unwrap().relative_error < 1e-6);
+/// ```
 #[derive(Clone, Debug)]
 pub struct InvarianceLoss {
     pub net: CmnistNet,
@@ -161,6 +186,13 @@ impl Loss for InvarianceLoss {
 }
 
 /// Settings of the Colored MNIST methods; defaults are this implementation's choices.
+///
+/// ```
+/// use ridge_rider::problems::cmnist_rr::OodParams;
+/// let p = OodParams::default();
+/// assert_eq!((p.ride_steps, p.inner_steps, p.ridges), (9, 30, 2));
+/// assert_eq!(p.net.dim_head(), p.net.features * p.net.head_hidden + 2 * p.net.head_hidden + 1);
+/// ```
 #[derive(Clone, Debug)]
 pub struct OodParams {
     pub net: CmnistNet,
@@ -225,7 +257,7 @@ impl Default for OodParams {
     }
 }
 
-/// A method's result on one run.
+/// A method's result on one run (see [`ridge_rider_ood`]).
 #[derive(Clone, Debug)]
 pub struct OodResult {
     pub train_accuracy: f64,
@@ -245,6 +277,15 @@ pub struct OodResult {
 }
 
 /// The training environments split into fitting and validation parts, and the test one.
+///
+/// ```
+/// use ridge_rider::problems::cmnist_rr::Split;
+/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// let envs = environments(&embedded_all(), EnvSizes::EMBEDDED, 0).unwrap();
+/// let s = Split::new(&envs, 0.1);
+/// assert_eq!((s.fit[0].len(), s.held_out[0].len(), s.validation.len(), s.test.len()), (3600, 400, 800, 2000));
+/// ```
 pub struct Split {
     pub fit: [Environment; 2],
     /// The held-out part of each training environment.
@@ -255,6 +296,7 @@ pub struct Split {
 }
 
 impl Split {
+    /// Hold out the last `validation_fraction` of ξ₁ and of ξ₂.
     pub fn new(envs: &[Environment; 3], validation_fraction: f64) -> Split {
         let cut = |e: &Environment| e.len() - ((e.len() as f64 * validation_fraction).round() as usize).min(e.len());
         let (c0, c1) = (cut(&envs[0]), cut(&envs[1]));
@@ -293,6 +335,20 @@ impl Sampler {
 }
 
 /// ERM: Adam on the pooled training environments.
+///
+/// ```
+/// use ridge_rider::problems::cmnist_model::CmnistNet;
+/// use ridge_rider::problems::cmnist_rr::{train_erm, OodParams, Split};
+/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// let envs = environments(&embedded_all(), EnvSizes([300, 300, 200]), 0).unwrap();
+/// let split = Split::new(&envs, 0.1);
+/// let net = CmnistNet { inputs: INPUTS, hidden: 8, features: 4, head_hidden: 2 };
+/// let p = OodParams { net, batch: 100, steps: 30, mis_steps: 10, inner_steps: 2, ridges: 1, ..Default::default() };
+/// let erm = train_erm(&split, &p, || {}).unwrap();
+/// // Even 30 steps find the colour: better than chance in training, worse in ξ₃.
+/// assert!(erm.train_accuracy > 0.6 && erm.test_accuracy < 0.5);
+/// ```
 pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
     let mut theta = p.net.init(p.seed);
     let mut adam = Adam::new(theta.len());
@@ -311,6 +367,20 @@ pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Re
 /// IRMv1: Adam on the per-environment risks plus the invariance penalty, whose weight
 /// is 1 for the first `irm_anneal` steps and `irm_penalty` after (Adam is restarted
 /// when it switches, as in the reference implementation).
+///
+/// ```
+/// use ridge_rider::problems::cmnist_model::CmnistNet;
+/// use ridge_rider::problems::cmnist_rr::{train_irm, OodParams, Split};
+/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// let envs = environments(&embedded_all(), EnvSizes([300, 300, 200]), 0).unwrap();
+/// let split = Split::new(&envs, 0.1);
+/// let net = CmnistNet { inputs: INPUTS, hidden: 8, features: 4, head_hidden: 2 };
+/// let p = OodParams { net, batch: 100, steps: 30, mis_steps: 10, inner_steps: 2, ridges: 1, ..Default::default() };
+/// let p = OodParams { irm_anneal: 10, ..p };
+/// let irm = train_irm(&split, &p, || {}).unwrap();
+/// assert!((0.0..=1.0).contains(&irm.test_accuracy) && irm.theta.len() == net.dim());
+/// ```
 pub fn train_irm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
     let mut theta = p.net.init(p.seed);
     let mut adam = Adam::new(theta.len());
@@ -400,12 +470,32 @@ fn mean_head_eigen(
 }
 
 /// Steps of L₁ + L₂ one RR run takes (for progress bars).
+///
+/// ```
+/// use ridge_rider::problems::cmnist_rr::{rr_work, OodParams};
+/// // 3 MIS attempts of 300 steps, 2 rides of 9 steps with 30 inner steps each.
+/// assert_eq!(rr_work(&OodParams::default()), 3 * 300 + 2 * 9 * 30);
+/// ```
 pub fn rr_work(p: &OodParams) -> usize {
     p.mis_steps * p.mis_attempts.max(1) + p.ridges.max(1) * p.ride_steps * p.inner_steps
 }
 
 /// The RR extension on Colored MNIST: MIS, then `ridges` rides of `ride_steps` steps,
 /// and the ride with the best validation accuracy.
+///
+/// ```
+/// use ridge_rider::problems::cmnist_model::CmnistNet;
+/// use ridge_rider::problems::cmnist_rr::{ridge_rider_ood, OodParams, Split};
+/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// let envs = environments(&embedded_all(), EnvSizes([300, 300, 200]), 0).unwrap();
+/// let split = Split::new(&envs, 0.1);
+/// let net = CmnistNet { inputs: INPUTS, hidden: 8, features: 4, head_hidden: 2 };
+/// let p = OodParams { net, batch: 100, steps: 30, mis_steps: 10, inner_steps: 2, ridges: 1, ..Default::default() };
+/// let rr = ridge_rider_ood(&split, &p, || {}).unwrap();
+/// assert_eq!(rr.candidates.len(), 1);
+/// assert!(rr.mis_attempts >= 1 && rr.mis_fit.is_some() && rr.start_loss.is_some());
+/// ```
 pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
     let net = p.net;
     let full = [EnvBatch::from_env(&split.fit[0]), EnvBatch::from_env(&split.fit[1])];

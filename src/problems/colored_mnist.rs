@@ -33,6 +33,21 @@ pub const P_COLOUR_FLIP: [f64; 3] = [0.2, 0.1, 0.9];
 pub const P_LABEL_FLIP: f64 = 0.25;
 
 /// One environment: inputs (`len × INPUTS`), binary labels and the colour of each image.
+///
+/// ```
+/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// let [train1, _, test] = environments(&embedded_all(), EnvSizes::EMBEDDED, 1).unwrap();
+/// // Each image lies in one colour plane: red (first half) when z = 1.
+/// let red: f64 = train1.x[..INPUTS / 2].iter().sum();
+/// let green: f64 = train1.x[INPUTS / 2..INPUTS].iter().sum();
+/// assert_eq!(train1.colour[0] == 1, red > 0.0 && green == 0.0);
+/// // The colour agrees with the label 80% of the time in ξ₁ and 10% in ξ₃.
+/// let agree = |e: &ridge_rider::problems::colored_mnist::Environment| {
+///     e.y.iter().zip(&e.colour).filter(|(y, z)| **y == f64::from(**z)).count() as f64 / e.len() as f64
+/// };
+/// assert!((agree(&train1) - 0.8).abs() < 0.03 && (agree(&test) - 0.1).abs() < 0.03);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Environment {
     pub x: Vec<f64>,
@@ -48,9 +63,11 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// Number of images.
     pub fn len(&self) -> usize {
         self.y.len()
     }
+    /// Whether there are no images.
     pub fn is_empty(&self) -> bool {
         self.y.is_empty()
     }
@@ -123,6 +140,11 @@ impl Environment {
 }
 
 /// How many digits each environment takes.
+///
+/// ```
+/// use ridge_rider::problems::colored_mnist::EnvSizes;
+/// assert_eq!(EnvSizes::PAPER.0.iter().sum::<usize>(), 60_000);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EnvSizes(pub [usize; 3]);
 
@@ -134,16 +156,19 @@ impl EnvSizes {
 }
 
 /// Why environments could not be built.
+///
+/// ```
+/// use ridge_rider::problems::colored_mnist::{environments, ColoredMnistError, EnvSizes};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// let err = environments(&embedded_all(), EnvSizes::PAPER, 0).unwrap_err();
+/// assert_eq!(err, ColoredMnistError::TooFewDigits { needed: 60_000, available: 10_000 });
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ColoredMnistError {
     /// The source images are not 28×28.
-    NotMnist {
-        pixels: usize,
-    },
-    TooFewDigits {
-        needed: usize,
-        available: usize,
-    },
+    NotMnist { pixels: usize },
+    /// The source has fewer digits than the environments take.
+    TooFewDigits { needed: usize, available: usize },
 }
 
 impl fmt::Display for ColoredMnistError {
@@ -199,6 +224,16 @@ fn colour(source: &Dataset, indices: std::ops::Range<usize>, p: f64, rng: &mut i
 
 /// ξ₁, ξ₂ (training, p = 0.2 and 0.1) and ξ₃ (test, p = 0.9) from consecutive,
 /// disjoint blocks of `source` (in order), with label and colour noise drawn from `seed`.
+///
+/// ```
+/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// let all = embedded_all();
+/// let envs = environments(&all, EnvSizes([100, 100, 50]), 7).unwrap();
+/// // Disjoint digits, and the same seed gives the same noise.
+/// assert_eq!((envs[1].source[0], envs[2].source[0]), (100, 200));
+/// assert_eq!(envs, environments(&all, EnvSizes([100, 100, 50]), 7).unwrap());
+/// ```
 pub fn environments(source: &Dataset, sizes: EnvSizes, seed: u64) -> Result<[Environment; 3], ColoredMnistError> {
     if source.pixels != 784 {
         return Err(ColoredMnistError::NotMnist { pixels: source.pixels });
@@ -217,7 +252,15 @@ pub fn environments(source: &Dataset, sizes: EnvSizes, seed: u64) -> Result<[Env
 }
 
 /// The paper's split of the full MNIST: ξ₁ and ξ₂ from the training set, ξ₃ from the
-/// test set.
+/// test set. Needs 50,000 training and 10,000 test digits.
+///
+/// ```
+/// use ridge_rider::problems::colored_mnist::environments_full;
+/// use ridge_rider::problems::mnist::embedded;
+/// let (train, test) = embedded();
+/// // The embedded 8,000 training digits are too few for two environments of 25,000.
+/// assert!(environments_full(&train, &test, 0).is_err());
+/// ```
 pub fn environments_full(train: &Dataset, test: &Dataset, seed: u64) -> Result<[Environment; 3], ColoredMnistError> {
     let [a, b, c] = EnvSizes::PAPER.0;
     let [e1, e2, _] = environments(train, EnvSizes([a, b, 0]), seed)?;
