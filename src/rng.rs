@@ -22,6 +22,14 @@ pub fn seeded(seed: u64, stream: u64) -> SeededRng {
 }
 
 /// A standard normal draw (Box–Muller; one of the pair is discarded for simplicity).
+///
+/// ```
+/// let mut rng = ridge_rider::rng::seeded(0, 0);
+/// let xs: Vec<f64> = (0..20_000).map(|_| ridge_rider::rng::normal(&mut rng)).collect();
+/// let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+/// let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
+/// assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.03);
+/// ```
 pub fn normal(rng: &mut impl Rng) -> f64 {
     let u1: f64 = 1.0 - rng.gen::<f64>(); // (0, 1]
     let u2: f64 = rng.gen();
@@ -29,11 +37,21 @@ pub fn normal(rng: &mut impl Rng) -> f64 {
 }
 
 /// `n` independent N(0, σ²) draws.
+///
+/// ```
+/// let v = ridge_rider::rng::normal_vec(&mut ridge_rider::rng::seeded(1, 0), 5, 0.01);
+/// assert!(v.len() == 5 && v.iter().all(|x| x.abs() < 0.1));
+/// ```
 pub fn normal_vec(rng: &mut impl Rng, n: usize, sigma: f64) -> Vec<f64> {
     (0..n).map(|_| sigma * normal(rng)).collect()
 }
 
 /// A uniformly random unit vector of length `n`.
+///
+/// ```
+/// let u = ridge_rider::rng::unit_vector(&mut ridge_rider::rng::seeded(2, 0), 7);
+/// assert!((u.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < 1e-12);
+/// ```
 pub fn unit_vector(rng: &mut impl Rng, n: usize) -> Vec<f64> {
     loop {
         let v = normal_vec(rng, n, 1.0);
@@ -45,6 +63,12 @@ pub fn unit_vector(rng: &mut impl Rng, n: usize) -> Vec<f64> {
 }
 
 /// A uniformly random permutation of `0..n` (Fisher–Yates).
+///
+/// ```
+/// let mut p = ridge_rider::rng::permutation(&mut ridge_rider::rng::seeded(3, 0), 10);
+/// p.sort();
+/// assert_eq!(p, (0..10).collect::<Vec<_>>());
+/// ```
 pub fn permutation(rng: &mut impl Rng, n: usize) -> Vec<usize> {
     let mut p: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {

@@ -27,6 +27,13 @@ pub use tape::{Adjoint, Mode, Tape, Var};
 use std::fmt;
 
 /// What can go wrong when differentiating user input.
+///
+/// ```
+/// use ridge_rider::ad::{gradient, loss_fn, AdError, Var};
+/// // The loss must return a 1×1 tensor.
+/// let not_scalar = loss_fn(2, |t: Var| t * 2.0);
+/// assert_eq!(gradient(&not_scalar, &[1.0, 2.0]).unwrap_err(), AdError::NotScalar { shape: (2, 1) });
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum AdError {
     /// A vector has the wrong length.

@@ -19,6 +19,17 @@ use std::sync::Arc;
 pub type NodeId = usize;
 
 /// What a tape records besides values.
+///
+/// ```
+/// use ridge_rider::ad::{Mode, Tape};
+/// // Two tangent lanes: the reverse sweep returns the gradient and two HVPs.
+/// let tape = Tape::new(Mode::Tangent(2));
+/// let x = tape.parameter(2, 1, vec![1.0, 2.0], Some(vec![1.0, 0.0, 0.0, 1.0]));
+/// let y = (x * x * x).sum() / 3.0; // H = diag(2x)
+/// let adj = tape.backward(y, &[x]).pop().unwrap();
+/// assert_eq!(adj.gradient, vec![1.0, 4.0]);
+/// assert_eq!(adj.gradient_tangent.unwrap(), vec![2.0, 0.0, 0.0, 4.0]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// Values only: the cheapest evaluation of a loss.
@@ -78,14 +89,26 @@ pub struct Tape {
     pub(crate) tangents: RefCell<Vec<Option<Vec<f64>>>>,
 }
 
-/// A handle to a node: cheap to copy, borrows its tape.
+/// A handle to a node: cheap to copy, borrows its tape. Operators and methods build
+/// the loss; each records its value (and, in tangent mode, its tangents) as it goes.
+///
+/// ```
+/// use ridge_rider::ad::{Mode, Tape};
+/// let tape = Tape::new(Mode::Value);
+/// let a = tape.constant(2, 2, vec![1.0, 2.0, 3.0, 4.0]);
+/// let v = tape.constant(2, 1, vec![1.0, -1.0]);
+/// let av = a.matmul(v);
+/// assert_eq!((av.shape(), av.value().to_vec()), ((2, 1), vec![-1.0, -1.0]));
+/// assert_eq!(av.sum().item(), -2.0);
+/// ```
 #[derive(Clone, Copy)]
 pub struct Var<'t> {
     pub(crate) tape: &'t Tape,
     pub(crate) id: NodeId,
 }
 
-/// The adjoint of one parameter after a reverse sweep.
+/// The adjoint of one parameter after a reverse sweep (see [`Mode`] for one with
+/// tangents).
 #[derive(Clone, Debug)]
 pub struct Adjoint {
     /// ∂output/∂parameter.

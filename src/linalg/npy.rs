@@ -11,7 +11,7 @@
 use std::fmt;
 use std::path::Path;
 
-/// An f64 array with its shape (C order).
+/// An f64 array with its shape (C order); an example is in the module docs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NpyArray {
     pub shape: Vec<usize>,
@@ -19,6 +19,11 @@ pub struct NpyArray {
 }
 
 /// Why a `.npy` file could not be read or written.
+///
+/// ```
+/// use ridge_rider::linalg::npy::{read_npy_bytes, NpyError};
+/// assert!(matches!(read_npy_bytes(b"not numpy"), Err(NpyError::BadMagic)));
+/// ```
 #[derive(Debug)]
 pub enum NpyError {
     Io(std::io::Error),
