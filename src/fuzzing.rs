@@ -5,6 +5,10 @@ use crate::ad::check::{finite_difference_hvp, relative_error};
 use crate::ad::{gradient, hessian_vector_product, loss_fn, Var};
 
 /// Parse arbitrary bytes as IDX images, IDX labels and both together: errors, never panics.
+///
+/// ```
+/// ridge_rider::fuzzing::idx(&[0, 0, 8, 3, 255, 255, 255, 255, 0, 0, 0, 28]);
+/// ```
 pub fn idx(data: &[u8]) {
     let _ = crate::problems::mnist::parse_images("fuzz", data);
     let _ = crate::problems::mnist::parse_labels("fuzz", data);
@@ -13,6 +17,10 @@ pub fn idx(data: &[u8]) {
 }
 
 /// Parse arbitrary bytes as `.npy`; whatever parses must survive a write/read round trip.
+///
+/// ```
+/// ridge_rider::fuzzing::npy(b"\x93NUMPY\x01\x00\xff\xff{'descr'");
+/// ```
 pub fn npy(data: &[u8]) {
     if let Ok(a) = crate::linalg::npy::read_npy_bytes(data) {
         let back = crate::linalg::npy::read_npy_bytes(&crate::linalg::npy::write_npy_bytes(&a)).expect("round trip");
@@ -24,6 +32,10 @@ pub fn npy(data: &[u8]) {
 /// Build a random smooth expression graph of three variables from `data`, then check
 /// that value, gradient and HVP never panic and that the HVP matches central
 /// differences of the gradient wherever the function is well conditioned.
+///
+/// ```
+/// ridge_rider::fuzzing::autodiff(&[10, 200, 37, 99, 1, 250, 3, 7, 11, 42, 8]);
+/// ```
 pub fn autodiff(data: &[u8]) {
     // Compositions of up to 24 steep functions can have enormous higher derivatives,
     // where central differences are meaningless; the oracle applies only where two
@@ -42,6 +54,13 @@ pub fn autodiff(data: &[u8]) {
 
 /// The expression graph's HVP and its central-difference estimate with step `h`
 /// (`None` when `data` is too short to define a graph).
+///
+/// ```
+/// use ridge_rider::fuzzing::autodiff_hvp_and_differences;
+/// assert!(autodiff_hvp_and_differences(&[1, 2, 3], 1e-4).is_none());
+/// let (hv, fd) = autodiff_hvp_and_differences(&[10, 200, 37, 99, 1, 250, 0, 2], 1e-4).unwrap();
+/// assert_eq!((hv.len(), fd.len()), (3, 3));
+/// ```
 pub fn autodiff_hvp_and_differences(data: &[u8], h: f64) -> Option<(Vec<f64>, Vec<f64>)> {
     if data.len() < 6 {
         return None;

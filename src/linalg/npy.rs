@@ -144,6 +144,14 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Result<&'a str, NpyError> {
 }
 
 /// Serialise as version 1.0, `<f8`, C order.
+///
+/// ```
+/// use ridge_rider::linalg::npy::{write_npy_bytes, NpyArray};
+/// let bytes = write_npy_bytes(&NpyArray { shape: vec![3], data: vec![1.0, 2.0, 3.0] });
+/// assert_eq!(&bytes[..6], b"\x93NUMPY");
+/// // The data starts on a 64-byte boundary, as NumPy writes it.
+/// assert_eq!((bytes.len() - 3 * 8) % 64, 0);
+/// ```
 pub fn write_npy_bytes(a: &NpyArray) -> Vec<u8> {
     let shape = match a.shape.len() {
         1 => format!("({},)", a.shape[0]),
@@ -166,11 +174,20 @@ pub fn write_npy_bytes(a: &NpyArray) -> Vec<u8> {
 }
 
 /// Read a `.npy` file.
+///
+/// ```
+/// use ridge_rider::linalg::npy::{read_npy, write_npy, NpyArray};
+/// let path = std::env::temp_dir().join(format!("rr-npy-doc-{}.npy", std::process::id()));
+/// let a = NpyArray { shape: vec![2, 2], data: vec![1.0, -2.0, 0.5, 4.0] };
+/// write_npy(&path, &a).unwrap();
+/// assert_eq!(read_npy(&path).unwrap(), a);
+/// std::fs::remove_file(&path).unwrap();
+/// ```
 pub fn read_npy(path: &Path) -> Result<NpyArray, NpyError> {
     read_npy_bytes(&std::fs::read(path)?)
 }
 
-/// Write a `.npy` file atomically (temporary file, then rename).
+/// Write a `.npy` file atomically (temporary file, then rename); see [`read_npy`].
 pub fn write_npy(path: &Path, a: &NpyArray) -> Result<(), NpyError> {
     crate::io::write_atomic(path, &write_npy_bytes(a))?;
     Ok(())

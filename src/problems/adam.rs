@@ -13,6 +13,15 @@
 //! ```
 
 /// Adam's moment estimates.
+///
+/// ```
+/// use ridge_rider::problems::adam::Adam;
+/// // The first step moves every parameter by about its learning rate, whatever the
+/// // gradient's scale.
+/// let (mut theta, mut adam) = (vec![0.0, 0.0], Adam::new(2));
+/// adam.step(&mut theta, &[1e-6, -1e3], |i| if i == 0 { 0.1 } else { 0.01 });
+/// assert!((theta[0] + 0.1).abs() < 1e-3 && (theta[1] - 0.01).abs() < 1e-6);
+/// ```
 pub struct Adam {
     m: Vec<f64>,
     v: Vec<f64>,

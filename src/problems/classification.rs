@@ -10,6 +10,11 @@
 
 /// The class of the largest logit in each row of `logits` (rows of `classes` values);
 /// ties go to the first.
+///
+/// ```
+/// use ridge_rider::problems::classification::predicted_classes;
+/// assert_eq!(predicted_classes(&[0.0, 2.0, 1.0, 5.0, 5.0, 0.0], 3), vec![1, 0]);
+/// ```
 pub fn predicted_classes(logits: &[f64], classes: usize) -> Vec<usize> {
     logits
         .chunks_exact(classes)
@@ -18,6 +23,11 @@ pub fn predicted_classes(logits: &[f64], classes: usize) -> Vec<usize> {
 }
 
 /// Fraction of predictions equal to their labels (0 for no labels).
+///
+/// ```
+/// use ridge_rider::problems::classification::fraction_correct;
+/// assert_eq!((fraction_correct(&[1, 2], &[1, 3]), fraction_correct(&[], &[])), (0.5, 0.0));
+/// ```
 pub fn fraction_correct(pred: &[usize], labels: &[usize]) -> f64 {
     pred.iter().zip(labels).filter(|(p, y)| p == y).count() as f64 / labels.len().max(1) as f64
 }

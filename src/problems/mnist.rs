@@ -63,7 +63,8 @@ impl Dataset {
     }
 }
 
-/// Why an IDX file was rejected.
+/// Why an IDX file was rejected; every variant names the file (see
+/// [`parse_images`] for examples).
 #[derive(Debug)]
 pub enum IdxError {
     Io {
@@ -241,6 +242,11 @@ pub fn embedded_all() -> Dataset {
 }
 
 /// The embedded digits split 8,000 train / 2,000 test in file order.
+///
+/// ```
+/// let (train, test) = ridge_rider::problems::mnist::embedded();
+/// assert_eq!(train.len() + test.len(), 10_000);
+/// ```
 pub fn embedded() -> (Dataset, Dataset) {
     let all = embedded_all();
     (all.slice(0..8000), all.slice(8000..10000))

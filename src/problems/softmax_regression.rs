@@ -19,6 +19,13 @@ use crate::ad::{Loss, Var};
 use std::sync::Arc;
 
 /// The architecture (no data).
+///
+/// ```
+/// use ridge_rider::problems::softmax_regression::SoftmaxRegression;
+/// let m = SoftmaxRegression { inputs: 784, outputs: 10 };
+/// assert_eq!(m.dim(), 7850);
+/// assert_eq!(m.predict(&vec![0.0; m.dim()], &[0.5; 784]), vec![0]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SoftmaxRegression {
     pub inputs: usize,

@@ -227,6 +227,16 @@ pub fn ride<O: Objective>(
 /// eigenvector need overlap it by δ_break at any α. With `degenerate`, the first step
 /// therefore follows the eigenvector of greatest overlap without the δ_break test;
 /// later steps are tested as usual.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{ride_from, RrParams};
+/// // x and y curve down equally at 0: the eigenspace is the plane, (1, 1)/√2 one member.
+/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum());
+/// let d = [0.5f64.sqrt(), 0.5f64.sqrt()];
+/// let o = ride_from(&f, &[0.0, 0.0], &d, -4.0, true, &RrParams::default(), 10_000, 0);
+/// assert!(o.loss < 2.0 && o.steps > 0);
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub fn ride_from<O: Objective>(
     obj: &O,
