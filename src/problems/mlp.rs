@@ -198,12 +198,26 @@ impl Mlp {
     /// theta[3] = 0.0;
     /// theta[1] = 1.0; // W1[0][1]
     /// assert!((mlp.first_layer_effective_rank(&theta) - 1.0).abs() < 1e-12);
+    /// // Scale-free, even where σ⁴ would overflow.
+    /// theta[0] = 1e200;
+    /// theta[3] = 1e200;
+    /// theta[1] = 0.0;
+    /// assert!((mlp.first_layer_effective_rank(&theta) - 2.0).abs() < 1e-12);
     /// ```
     pub fn first_layer_effective_rank(&self, theta: &[f64]) -> f64 {
         let (i, h, l) = (self.inputs, self.hidden, self.layout());
-        let w1 = &theta[l.w1..l.b1];
+        // The rank does not depend on the scale of W1; dividing by its largest entry
+        // keeps σ⁴ from overflowing for huge weights.
+        let largest = theta[l.w1..l.b1].iter().fold(0.0f64, |a, w| a.max(w.abs()));
+        if largest == 0.0 {
+            return 0.0;
+        }
+        if !largest.is_finite() {
+            return f64::NAN;
+        }
+        let w1: Vec<f64> = theta[l.w1..l.b1].iter().map(|w| w / largest).collect();
         let mut gram = vec![0.0; h * h];
-        crate::ad::ops::matmul::gemm(h, i, h, 1.0, w1, true, w1, false, 0.0, &mut gram);
+        crate::ad::ops::matmul::gemm(h, i, h, 1.0, &w1, true, &w1, false, 0.0, &mut gram);
         let trace: f64 = (0..h).map(|j| gram[j * h + j]).sum();
         let frobenius2: f64 = gram.iter().map(|g| g * g).sum();
         if frobenius2 > 0.0 {
