@@ -306,3 +306,23 @@ fn report(
     let svg = bar_chart("Colored MNIST accuracy (%), ours vs paper Table 1", "accuracy %", &bars, 100.0);
     write_svg(&out.join("cmnist.svg"), &svg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn betas_map_to_the_weights_in_the_documented_order() {
+        let cli = Cli::parse_from(["cmnist", "--betas", "1,2,3,4,5,6"]);
+        let b = params(&cli.args, 0).betas;
+        let got = [b.correlation, b.curvature, b.loss, b.equal_curvature, b.consistency_curvature, b.consistency];
+        assert_eq!(got, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+}
