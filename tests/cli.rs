@@ -240,6 +240,22 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     assert!(text.contains("curvature in the test environment"), "{text}");
 }
 
+#[test]
+fn cmnist_names_the_step_when_a_ride_overflows() {
+    let dir = ScratchDir::new("cmnist-overflow");
+    let args = ["cmnist", "--methods", "rr", "--runs", "1", "--mis-steps", "3", "--inner-steps", "1"];
+    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
+        .args(args)
+        .args(["--alpha", "1e300", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("alpha is too large") && !err.contains("panicked"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
 /// Write `digits` of the embedded MNIST as a standard IDX pair named `prefix`-…,
 /// gzipped or not.
 fn write_idx_pair(dir: &std::path::Path, prefix: &str, digits: std::ops::Range<usize>, gzip: bool) {

@@ -48,7 +48,7 @@ use super::adam::Adam;
 use super::cmnist_fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit, EPS};
 use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
 use super::colored_mnist::Environment;
-use crate::ad::{gradient, hessian, Loss, Var};
+use crate::ad::{gradient, hessian, AdError, Loss, Var};
 use crate::linalg::kernels::{axpy, dot, normalize, scale};
 use crate::linalg::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
 use crate::rng::{seeded, unit_vector, EpochShuffle, SeededRng};
@@ -400,6 +400,17 @@ pub fn train_irm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Re
     Ok(split.result(&p.net, theta))
 }
 
+/// A value that turns non-finite during a ride does so because of the step along the
+/// ridge (the same losses were finite at the MIS), so the error names the step α.
+fn blame_step(e: RrError) -> RrError {
+    match e {
+        RrError::NonFinite(_) | RrError::Ad(AdError::NonFiniteInput { .. }) => {
+            RrError::NonFinite("values after a step along the ridge: the step alpha is too large")
+        }
+        e => e,
+    }
+}
+
 fn check_finite(v: f64) -> Result<(), RrError> {
     if v.is_finite() {
         Ok(())
@@ -441,6 +452,9 @@ impl Rider {
             };
             let g = gradient(&loss, &x)?;
             check_finite(g.value)?;
+            if !g.gradient.iter().all(|d| d.is_finite()) {
+                return Err(RrError::NonFinite("gradient of L₁ + L₂"));
+            }
             adam.step(&mut x, &g.gradient, |i| if i < df { p.lr_features } else { p.lr_eigenvector });
             // Keep e_r on the unit sphere, where its learning rate means something.
             normalize(&mut x[df..]);
@@ -548,7 +562,7 @@ pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut())
         let head = HeadLoss::new(net, &r.theta_f, &pooled);
         let ahead = |sign: f64| {
             let t: Vec<f64> = r.theta_r.iter().zip(&r.e).map(|(t, e)| t + sign * p.alpha * e).collect();
-            crate::ad::value(&head, &t)
+            crate::ad::value(&head, &t).map_err(|e| blame_step(e.into()))
         };
         if ahead(-1.0)? < ahead(1.0)? {
             r.e.iter_mut().for_each(|x| *x = -*x);
@@ -558,15 +572,15 @@ pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut())
             let before = r.clone();
             let previous = r.e.clone();
             axpy(p.alpha, &r.e, &mut r.theta_r);
-            r.optimise(split, p, p.inner_steps, &mut rng, &mut samplers, &mut progress)?;
+            r.optimise(split, p, p.inner_steps, &mut rng, &mut samplers, &mut progress).map_err(blame_step)?;
             // Ridge following keeps the orientation: ⟨e_t, e_{t−1}⟩ > 0.
             if dot(&r.e, &previous) < 0.0 {
                 scale(-1.0, &mut r.e);
             }
             // EndRide: the step raised the pooled training loss (the ride is climbing:
             // it ends where it was), or the common curvature is no longer negative.
-            let after = pooled_loss(&r)?;
-            check_finite(after)?;
+            let after = pooled_loss(&r).map_err(|e| blame_step(e.into()))?;
+            check_finite(after).map_err(blame_step)?;
             let climbed = after > loss;
             if climbed {
                 r = before;
