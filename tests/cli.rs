@@ -116,6 +116,7 @@ fn mnist_and_search_and_paper_reject_bad_input() {
         vec!["mnist", "--steps", "0"],
         vec!["mnist", "--data", "/no/such/dir"],
         vec!["mnist", "--alpha", "nan"],
+        vec!["mnist", "--fixed-ev-alpha", "nan"],
         vec!["mnist", "--activation", "sigmoid"],
         vec!["mnist-classes", "--ridges", "5..2"],
         vec!["mnist-classes", "--early", "100"],
@@ -155,6 +156,9 @@ fn mnist_trains_relu_networks_and_records_the_activation() {
     let (_, doc) =
         run_json(&[&args[..], &["rr,sgd", "--probe-batch", "64", "--batch", "32"]].concat(), &dir, "mnist.json");
     assert_eq!(doc["config"]["activation"], "relu");
+    // mnist's own defaults for what the command line left out.
+    assert_eq!((doc["config"]["s"].as_u64(), doc["config"]["alpha"].as_f64()), (Some(8), Some(0.05)));
+    assert_eq!(doc["config"]["fixed_ev_alpha"].as_f64(), Some(0.025));
     assert_eq!(doc["rows"].as_array().unwrap().len(), 4);
     assert_eq!(doc["curves"]["rr"]["steps"].as_array().unwrap().len(), 4);
 }
@@ -192,6 +196,8 @@ fn mnist_classes_reports_every_ridge_in_order() {
     let (text, doc) = run_json(&[&args[..], &more[..]].concat(), &dir, "mnist_classes.json");
     let settings: Vec<&str> = doc["rows"].as_array().unwrap().iter().map(|r| r["setting"].as_str().unwrap()).collect();
     assert_eq!(settings, ["ridge=0", "ridge=1", "ridge=2"]);
+    // mnist-classes keeps the shorter schedule its Fig. 5 was measured with.
+    assert_eq!((doc["config"]["s"].as_u64(), doc["config"]["alpha"].as_f64()), (Some(2), Some(0.05)));
     let per_ridge = doc["per_ridge"].as_array().unwrap();
     assert_eq!(per_ridge.iter().map(|r| r["ridge"].as_u64().unwrap()).collect::<Vec<_>>(), [0, 1, 2]);
     for r in per_ridge {

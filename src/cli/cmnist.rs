@@ -5,7 +5,9 @@
 //! Each run draws its own label and colour noise and initialisation from
 //! `seed + run`; rows are means over runs with 95% confidence intervals.
 
-use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags};
+use super::common::{
+    one_gemm_thread_per_run, prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags,
+};
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use crate::problems::cmnist_fit::HeldOutFit;
@@ -196,6 +198,7 @@ pub fn run(a: Args) -> CliResult {
     // batch, so an interrupted job keeps the runs it finished.
     let mut results: Vec<Vec<OodResult>> = Vec::with_capacity(a.runs);
     let runs: Vec<u64> = (0..a.runs as u64).collect();
+    one_gemm_thread_per_run(a.runs.min(threads));
     for batch in runs.chunks(threads.max(1)) {
         let done: Vec<Vec<OodResult>> = batch.par_iter().map(|&r| run_one(r)).collect::<Result<_, _>>()?;
         results.extend(done);

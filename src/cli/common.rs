@@ -65,6 +65,16 @@ pub fn require_positive(counts: &[(&str, usize)]) -> Result<(), CliError> {
     }
 }
 
+/// Independent runs going side by side get one gemm thread each, so that the cores are
+/// not shared by two levels of threads (on 2 cores, RR beside Fixed-EV with 2 gemm
+/// threads each ran at half its speed alone). Call before the first gemm: matrixmultiply
+/// reads the setting once.
+pub fn one_gemm_thread_per_run(runs_at_once: usize) {
+    if runs_at_once > 1 && rayon::current_num_threads() > 1 {
+        std::env::set_var("MATMUL_NUM_THREADS", "1");
+    }
+}
+
 /// Cap parallelism: rayon's pool and matrixmultiply's gemm threads. Call before any work.
 pub fn set_threads(threads: Option<usize>) -> Result<usize, CliError> {
     let n = match threads {

@@ -3,7 +3,9 @@
 //! ablations. The method and the reading of the paper's settings are documented in
 //! `problems::mnist_rr`.
 
-use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags};
+use super::common::{
+    one_gemm_thread_per_run, prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags,
+};
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{heatmaps, line_chart, stack, write_svg};
 use crate::problems::mlp::{Activation, Mlp};
@@ -34,12 +36,12 @@ pub struct Common {
     /// Mini-batch size [default: 512 for mnist, 256 for mnist-classes].
     #[arg(long)]
     batch: Option<usize>,
-    /// Step α along the ridge (and of Rand.Ridge+) [default: 0.025 for mnist, 0.05 for mnist-classes].
+    /// Step α along the ridge (and of Rand.Ridge+) [default: 0.05].
     #[arg(long)]
     alpha: Option<f64>,
-    /// Inner UpdateRidge steps S per parameter step.
-    #[arg(long, default_value_t = 2)]
-    s: usize,
+    /// Inner UpdateRidge steps S per parameter step [default: 8 for mnist, 2 for mnist-classes].
+    #[arg(long)]
+    s: Option<usize>,
     /// Learning rate LR_x of the eigenvector.
     #[arg(long, default_value_t = 0.5)]
     lr_x: f64,
@@ -69,6 +71,9 @@ pub struct Args {
     /// Methods: rr, sgd, fixed-ev, rand-ridge-plus, linear (softmax regression, the linear classifier RR must beat).
     #[arg(long, value_delimiter = ',', default_value = "rr,sgd,fixed-ev,rand-ridge-plus,linear")]
     methods: Vec<MnistMethod>,
+    /// Step α of the Fixed-EV ablation, tuned on its own as in the paper (with RR's α it re-branches every few steps and takes over 13 minutes).
+    #[arg(long, default_value_t = 0.025)]
+    fixed_ev_alpha: f64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,7 +89,7 @@ pub struct ClassesArgs {
     early: String,
 }
 
-/// The steps, batch size, α and evaluation interval a command uses when their flags are not given. `mnist`
+/// The steps, batch size, α, S and evaluation interval a command uses when their flags are not given. `mnist`
 /// runs the library's defaults ([`MnistConfig::new`]: the longer schedule that measured
 /// best); `mnist-classes` trains one run per ridge, so it keeps a shorter one.
 #[derive(Clone, Copy)]
@@ -92,11 +97,13 @@ struct Schedule {
     steps: usize,
     batch: usize,
     alpha: f64,
+    inner_steps: usize,
     eval_every: usize,
     probe_batch: usize,
 }
 
-const CLASSES_SCHEDULE: Schedule = Schedule { steps: 1200, batch: 256, alpha: 0.05, eval_every: 20, probe_batch: 512 };
+const CLASSES_SCHEDULE: Schedule =
+    Schedule { steps: 1200, batch: 256, alpha: 0.05, inner_steps: 2, eval_every: 20, probe_batch: 512 };
 
 /// `schedule`: the command's own defaults, or `None` for the library's.
 fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
@@ -106,11 +113,13 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
         steps: cfg.steps,
         batch: cfg.batch,
         alpha: cfg.alpha,
+        inner_steps: cfg.inner_steps,
         eval_every: cfg.eval_every,
         probe_batch: cfg.probe_batch,
     });
     let eval_every = c.eval_every.unwrap_or(defaults.eval_every);
     let probe_batch = c.probe_batch.unwrap_or(defaults.probe_batch);
+    let inner_steps = c.s.unwrap_or(defaults.inner_steps);
     let (steps, batch, alpha) =
         (c.steps.unwrap_or(defaults.steps), c.batch.unwrap_or(defaults.batch), c.alpha.unwrap_or(defaults.alpha));
     require_positive(&[
@@ -136,7 +145,7 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
     cfg.steps = steps;
     cfg.batch = batch;
     cfg.alpha = alpha;
-    cfg.inner_steps = c.s;
+    cfg.inner_steps = inner_steps;
     cfg.lr_x = c.lr_x;
     cfg.lr_lambda = c.lr_lambda;
     cfg.eval_every = eval_every;
@@ -149,7 +158,7 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
 fn config_json(c: &Common, cfg: &MnistConfig, threads: usize, train: &Dataset, test: &Dataset) -> serde_json::Value {
     json!({"data": c.data.as_ref().map_or("embedded 8000/2000".to_string(), |d| d.display().to_string()),
         "train_examples": train.len(), "test_examples": test.len(), "hidden": c.hidden, "activation": format!("{:?}", c.activation).to_lowercase(),
-        "steps": cfg.steps, "batch": cfg.batch, "alpha": cfg.alpha, "s": c.s, "lr_x": c.lr_x, "lr_lambda": c.lr_lambda,
+        "steps": cfg.steps, "batch": cfg.batch, "alpha": cfg.alpha, "s": cfg.inner_steps, "lr_x": c.lr_x, "lr_lambda": c.lr_lambda,
         "eval_every": cfg.eval_every, "seed": c.run.seed, "threads": threads, "out": c.run.out,
         "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": cfg.probe_batch,
         "get_ridges": "first: Lanczos at the MIS theta = 0 on the first probe_batch training examples, stopped at the start vector's invariant Krylov space, ridge i = a member of the i-th group of equal negative eigenvalues; re-branching: Lanczos at theta warm-started from the ridge, tol 1e-2, at most 100 HVPs",
@@ -175,11 +184,16 @@ pub fn run(a: Args) -> CliResult {
     if a.methods.is_empty() {
         return Err(CliError::Input("--methods must name at least one method".into()));
     }
+    if !(a.fixed_ev_alpha.is_finite() && a.fixed_ev_alpha >= 0.0) {
+        return Err(CliError::Input("--fixed-ev-alpha must be a non-negative number".into()));
+    }
     cfg.ridge = a.ridge;
+    cfg.fixed_ev_alpha = a.fixed_ev_alpha;
     let bar = progress((a.methods.len() * cfg.steps) as u64, "mnist");
     let setting = format!("ridge={}", a.ridge);
     let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
     config["ridge"] = json!(a.ridge);
+    config["fixed_ev_alpha"] = json!(a.fixed_ev_alpha);
     config["methods"] = json!(a.methods.iter().map(|m| m.name()).collect::<Vec<_>>());
     // Rows, curves and figure series of the methods finished so far, in the order asked for.
     let summary = |finished: &[Option<Curve>]| {
@@ -230,6 +244,7 @@ fn train_in_parallel<T: Sync>(
     train_one: impl Fn(&T, &mut dyn FnMut(usize)) -> Result<Curve, CliError> + Sync,
     report: impl Fn(&[Option<Curve>]) -> CliResult + Sync,
 ) -> Result<Vec<Curve>, CliError> {
+    one_gemm_thread_per_run(items.len());
     let finished: Mutex<Vec<Option<Curve>>> = Mutex::new(items.iter().map(|_| None).collect());
     items.par_iter().enumerate().try_for_each(|(i, item)| {
         let mut last = 0;
