@@ -105,6 +105,14 @@ struct Schedule {
 const CLASSES_SCHEDULE: Schedule =
     Schedule { steps: 1200, batch: 256, alpha: 0.05, inner_steps: 2, eval_every: 20, probe_batch: 512 };
 
+/// Bad input unless every named value is a finite number ≥ 0.
+fn require_non_negative(values: &[(&str, f64)]) -> Result<(), CliError> {
+    match values.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
+        Some((name, _)) => Err(CliError::Input(format!("{name} must be a non-negative number"))),
+        None => Ok(()),
+    }
+}
+
 /// `schedule`: the command's own defaults, or `None` for the library's.
 fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
     let threads = set_threads(c.run.threads)?;
@@ -129,11 +137,7 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
         ("--eval-every", eval_every),
         ("--probe-batch", probe_batch),
     ])?;
-    for (name, v) in [("--alpha", alpha), ("--lr-x", c.lr_x), ("--lr-lambda", c.lr_lambda)] {
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(CliError::Input(format!("{name} must be a non-negative number")));
-        }
-    }
+    require_non_negative(&[("--alpha", alpha), ("--lr-x", c.lr_x), ("--lr-lambda", c.lr_lambda)])?;
     let (train_set, test_set) = match &c.data {
         Some(dir) => load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?,
         None => embedded(),
@@ -184,9 +188,7 @@ pub fn run(a: Args) -> CliResult {
     if a.methods.is_empty() {
         return Err(CliError::Input("--methods must name at least one method".into()));
     }
-    if !(a.fixed_ev_alpha.is_finite() && a.fixed_ev_alpha >= 0.0) {
-        return Err(CliError::Input("--fixed-ev-alpha must be a non-negative number".into()));
-    }
+    require_non_negative(&[("--fixed-ev-alpha", a.fixed_ev_alpha)])?;
     cfg.ridge = a.ridge;
     cfg.fixed_ev_alpha = a.fixed_ev_alpha;
     let bar = progress((a.methods.len() * cfg.steps) as u64, "mnist");
