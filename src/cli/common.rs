@@ -65,6 +65,14 @@ pub fn require_positive(counts: &[(&str, usize)]) -> Result<(), CliError> {
     }
 }
 
+/// Bad input unless every named value is a finite number ≥ 0.
+pub fn require_non_negative(values: &[(&str, f64)]) -> Result<(), CliError> {
+    match values.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
+        Some((name, _)) => Err(CliError::Input(format!("{name} must be a non-negative number"))),
+        None => Ok(()),
+    }
+}
+
 /// Independent runs going side by side get one gemm thread each, so that the cores are
 /// not shared by two levels of threads (on 2 cores, RR beside Fixed-EV with 2 gemm
 /// threads each ran at half its speed alone). Call before the first gemm: matrixmultiply

@@ -4,7 +4,8 @@
 //! `problems::mnist_rr`.
 
 use super::common::{
-    one_gemm_thread_per_run, prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags,
+    one_gemm_thread_per_run, prepare_out_dir, require_non_negative, require_positive, set_threads, CliError, CliResult,
+    RunFlags,
 };
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{heatmaps, line_chart, stack, write_svg};
@@ -104,14 +105,6 @@ struct Schedule {
 
 const CLASSES_SCHEDULE: Schedule =
     Schedule { steps: 1200, batch: 256, alpha: 0.05, inner_steps: 2, eval_every: 20, probe_batch: 512 };
-
-/// Bad input unless every named value is a finite number ≥ 0.
-fn require_non_negative(values: &[(&str, f64)]) -> Result<(), CliError> {
-    match values.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
-        Some((name, _)) => Err(CliError::Input(format!("{name} must be a non-negative number"))),
-        None => Ok(()),
-    }
-}
 
 /// `schedule`: the command's own defaults, or `None` for the library's.
 fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
