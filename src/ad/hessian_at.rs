@@ -13,6 +13,7 @@
 
 use super::hvp::{check_input, eval_output, Loss};
 use super::ops;
+use super::pool;
 use super::tape::{reverse_sweep, Mode, Node, NodeId, Tape};
 use super::AdError;
 
@@ -38,6 +39,12 @@ pub struct HessianAt {
     gradient: Vec<f64>,
 }
 
+impl Drop for HessianAt {
+    fn drop(&mut self) {
+        pool::give_all(&mut self.adjoints);
+    }
+}
+
 impl HessianAt {
     /// Record `loss` at θ and run its reverse sweep once.
     pub fn new(loss: &impl Loss, theta: &[f64]) -> Result<HessianAt, AdError> {
@@ -51,7 +58,7 @@ impl HessianAt {
         let nodes = tape.into_nodes();
         let no_tangents = vec![None; nodes.len()];
         let keep = vec![true; nodes.len()];
-        let adjoints = reverse_sweep(&nodes, &no_tangents, output, 0, &keep, None).primal;
+        let adjoints = std::mem::take(&mut reverse_sweep(&nodes, &no_tangents, output, 0, &keep, None).primal);
         let value = nodes[output].value[0];
         let gradient = adjoints[t].clone().unwrap_or_else(|| vec![0.0; n]);
         Ok(HessianAt { nodes, theta: t, output, adjoints, value, gradient })
@@ -90,7 +97,9 @@ impl HessianAt {
         let mut tangents: Vec<Option<Vec<f64>>> = Vec::with_capacity(self.output + 1);
         for (id, node) in self.nodes[..=self.output].iter().enumerate() {
             let t = if id == self.theta {
-                Some(directions.concat())
+                let mut seed = pool::scratch(lanes * n);
+                seed.chunks_exact_mut(n).zip(directions).for_each(|(s, d)| s.copy_from_slice(d));
+                Some(seed)
             } else if node.active {
                 Some(ops::tangent(&self.nodes, &tangents, id, lanes))
             } else {
@@ -101,7 +110,10 @@ impl HessianAt {
         let mut keep = vec![false; self.nodes.len()];
         keep[self.theta] = true;
         let mut adj = reverse_sweep(&self.nodes, &tangents, self.output, lanes, &keep, Some(&self.adjoints));
-        let hv = adj.tangent[self.theta].take().unwrap_or_else(|| vec![0.0; lanes * n]);
-        Ok(hv.chunks_exact(n).map(<[f64]>::to_vec).collect())
+        pool::give_all(&mut tangents);
+        let hv = adj.tangent[self.theta].take().unwrap_or_else(|| pool::zeroed(lanes * n));
+        let out = hv.chunks_exact(n).map(<[f64]>::to_vec).collect();
+        pool::give(hv);
+        Ok(out)
     }
 }

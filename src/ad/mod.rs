@@ -8,13 +8,17 @@
 //! * [`check`]: central-difference checks for users.
 
 pub mod check;
+mod constant;
 pub mod dual;
 pub mod hessian_at;
 pub mod hvp;
 pub mod ops;
+mod pool;
 pub mod real;
+mod sparse;
 pub mod tape;
 
+pub use constant::Constant;
 pub use dual::Dual;
 pub use hessian_at::HessianAt;
 pub use hvp::{
@@ -22,6 +26,7 @@ pub use hvp::{
 };
 pub use ops::{Binary, Unary};
 pub use real::Real;
+pub use sparse::{Storage, SPARSE_DENSITY, SPARSE_MIN_LEN};
 pub use tape::{Adjoint, Mode, Tape, Var};
 
 use std::fmt;

@@ -11,7 +11,10 @@
 //! again with new directions ([`Mode::Linearize`], used by
 //! [`HessianAt`](super::HessianAt)) without recomputing any value.
 
+use super::constant::Constant;
 use super::ops::{self, Op};
+use super::pool;
+use super::sparse::{choose, Csr, Storage};
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -52,11 +55,23 @@ pub(crate) struct Node {
     pub(crate) value: Arc<Vec<f64>>,
     /// Depends on a parameter: only active nodes get adjoints.
     pub(crate) active: bool,
+    /// A constant kept sparse too: its products skip the zeros.
+    pub(crate) sparse: Option<Arc<Csr>>,
 }
 
 impl Node {
     pub(crate) fn len(&self) -> usize {
         self.rows * self.cols
+    }
+}
+
+/// A node's buffers go back to the pool (its value only if no one else holds it).
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(v) = Arc::get_mut(&mut self.value) {
+            pool::give(std::mem::take(v));
+        }
+        self.op.recycle();
     }
 }
 
@@ -147,7 +162,7 @@ impl Tape {
 
     /// The recorded nodes, for sweeps run after recording.
     pub(crate) fn into_nodes(self) -> Vec<Node> {
-        self.nodes.into_inner()
+        std::mem::take(&mut *self.nodes.borrow_mut())
     }
 
     /// Number of nodes recorded so far.
@@ -159,18 +174,43 @@ impl Tape {
         self.len() == 0
     }
 
-    /// A constant tensor (data): no adjoint, no tangent.
+    /// A constant tensor (data): no adjoint, no tangent. Pass a `Vec` to hand it over,
+    /// or a clone of an `Arc<Vec<f64>>` the loss captured to share it without a copy.
+    /// Large, mostly-zero constants are stored sparse ([`Storage::Auto`]); data read in
+    /// every evaluation is better built once as a [`Constant`] and passed to
+    /// [`Tape::data`], which decides that only once.
+    ///
+    /// ```
+    /// use ridge_rider::ad::{gradient, loss_fn, Var};
+    /// use std::sync::Arc;
+    /// let a = Arc::new(vec![2.0, 0.0, 0.0, 3.0]);
+    /// // The closure captures `a`; each evaluation shares it (an Arc clone, no copy).
+    /// let f = loss_fn(2, move |t: Var| t.tape().constant(2, 2, a.clone()).matmul(t).sum());
+    /// assert_eq!(gradient(&f, &[1.0, 1.0]).unwrap().gradient, vec![2.0, 3.0]);
+    /// ```
     ///
     /// # Panics
-    /// If `value.len() != rows * cols` (a programming error).
-    pub fn constant(&self, rows: usize, cols: usize, value: Vec<f64>) -> Var<'_> {
-        self.constant_shared(rows, cols, Arc::new(value))
+    /// If `value.len() != rows * cols` (a programming error; [`Constant::new`] returns
+    /// an error instead).
+    pub fn constant(&self, rows: usize, cols: usize, value: impl Into<Arc<Vec<f64>>>) -> Var<'_> {
+        let value = value.into();
+        assert_eq!(value.len(), rows * cols, "constant: {rows}×{cols} shape, {} values", value.len());
+        let sparse = choose(rows, cols, &value, Storage::Auto);
+        self.push_node(Node { op: Op::Leaf, rows, cols, value, active: false, sparse }, None)
     }
 
-    /// A constant that shares its buffer, so large data sets are not copied per tape.
+    /// The same as [`Tape::constant`] (kept for callers written before it took an `Arc`).
     pub fn constant_shared(&self, rows: usize, cols: usize, value: Arc<Vec<f64>>) -> Var<'_> {
-        assert_eq!(value.len(), rows * cols, "constant: {rows}×{cols} shape, {} values", value.len());
-        self.push_node(Node { op: Op::Leaf, rows, cols, value, active: false }, None)
+        self.constant(rows, cols, value)
+    }
+
+    /// A [`Constant`] on this tape: its buffers are shared and its storage was chosen
+    /// when it was built.
+    pub fn data(&self, c: &Constant) -> Var<'_> {
+        let (rows, cols) = c.shape();
+        let node =
+            Node { op: Op::Leaf, rows, cols, value: c.values().clone(), active: false, sparse: c.sparse().cloned() };
+        self.push_node(node, None)
     }
 
     /// A 1×1 constant.
@@ -193,9 +233,9 @@ impl Tape {
                 assert_eq!(t.len(), k * n, "parameter tangent: expected {k}×{n} values, got {}", t.len());
                 Some(t)
             }
-            (k, None) => Some(vec![0.0; k * n]),
+            (k, None) => Some(pool::zeroed(k * n)),
         };
-        self.push_node(Node { op: Op::Leaf, rows, cols, value: Arc::new(value), active: true }, tangent)
+        self.push_node(Node { op: Op::Leaf, rows, cols, value: Arc::new(value), active: true, sparse: None }, tangent)
     }
 
     fn push_node(&self, node: Node, tangent: Option<Vec<f64>>) -> Var<'_> {
@@ -211,7 +251,7 @@ impl Tape {
         debug_assert_eq!(c.value.len(), c.rows * c.cols);
         let mut nodes = self.nodes.borrow_mut();
         let mut tangents = self.tangents.borrow_mut();
-        nodes.push(Node { op: c.op, rows: c.rows, cols: c.cols, value: Arc::new(c.value), active });
+        nodes.push(Node { op: c.op, rows: c.rows, cols: c.cols, value: Arc::new(c.value), active, sparse: None });
         let id = nodes.len() - 1;
         let lanes = self.lanes();
         let tangent = (active && lanes > 0).then(|| ops::tangent(&nodes, &tangents, id, lanes));
@@ -260,12 +300,12 @@ pub(crate) fn reverse_sweep(
             adj.primal[output] = Some(vec![1.0]);
         }
         if lanes > 0 {
-            adj.tangent[output] = Some(vec![0.0; lanes]);
+            adj.tangent[output] = Some(pool::zeroed(lanes));
         }
     }
     for id in (0..=output).rev() {
         let (own, ybar_t) = if keep[id] {
-            (adj.primal[id].clone(), adj.tangent[id].clone())
+            (adj.primal[id].as_deref().map(pool::copy_of), adj.tangent[id].as_deref().map(pool::copy_of))
         } else {
             (adj.primal[id].take(), adj.tangent[id].take())
         };
@@ -273,10 +313,10 @@ pub(crate) fn reverse_sweep(
             Some(k) => k[id].as_deref(),
             None => own.as_deref(),
         };
-        let Some(ybar) = ybar else {
-            continue;
-        };
-        ops::backward(nodes, tangents, id, ybar, ybar_t.as_deref(), &mut adj);
+        if let Some(ybar) = ybar {
+            ops::backward(nodes, tangents, id, ybar, ybar_t.as_deref(), &mut adj);
+        }
+        own.into_iter().chain(ybar_t).for_each(pool::give);
     }
     adj
 }
@@ -305,10 +345,24 @@ impl Adjoints {
             self.sink.resize(n, 0.0);
             &mut self.sink
         } else {
-            self.primal[id].get_or_insert_with(|| vec![0.0; n])
+            self.primal[id].get_or_insert_with(|| pool::zeroed(n))
         };
-        let t = if k > 0 { Some(self.tangent[id].get_or_insert_with(|| vec![0.0; k * n])) } else { None };
+        let t = if k > 0 { Some(self.tangent[id].get_or_insert_with(|| pool::zeroed(k * n))) } else { None };
         (p, t)
+    }
+}
+
+impl Drop for Adjoints {
+    fn drop(&mut self) {
+        pool::give_all(&mut self.primal);
+        pool::give_all(&mut self.tangent);
+        pool::give(std::mem::take(&mut self.sink));
+    }
+}
+
+impl Drop for Tape {
+    fn drop(&mut self) {
+        pool::give_all(self.tangents.get_mut());
     }
 }
 

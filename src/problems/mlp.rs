@@ -17,7 +17,7 @@
 //! ```
 
 use super::classification::{fraction_correct, predicted_classes};
-use crate::ad::{Loss, Var};
+use crate::ad::{Constant, Loss, Var};
 use crate::rng;
 use std::fmt;
 use std::sync::Arc;
@@ -232,8 +232,9 @@ impl Mlp {
         fraction_correct(&self.predict(theta, x), labels)
     }
 
-    /// The tape expression of the mean cross-entropy on constant data.
-    pub fn loss_on<'t>(&self, theta: Var<'t>, x: &Arc<Vec<f64>>, labels: &[usize]) -> Var<'t> {
+    /// The tape expression of the mean cross-entropy on constant data (`labels.len()`
+    /// rows of `inputs`).
+    pub fn loss_on<'t>(&self, theta: Var<'t>, x: &Constant, labels: &[usize]) -> Var<'t> {
         let l = self.layout();
         let (i, h, o) = (self.inputs, self.hidden, self.outputs);
         let rows = labels.len();
@@ -241,7 +242,8 @@ impl Mlp {
         let b1 = theta.slice(l.b1, h).reshape(1, h);
         let w2 = theta.slice(l.w2, h * o).reshape(h, o);
         let b2 = theta.slice(l.b2, o).reshape(1, o);
-        let xs = theta.tape().constant_shared(rows, i, x.clone());
+        debug_assert_eq!(x.shape(), (rows, i));
+        let xs = theta.tape().data(x);
         let hidden = self.activation.apply_var(xs.matmul(w1) + b1);
         (hidden.matmul(w2) + b2).softmax_cross_entropy(labels)
     }
@@ -299,7 +301,8 @@ impl std::error::Error for MlpError {}
 #[derive(Clone)]
 pub struct MlpLoss {
     pub mlp: Mlp,
-    pub x: Arc<Vec<f64>>,
+    /// The inputs, one example per row (stored sparse when mostly zero, as MNIST is).
+    pub x: Constant,
     pub labels: Arc<Vec<usize>>,
 }
 
@@ -315,7 +318,8 @@ impl MlpLoss {
         if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &y)| y >= mlp.outputs) {
             return Err(MlpError::LabelOutOfRange { index, label, outputs: mlp.outputs });
         }
-        Ok(MlpLoss { mlp, x: Arc::new(x), labels: Arc::new(labels) })
+        let x = Constant::new(labels.len(), mlp.inputs, x).map_err(|_| MlpError::Empty)?;
+        Ok(MlpLoss { mlp, x, labels: Arc::new(labels) })
     }
     /// Examples in the batch.
     pub fn rows(&self) -> usize {

@@ -1,11 +1,18 @@
 //! Elementwise functions. Each is defined once, as a generic function over [`Real`];
 //! its first and second derivatives come from evaluating that same definition on
 //! nested duals, so no derivative is written by hand.
+//!
+//! Large tensors are split into fixed blocks that rayon runs in parallel; no rule
+//! reduces across elements in parallel, so every element is computed by the same
+//! arithmetic at any thread count. Sums over a broadcast operand (a bias's adjoint)
+//! run in one thread, in row order.
 
 use super::{lane, same_tape, Input, Op};
 use crate::ad::dual::Dual;
+use crate::ad::pool;
 use crate::ad::real::Real;
 use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Tangents, Var};
+use rayon::prelude::*;
 
 /// A one-argument elementwise function.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -73,32 +80,71 @@ impl Binary {
     }
 }
 
+/// Elements per parallel block; tensors of at most one block run on the calling thread.
+const BLOCK: usize = 1 << 14;
+
+/// Run `f(offset, block)` over `BLOCK`-sized pieces of `out`, in parallel when it is
+/// larger than one block.
+fn blocks(out: &mut [f64], f: impl Fn(usize, &mut [f64]) + Sync) {
+    if out.len() <= BLOCK {
+        f(0, out);
+    } else {
+        out.par_chunks_mut(BLOCK).enumerate().for_each(|(i, b)| f(i * BLOCK, b));
+    }
+}
+
 pub(crate) fn unary(x: Var<'_>, f: Unary) -> Var<'_> {
     let tape = x.tape;
     let xi = Input::of(x);
     let n = xi.len();
     let derivatives = tape.needs_derivatives() && xi.active;
-    let mut value = vec![0.0; n];
+    let xs: &[f64] = &xi.value;
+    let mut value = pool::scratch(n);
     let (mut d1, mut d2) = (Vec::new(), Vec::new());
     if !derivatives {
-        for (y, &x) in value.iter_mut().zip(xi.value.iter()) {
-            *y = f.apply(x);
-        }
+        blocks(&mut value, |o, v| v.iter_mut().zip(&xs[o..]).for_each(|(y, &x)| *y = f.apply(x)));
     } else if !tape.needs_second_derivatives() {
-        d1 = vec![0.0; n];
-        for i in 0..n {
-            let y = f.apply(Dual::variable(xi.value[i]));
-            value[i] = y.re;
-            d1[i] = y.eps;
+        // d1 in the second half of one buffer, so one parallel pass writes both.
+        let mut both = pool::scratch(2 * n);
+        let (v, d) = both.split_at_mut(n);
+        let run = |o: usize, v: &mut [f64], d: &mut [f64]| {
+            for i in 0..v.len() {
+                let y = f.apply(Dual::variable(xs[o + i]));
+                v[i] = y.re;
+                d[i] = y.eps;
+            }
+        };
+        if n <= BLOCK {
+            run(0, v, d);
+        } else {
+            v.par_chunks_mut(BLOCK)
+                .zip(d.par_chunks_mut(BLOCK))
+                .enumerate()
+                .for_each(|(i, (v, d))| run(i * BLOCK, v, d));
         }
+        value.copy_from_slice(v);
+        d1 = pool::copy_of(d);
+        pool::give(both);
     } else {
-        d1 = vec![0.0; n];
-        d2 = vec![0.0; n];
-        for i in 0..n {
-            let y = f.apply(Dual::new(Dual::variable(xi.value[i]), Dual::new(1.0, 0.0)));
-            value[i] = y.re.re;
-            d1[i] = y.eps.re;
-            d2[i] = y.eps.eps;
+        d1 = pool::scratch(n);
+        d2 = pool::scratch(n);
+        let run = |o: usize, v: &mut [f64], a: &mut [f64], b: &mut [f64]| {
+            for i in 0..v.len() {
+                let y = f.apply(Dual::new(Dual::variable(xs[o + i]), Dual::new(1.0, 0.0)));
+                v[i] = y.re.re;
+                a[i] = y.eps.re;
+                b[i] = y.eps.eps;
+            }
+        };
+        if n <= BLOCK {
+            run(0, &mut value, &mut d1, &mut d2);
+        } else {
+            value
+                .par_chunks_mut(BLOCK)
+                .zip(d1.par_chunks_mut(BLOCK))
+                .zip(d2.par_chunks_mut(BLOCK))
+                .enumerate()
+                .for_each(|(i, ((v, a), b))| run(i * BLOCK, v, a, b));
         }
     }
     let op = Op::Unary { x: xi.id, d1, d2 };
@@ -108,13 +154,12 @@ pub(crate) fn unary(x: Var<'_>, f: Unary) -> Var<'_> {
 /// ẏ = f'(x)·ẋ.
 pub(crate) fn unary_tangent(d1: &[f64], xt: Option<&[f64]>, lanes: usize) -> Vec<f64> {
     let n = d1.len();
-    let mut t = vec![0.0; lanes * n];
-    if let Some(xt) = xt {
-        for (tl, xl) in t.chunks_exact_mut(n.max(1)).zip(xt.chunks_exact(n.max(1))) {
-            for i in 0..n {
-                tl[i] = d1[i] * xl[i];
-            }
-        }
+    let Some(xt) = xt else {
+        return pool::zeroed(lanes * n);
+    };
+    let mut t = pool::scratch(lanes * n);
+    for (tl, xl) in t.chunks_exact_mut(n.max(1)).zip(xt.chunks_exact(n.max(1))) {
+        blocks(tl, |o, tb| tb.iter_mut().enumerate().for_each(|(i, y)| *y = d1[o + i] * xl[o + i]));
     }
     t
 }
@@ -133,20 +178,22 @@ pub(crate) fn unary_backward(
 ) {
     let n = ybar.len();
     let (xbar, xbar_t) = adj.both(nodes, x);
-    for i in 0..n {
-        xbar[i] += ybar[i] * d1[i];
-    }
+    blocks(xbar, |o, xb| xb.iter_mut().enumerate().for_each(|(i, v)| *v += ybar[o + i] * d1[o + i]));
     if let (Some(xbar_t), Some(ybar_t), Some(xt)) = (xbar_t, ybar_t, xt) {
-        for l in 0..xbar_t.len() / n {
-            let o = l * n;
-            for i in 0..n {
-                xbar_t[o + i] += ybar_t[o + i] * d1[i] + ybar[i] * d2[i] * xt[o + i];
-            }
+        for l in 0..xbar_t.len() / n.max(1) {
+            let (xl, yl, tl) = (&mut xbar_t[l * n..(l + 1) * n], &ybar_t[l * n..(l + 1) * n], &xt[l * n..(l + 1) * n]);
+            blocks(xl, |o, xb| {
+                for (i, v) in xb.iter_mut().enumerate() {
+                    let e = o + i;
+                    *v += yl[e] * d1[e] + ybar[e] * d2[e] * tl[e];
+                }
+            });
         }
     }
 }
 
-/// Shapes of a broadcasting binary operation: each operand dimension is 1 or the output's.
+/// Shapes of a broadcasting binary operation: each operand dimension is 1 or the
+/// output's. An operand's element (i, j) sits at `i·row_step + j·col_step`.
 #[derive(Clone, Copy)]
 struct Broadcast {
     rows: usize,
@@ -167,16 +214,22 @@ impl Broadcast {
         };
         Broadcast { rows: dim(a.0, b.0), cols: dim(a.1, b.1), a, b }
     }
-    fn at(shape: (usize, usize), i: usize, j: usize) -> usize {
-        let r = if shape.0 == 1 { 0 } else { i };
-        let c = if shape.1 == 1 { 0 } else { j };
-        r * shape.1 + c
+    fn steps(shape: (usize, usize)) -> (usize, usize) {
+        (if shape.0 == 1 { 0 } else { shape.1 }, usize::from(shape.1 != 1))
     }
-    /// (output index, a index, b index) for every output element.
-    fn indices(self) -> impl Iterator<Item = (usize, usize, usize)> {
-        (0..self.rows).flat_map(move |i| {
-            (0..self.cols).map(move |j| (i * self.cols + j, Self::at(self.a, i, j), Self::at(self.b, i, j)))
-        })
+    /// Whether neither operand is broadcast.
+    fn same_shape(self) -> bool {
+        self.a == (self.rows, self.cols) && self.b == (self.rows, self.cols)
+    }
+    /// `f(output index, a index, b index)` for every output element, in row-major order.
+    #[inline]
+    fn for_each(self, mut f: impl FnMut(usize, usize, usize)) {
+        let ((ar, ac), (br, bc)) = (Self::steps(self.a), Self::steps(self.b));
+        for i in 0..self.rows {
+            for j in 0..self.cols {
+                f(i * self.cols + j, i * ar + j * ac, i * br + j * bc);
+            }
+        }
     }
 }
 
@@ -185,10 +238,12 @@ pub(crate) fn binary<'t>(a: Var<'t>, b: Var<'t>, f: Binary) -> Var<'t> {
     let tape = a.tape;
     let (ai, bi) = (Input::of(a), Input::of(b));
     let bc = Broadcast::new((ai.rows, ai.cols), (bi.rows, bi.cols));
-    let n = bc.rows * bc.cols;
-    let mut value = vec![0.0; n];
-    for (k, ia, ib) in bc.indices() {
-        value[k] = f.apply(ai.value[ia], bi.value[ib]);
+    let mut value = pool::scratch(bc.rows * bc.cols);
+    let (av, bv): (&[f64], &[f64]) = (&ai.value, &bi.value);
+    if bc.same_shape() {
+        blocks(&mut value, |o, out| out.iter_mut().enumerate().for_each(|(i, y)| *y = f.apply(av[o + i], bv[o + i])));
+    } else {
+        bc.for_each(|k, ia, ib| value[k] = f.apply(av[ia], bv[ib]));
     }
     let active = ai.active || bi.active;
     let op = Op::Binary { a: ai.id, b: bi.id, f };
@@ -208,14 +263,21 @@ pub(crate) fn binary_tangent(
     let (na, nb) = (&nodes[a], &nodes[b]);
     let bc = Broadcast::new((na.rows, na.cols), (nb.rows, nb.cols));
     let n = nodes[y].len();
-    let mut t = vec![0.0; lanes * n];
+    let mut t = pool::scratch(lanes * n);
+    let (av, bv): (&[f64], &[f64]) = (&na.value, &nb.value);
     for l in 0..lanes {
         let at = lane(tangents[a].as_deref(), na.len(), l);
         let bt = lane(tangents[b].as_deref(), nb.len(), l);
-        for (k, ia, ib) in bc.indices() {
+        let tl = &mut t[l * n..(l + 1) * n];
+        let rule = |ia: usize, ib: usize| {
             let da = at.map_or(0.0, |t| t[ia]);
             let db = bt.map_or(0.0, |t| t[ib]);
-            t[l * n + k] = f.apply(Dual::new(na.value[ia], da), Dual::new(nb.value[ib], db)).eps;
+            f.apply(Dual::new(av[ia], da), Dual::new(bv[ib], db)).eps
+        };
+        if bc.same_shape() {
+            blocks(tl, |o, out| out.iter_mut().enumerate().for_each(|(i, y)| *y = rule(o + i, o + i)));
+        } else {
+            bc.for_each(|k, ia, ib| tl[k] = rule(ia, ib));
         }
     }
     t
@@ -237,46 +299,58 @@ pub(crate) fn binary_backward(
     let bc = Broadcast::new((na.rows, na.cols), (nb.rows, nb.cols));
     let n = nodes[y].len();
     let lanes = adj.lanes;
+    let (av, bv): (&[f64], &[f64]) = (&na.value, &nb.value);
     // Each operand in turn (they may be the same node, as in x·x).
     for (which, target) in [(0usize, a), (1usize, b)] {
         if !nodes[target].active {
             continue;
         }
         let tn = nodes[target].len();
+        // Whether this operand has the output's shape: then its updates are
+        // elementwise and run in parallel blocks.
+        let full = tn == n && (if which == 0 { bc.a } else { bc.b }) == (bc.rows, bc.cols);
+        let pick = |ia: usize, ib: usize| if which == 0 { ia } else { ib };
         let (xbar, xbar_t) = adj.both(nodes, target);
-        if let Some(partials) = f.linear_partials() {
-            let p = if which == 0 { partials.0 } else { partials.1 };
-            for (k, ia, ib) in bc.indices() {
-                xbar[if which == 0 { ia } else { ib }] += p * ybar[k];
-            }
-            if let (Some(xbar_t), Some(ybar_t)) = (xbar_t, ybar_t) {
-                for l in 0..lanes {
-                    for (k, ia, ib) in bc.indices() {
-                        xbar_t[l * tn + if which == 0 { ia } else { ib }] += p * ybar_t[l * n + k];
-                    }
-                }
-            }
-            continue;
-        }
-        // The seed direction of this operand: ∂/∂a or ∂/∂b.
+        // The partial of f at output element k (operand indices ia, ib), and with the
+        // tangents of lane l, the partial's tangent: outer ε the partial, inner ε the
+        // tangent direction.
         let seed = |w: usize| if w == which { 1.0 } else { 0.0 };
-        for (k, ia, ib) in bc.indices() {
-            let x = if which == 0 { ia } else { ib };
-            let p = f.apply(Dual::new(na.value[ia], seed(0)), Dual::new(nb.value[ib], seed(1))).eps;
-            xbar[x] += ybar[k] * p;
+        let linear = f.linear_partials().map(|p| if which == 0 { p.0 } else { p.1 });
+        let partial = |ia: usize, ib: usize| match linear {
+            Some(p) => p,
+            None => f.apply(Dual::new(av[ia], seed(0)), Dual::new(bv[ib], seed(1))).eps,
+        };
+        if full && bc.same_shape() {
+            blocks(xbar, |o, xb| {
+                xb.iter_mut().enumerate().for_each(|(i, x)| *x += ybar[o + i] * partial(o + i, o + i))
+            });
+        } else if let Some(p) = linear {
+            bc.for_each(|k, ia, ib| xbar[pick(ia, ib)] += p * ybar[k]);
+        } else {
+            bc.for_each(|k, ia, ib| xbar[pick(ia, ib)] += ybar[k] * partial(ia, ib));
         }
-        if let (Some(xbar_t), Some(ybar_t)) = (xbar_t, ybar_t) {
-            for l in 0..lanes {
-                let at = lane(a_tangent, na.len(), l);
-                let bt = lane(b_tangent, nb.len(), l);
-                for (k, ia, ib) in bc.indices() {
-                    let x = if which == 0 { ia } else { ib };
-                    let da = Dual::new(na.value[ia], at.map_or(0.0, |t| t[ia]));
-                    let db = Dual::new(nb.value[ib], bt.map_or(0.0, |t| t[ib]));
-                    // Outer ε: the partial; inner ε: the tangent direction.
-                    let p = f.apply(Dual::new(da, Dual::new(seed(0), 0.0)), Dual::new(db, Dual::new(seed(1), 0.0))).eps;
-                    xbar_t[l * tn + x] += ybar_t[l * n + k] * p.re + ybar[k] * p.eps;
+        let (Some(xbar_t), Some(ybar_t)) = (xbar_t, ybar_t) else {
+            continue;
+        };
+        for l in 0..lanes {
+            let at = lane(a_tangent, na.len(), l);
+            let bt = lane(b_tangent, nb.len(), l);
+            let (xt, yt) = (&mut xbar_t[l * tn..(l + 1) * tn], &ybar_t[l * n..(l + 1) * n]);
+            let second = |k: usize, ia: usize, ib: usize| {
+                let da = Dual::new(av[ia], at.map_or(0.0, |t| t[ia]));
+                let db = Dual::new(bv[ib], bt.map_or(0.0, |t| t[ib]));
+                let p = f.apply(Dual::new(da, Dual::new(seed(0), 0.0)), Dual::new(db, Dual::new(seed(1), 0.0))).eps;
+                yt[k] * p.re + ybar[k] * p.eps
+            };
+            match linear {
+                Some(p) if full && bc.same_shape() => {
+                    blocks(xt, |o, xb| xb.iter_mut().enumerate().for_each(|(i, x)| *x += p * yt[o + i]))
                 }
+                Some(p) => bc.for_each(|k, ia, ib| xt[pick(ia, ib)] += p * yt[k]),
+                None if full && bc.same_shape() => {
+                    blocks(xt, |o, xb| xb.iter_mut().enumerate().for_each(|(i, x)| *x += second(o + i, o + i, o + i)))
+                }
+                None => bc.for_each(|k, ia, ib| xt[pick(ia, ib)] += second(k, ia, ib)),
             }
         }
     }

@@ -110,7 +110,7 @@ pub(crate) fn linear(x: Var<'_>, map: LinearMap, out_rows: usize, out_cols: usiz
     let tape = x.tape;
     let xi = Input::of(x);
     let n = out_rows * out_cols;
-    let mut value = vec![0.0; n];
+    let mut value = crate::ad::pool::zeroed(n);
     map.apply(&xi.value, xi.rows, xi.cols, &mut value);
     let op = Op::Linear { x: xi.id, map };
     tape.push(Computed { op, rows: out_rows, cols: out_cols, value }, xi.active)
@@ -126,7 +126,7 @@ pub(crate) fn tangent(
     lanes: usize,
 ) -> Vec<f64> {
     let (n, m) = (nodes[y].len(), nodes[x].len());
-    let mut t = vec![0.0; lanes * n];
+    let mut t = crate::ad::pool::zeroed(lanes * n);
     if let Some(xt) = tangents[x].as_deref() {
         for l in 0..lanes {
             map.apply(&xt[l * m..(l + 1) * m], nodes[x].rows, nodes[x].cols, &mut t[l * n..(l + 1) * n]);

@@ -1,8 +1,10 @@
 //! Matrix product C = A·B through `matrixmultiply`. Forward-over-reverse needs only
 //! more gemms: Ċ = ȦB + AḂ, Ā = C̄Bᵀ, B̄ = AᵀC̄, and their tangents
-//! Ā̇ = C̄̇Bᵀ + C̄Ḃᵀ, B̄̇ = ȦᵀC̄ + AᵀC̄̇.
+//! Ā̇ = C̄̇Bᵀ + C̄Ḃᵀ, B̄̇ = ȦᵀC̄ + AᵀC̄̇. When A is a sparse constant (data), Ȧ = 0 and
+//! the three products with A (C, Ċ, B̄ and B̄̇) run sparse instead.
 
 use super::{lane, same_tape, Input, Op};
+use crate::ad::pool;
 use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Tangents, Var};
 
 /// c ← α·op(a)·op(b) + β·c with op(a) m×k, op(b) k×n, c m×n, all row-major;
@@ -54,8 +56,11 @@ pub(crate) fn matmul<'t>(a: Var<'t>, b: Var<'t>) -> Var<'t> {
     let (ai, bi) = (Input::of(a), Input::of(b));
     assert_eq!(ai.cols, bi.rows, "matmul: {}×{} times {}×{}", ai.rows, ai.cols, bi.rows, bi.cols);
     let (m, k, n) = (ai.rows, ai.cols, bi.cols);
-    let mut value = vec![0.0; m * n];
-    gemm(m, k, n, 1.0, &ai.value, false, &bi.value, false, 0.0, &mut value);
+    let mut value = pool::scratch(m * n);
+    match &tape.nodes.borrow()[ai.id].sparse {
+        Some(s) => s.mul(&bi.value, n, &mut value, false),
+        None => gemm(m, k, n, 1.0, &ai.value, false, &bi.value, false, 0.0, &mut value),
+    }
     let op = Op::MatMul { a: ai.id, b: bi.id };
     tape.push(Computed { op, rows: m, cols: n, value }, ai.active || bi.active)
 }
@@ -66,13 +71,24 @@ pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, a: NodeId, b: NodeId,
     let (na, nb) = (&nodes[a], &nodes[b]);
     let (m, k, n) = (na.rows, na.cols, nb.cols);
     let (at, bt) = (tangents[a].as_deref(), tangents[b].as_deref());
+    if let (None, Some(bt), Some(s)) = (at, bt, &na.sparse) {
+        let mut t = pool::scratch(lanes * m * n);
+        for (tl, btl) in t.chunks_exact_mut((m * n).max(1)).zip(bt.chunks_exact((k * n).max(1))) {
+            s.mul(btl, n, tl, false);
+        }
+        return t;
+    }
     if let (None, Some(bt), true) = (at, bt, lanes > 1) {
         let parts: Vec<&[f64]> = bt.chunks_exact(k * n).collect();
-        let mut out = vec![0.0; m * lanes * n];
-        gemm(m, k, lanes * n, 1.0, &na.value, false, &hstack(&parts, k, n), false, 0.0, &mut out);
-        return hsplit(&out, m, n, lanes).concat();
+        let wide_b = hstack(&parts, k, n);
+        let mut out = pool::scratch(m * lanes * n);
+        gemm(m, k, lanes * n, 1.0, &na.value, false, &wide_b, false, 0.0, &mut out);
+        pool::give(wide_b);
+        let t = hsplit(&out, m, n, lanes);
+        pool::give(out);
+        return t;
     }
-    let mut t = vec![0.0; lanes * m * n];
+    let mut t = pool::zeroed(lanes * m * n);
     for (l, tl) in t.chunks_exact_mut((m * n).max(1)).enumerate() {
         if let Some(at) = lane(at, m * k, l) {
             gemm(m, k, n, 1.0, at, false, &nb.value, false, 1.0, tl);
@@ -115,6 +131,18 @@ pub(crate) fn backward(
     }
     if nb.active {
         let (bbar, bbar_t) = adj.both(nodes, b);
+        if let Some(s) = &na.sparse {
+            // A is data: Ȧ = 0, so B̄ += AᵀC̄ and B̄̇ₗ += AᵀC̄̇ₗ.
+            if !known {
+                s.transpose_mul_add(cbar, n, bbar);
+            }
+            if let (Some(bbar_t), Some(cbar_t)) = (bbar_t, cbar_t) {
+                for (dst, src) in bbar_t.chunks_exact_mut((k * n).max(1)).zip(cbar_t.chunks_exact((m * n).max(1))) {
+                    s.transpose_mul_add(src, n, dst);
+                }
+            }
+            return;
+        }
         match (bbar_t, cbar_t) {
             (Some(bbar_t), Some(cbar_t)) => {
                 // [B̄ | B̄̇₁ | …] += Aᵀ·[C̄ | C̄̇₁ | …] in one wide gemm (without C̄ when it
@@ -122,19 +150,24 @@ pub(crate) fn backward(
                 let primal = (!known).then_some(cbar);
                 let blocks: Vec<&[f64]> = primal.into_iter().chain(cbar_t.chunks_exact(m * n)).collect();
                 let count = blocks.len();
-                let mut out = vec![0.0; k * count * n];
-                gemm(k, m, count * n, 1.0, &na.value, true, &hstack(&blocks, m, n), false, 0.0, &mut out);
-                let mut parts = hsplit(&out, k, n, count).into_iter();
-                if !known {
-                    add_to(bbar, &parts.next().expect("the primal block"));
-                }
-                for (l, part) in parts.enumerate() {
+                let wide_c = hstack(&blocks, m, n);
+                let mut out = pool::scratch(k * count * n);
+                gemm(k, m, count * n, 1.0, &na.value, true, &wide_c, false, 0.0, &mut out);
+                pool::give(wide_c);
+                let first_lane = if known {
+                    0
+                } else {
+                    add_block(bbar, &out, k, n, count, 0);
+                    1
+                };
+                for l in 0..lanes {
                     let dst = &mut bbar_t[l * k * n..(l + 1) * k * n];
-                    add_to(dst, &part);
+                    add_block(dst, &out, k, n, count, first_lane + l);
                     if let Some(at) = lane(at, m * k, l) {
                         gemm(k, m, n, 1.0, at, true, cbar, false, 1.0, dst);
                     }
                 }
+                pool::give(out);
             }
             _ if !known => gemm(k, m, n, 1.0, &na.value, true, cbar, false, 1.0, bbar),
             _ => {}
@@ -145,7 +178,7 @@ pub(crate) fn backward(
 /// Side by side: `parts` (each rows×cols) → rows × (parts·cols).
 fn hstack(parts: &[&[f64]], rows: usize, cols: usize) -> Vec<f64> {
     let w = parts.len() * cols;
-    let mut out = vec![0.0; rows * w];
+    let mut out = pool::scratch(rows * w);
     for (p, part) in parts.iter().enumerate() {
         for r in 0..rows {
             out[r * w + p * cols..r * w + (p + 1) * cols].copy_from_slice(&part[r * cols..(r + 1) * cols]);
@@ -154,20 +187,25 @@ fn hstack(parts: &[&[f64]], rows: usize, cols: usize) -> Vec<f64> {
     out
 }
 
-/// The inverse of [`hstack`]: rows × (count·cols) → `count` blocks of rows×cols.
-fn hsplit(wide: &[f64], rows: usize, cols: usize, count: usize) -> Vec<Vec<f64>> {
+/// The inverse of [`hstack`]: rows × (count·cols) → the `count` blocks of rows×cols
+/// laid end to end.
+fn hsplit(wide: &[f64], rows: usize, cols: usize, count: usize) -> Vec<f64> {
     let w = count * cols;
-    (0..count)
-        .map(|p| {
-            let mut block = Vec::with_capacity(rows * cols);
-            for r in 0..rows {
-                block.extend_from_slice(&wide[r * w + p * cols..r * w + (p + 1) * cols]);
-            }
-            block
-        })
-        .collect()
+    let mut out = pool::scratch(count * rows * cols);
+    for p in 0..count {
+        for r in 0..rows {
+            let dst = (p * rows + r) * cols;
+            out[dst..dst + cols].copy_from_slice(&wide[r * w + p * cols..r * w + (p + 1) * cols]);
+        }
+    }
+    out
 }
 
-fn add_to(dst: &mut [f64], src: &[f64]) {
-    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+/// dst (rows×cols) += block `p` of the side-by-side rows × (count·cols) matrix `wide`.
+fn add_block(dst: &mut [f64], wide: &[f64], rows: usize, cols: usize, count: usize, p: usize) {
+    let w = count * cols;
+    for r in 0..rows {
+        let src = &wide[r * w + p * cols..r * w + (p + 1) * cols];
+        dst[r * cols..(r + 1) * cols].iter_mut().zip(src).for_each(|(d, s)| *d += s);
+    }
 }

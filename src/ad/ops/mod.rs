@@ -48,6 +48,16 @@ pub(crate) enum Op {
     },
 }
 
+impl Op {
+    /// Give the derivative caches back to the buffer pool.
+    pub(crate) fn recycle(&mut self) {
+        if let Op::Unary { d1, d2, .. } = self {
+            crate::ad::pool::give(std::mem::take(d1));
+            crate::ad::pool::give(std::mem::take(d2));
+        }
+    }
+}
+
 /// A snapshot of an input node, taken out of the tape's borrow.
 pub(crate) struct Input {
     pub(crate) id: NodeId,
@@ -82,7 +92,7 @@ pub(crate) fn same_tape(a: Var<'_>, b: Var<'_>) {
 /// node `id` from its inputs' tangents, which come earlier in `tangents`.
 pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, id: NodeId, lanes: usize) -> Vec<f64> {
     match &nodes[id].op {
-        Op::Leaf => vec![0.0; lanes * nodes[id].len()],
+        Op::Leaf => crate::ad::pool::zeroed(lanes * nodes[id].len()),
         Op::Unary { x, d1, .. } => elementwise::unary_tangent(d1, tangents[*x].as_deref(), lanes),
         Op::Binary { a, b, f } => elementwise::binary_tangent(nodes, tangents, id, *a, *b, *f, lanes),
         Op::MatMul { a, b } => matmul::tangent(nodes, tangents, *a, *b, lanes),

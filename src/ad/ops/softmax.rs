@@ -10,7 +10,7 @@ pub(crate) fn log_softmax(z: Var<'_>) -> Var<'_> {
     let zi = Input::of(z);
     let (rows, cols) = (zi.rows, zi.cols);
     let n = rows * cols;
-    let mut value = vec![0.0; n];
+    let mut value = crate::ad::pool::scratch(n);
     for r in 0..rows {
         let row = &zi.value[r * cols..(r + 1) * cols];
         let lse = f64::log_sum_exp(row);
@@ -27,7 +27,7 @@ pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, y: NodeId, z: NodeId,
     let (rows, cols) = (nodes[y].rows, nodes[y].cols);
     let n = rows * cols;
     let value = &nodes[y].value;
-    let mut t = vec![0.0; lanes * n];
+    let mut t = crate::ad::pool::zeroed(lanes * n);
     let Some(zt_all) = tangents[z].as_deref() else {
         return t;
     };

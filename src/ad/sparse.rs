@@ -1,0 +1,233 @@
+//! Sparse data on the tape: a constant whose entries are mostly zero (MNIST pixels are
+//! 81% zeros) is kept in compressed sparse rows as well as densely, and its products
+//! with dense tensors (value, tangent and adjoint sweeps alike) skip the zeros.
+//!
+//! Each output row is computed by one thread, in the stored order of its nonzeros, so
+//! the result is the same at any thread count. Every update is one fused multiply-add
+//! (`f64::mul_add`, exact on every CPU), so the SIMD width the CPU offers does not
+//! change a bit either.
+
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// Below this many stored entries a product runs on one thread.
+const PARALLEL_WORK: usize = 1 << 16;
+
+/// A sparse `rows × cols` matrix in compressed sparse rows, with its transpose (so
+/// that both `S·B` and `Sᵀ·G` run row by row over contiguous outputs).
+#[derive(Debug)]
+pub(crate) struct Csr {
+    rows: usize,
+    cols: usize,
+    row_start: Vec<usize>,
+    col: Vec<u32>,
+    value: Vec<f64>,
+    /// The same matrix transposed (`cols × rows`), built with it.
+    transpose: Option<Box<Csr>>,
+}
+
+impl Csr {
+    /// From a dense row-major matrix; `None` when `cols` does not fit the index type.
+    pub(crate) fn from_dense(rows: usize, cols: usize, dense: &[f64]) -> Option<Csr> {
+        let mut m = Csr::rows_of(rows, cols, dense)?;
+        let t = m.transposed();
+        m.transpose = Some(Box::new(t));
+        Some(m)
+    }
+
+    fn rows_of(rows: usize, cols: usize, dense: &[f64]) -> Option<Csr> {
+        if u32::try_from(cols).is_err() || u32::try_from(rows).is_err() {
+            return None;
+        }
+        let nnz = dense.iter().filter(|&&x| x != 0.0).count();
+        let (mut row_start, mut col, mut value) =
+            (Vec::with_capacity(rows + 1), Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+        row_start.push(0);
+        for r in 0..rows {
+            for (c, &x) in dense[r * cols..(r + 1) * cols].iter().enumerate() {
+                if x != 0.0 {
+                    col.push(c as u32);
+                    value.push(x);
+                }
+            }
+            row_start.push(col.len());
+        }
+        Some(Csr { rows, cols, row_start, col, value, transpose: None })
+    }
+
+    /// The transpose by a counting sort over columns (rows stay in increasing order).
+    fn transposed(&self) -> Csr {
+        let mut count = vec![0usize; self.cols + 1];
+        for &c in &self.col {
+            count[c as usize + 1] += 1;
+        }
+        for c in 0..self.cols {
+            count[c + 1] += count[c];
+        }
+        let row_start = count.clone();
+        let mut next = count;
+        let (mut col, mut value) = (vec![0u32; self.col.len()], vec![0.0; self.value.len()]);
+        for r in 0..self.rows {
+            for i in self.row_start[r]..self.row_start[r + 1] {
+                let c = self.col[i] as usize;
+                col[next[c]] = r as u32;
+                value[next[c]] = self.value[i];
+                next[c] += 1;
+            }
+        }
+        Csr { rows: self.cols, cols: self.rows, row_start, col, value, transpose: None }
+    }
+
+    /// Stored nonzeros.
+    pub(crate) fn nnz(&self) -> usize {
+        self.value.len()
+    }
+
+    /// c (rows × n) ← S·b (b: cols × n), or c += S·b with `accumulate`.
+    pub(crate) fn mul(&self, b: &[f64], n: usize, c: &mut [f64], accumulate: bool) {
+        assert!(b.len() >= self.cols * n && c.len() >= self.rows * n, "sparse mul: buffer too small");
+        rows_times_dense(self, b, n, &mut c[..self.rows * n], accumulate);
+    }
+
+    /// c (cols × n) += Sᵀ·g (g: rows × n).
+    pub(crate) fn transpose_mul_add(&self, g: &[f64], n: usize, c: &mut [f64]) {
+        let t = self.transpose.as_deref().expect("built with its transpose");
+        assert!(g.len() >= self.rows * n && c.len() >= self.cols * n, "sparse transpose mul: buffer too small");
+        rows_times_dense(t, g, n, &mut c[..self.cols * n], true);
+    }
+}
+
+/// Out row r = Σ over the nonzeros (k, s) of row r of `m`: s · b row k.
+fn rows_times_dense(m: &Csr, b: &[f64], n: usize, c: &mut [f64], accumulate: bool) {
+    if n == 0 || m.rows == 0 {
+        return;
+    }
+    let run = |(r0, block): (usize, &mut [f64])| {
+        for (dr, out) in block.chunks_exact_mut(n).enumerate() {
+            let r = r0 + dr;
+            let (cols, vals) =
+                (&m.col[m.row_start[r]..m.row_start[r + 1]], &m.value[m.row_start[r]..m.row_start[r + 1]]);
+            simd::row(cols, vals, b, n, out, accumulate);
+        }
+    };
+    if m.nnz() * n < PARALLEL_WORK {
+        run((0, c));
+        return;
+    }
+    // Blocks of rows of about equal work; each row is summed by one thread in order.
+    let rows_per_block = (PARALLEL_WORK / (n * (m.nnz() / m.rows).max(1))).clamp(1, m.rows);
+    c.par_chunks_mut(rows_per_block * n).enumerate().map(|(i, blk)| (i * rows_per_block, blk)).for_each(run);
+}
+
+/// The inner loop, compiled once per instruction set and chosen at run time.
+mod simd {
+    /// Columns kept in registers at once (eight AVX-512 vectors).
+    const WIDTH: usize = 64;
+
+    /// out += Σ s·b[k, c0..c0 + W] over the row's nonzeros, for one `W`-column strip
+    /// held in registers.
+    #[inline(always)]
+    fn strip<const W: usize>(cols: &[u32], vals: &[f64], b: &[f64], n: usize, c0: usize, out: &mut [f64]) {
+        let mut acc = [0.0; W];
+        acc.copy_from_slice(&out[c0..c0 + W]);
+        for (&k, &s) in cols.iter().zip(vals) {
+            let src = &b[k as usize * n + c0..k as usize * n + c0 + W];
+            for j in 0..W {
+                acc[j] = s.mul_add(src[j], acc[j]);
+            }
+        }
+        out[c0..c0 + W].copy_from_slice(&acc);
+    }
+
+    #[inline(always)]
+    fn row_body(cols: &[u32], vals: &[f64], b: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
+        if !accumulate {
+            out.fill(0.0);
+        }
+        let mut c0 = 0;
+        while c0 + WIDTH <= n {
+            strip::<WIDTH>(cols, vals, b, n, c0, out);
+            c0 += WIDTH;
+        }
+        while c0 + 8 <= n {
+            strip::<8>(cols, vals, b, n, c0, out);
+            c0 += 8;
+        }
+        for c in c0..n {
+            let mut acc = out[c];
+            for (&k, &s) in cols.iter().zip(vals) {
+                acc = s.mul_add(b[k as usize * n + c], acc);
+            }
+            out[c] = acc;
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn row_avx512(cols: &[u32], vals: &[f64], b: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
+        row_body(cols, vals, b, n, out, accumulate)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn row_avx2(cols: &[u32], vals: &[f64], b: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
+        row_body(cols, vals, b, n, out, accumulate)
+    }
+
+    pub(super) fn row(cols: &[u32], vals: &[f64], b: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports the instructions the function was compiled for.
+                return unsafe { row_avx512(cols, vals, b, n, out, accumulate) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: as above.
+                return unsafe { row_avx2(cols, vals, b, n, out, accumulate) };
+            }
+        }
+        row_body(cols, vals, b, n, out, accumulate)
+    }
+}
+
+/// How a [`Constant`](super::Constant) stores its entries.
+///
+/// ```
+/// use ridge_rider::ad::{Constant, Storage};
+/// let eye = vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+/// assert!(!Constant::with_storage(3, 3, eye.clone(), Storage::Auto).unwrap().is_sparse()); // too small to pay
+/// assert!(Constant::with_storage(3, 3, eye, Storage::Sparse).unwrap().is_sparse());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Storage {
+    /// Sparse when at most [`SPARSE_DENSITY`] of at least [`SPARSE_MIN_LEN`] entries are
+    /// nonzero.
+    #[default]
+    Auto,
+    /// Always dense (gemm).
+    Dense,
+    /// Always sparse (when it has any entries).
+    Sparse,
+}
+
+/// [`Storage::Auto`] picks sparse storage at or below this fraction of nonzeros.
+pub const SPARSE_DENSITY: f64 = 0.3;
+/// [`Storage::Auto`] keeps smaller constants dense: their products are cheap anyway.
+pub const SPARSE_MIN_LEN: usize = 1 << 14;
+
+/// The sparse form that `storage` asks for, if any.
+pub(crate) fn choose(rows: usize, cols: usize, values: &[f64], storage: Storage) -> Option<Arc<Csr>> {
+    let len = rows * cols;
+    let wanted = match storage {
+        Storage::Dense => false,
+        Storage::Sparse => len > 0,
+        Storage::Auto => {
+            len >= SPARSE_MIN_LEN
+                && (values.iter().filter(|&&x| x != 0.0).count() as f64) <= SPARSE_DENSITY * len as f64
+        }
+    };
+    if !wanted {
+        return None;
+    }
+    Csr::from_dense(rows, cols, values).map(Arc::new)
+}
