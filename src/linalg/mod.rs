@@ -52,6 +52,26 @@ pub trait LinearOperator: Sync {
     fn dim(&self) -> usize;
     /// out ← A·v. Fails if the product cannot be computed or is not finite.
     fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<(), LinalgError>;
+    /// outᵢ ← A·vᵢ for a block of vectors. The default applies them one by one; an
+    /// operator that can share work between them (a Hessian recorded at θ runs the
+    /// whole block in one sweep) overrides it.
+    ///
+    /// ```
+    /// use ridge_rider::linalg::{DenseSymmetric, LinearOperator};
+    /// let a = DenseSymmetric::from_diagonal(&[2.0, -1.0]);
+    /// let mut outs = vec![vec![0.0; 2]; 2];
+    /// a.apply_block(&[&[1.0, 1.0], &[0.0, 3.0]], &mut outs).unwrap();
+    /// assert_eq!(outs, vec![vec![2.0, -1.0], vec![0.0, -3.0]]);
+    /// ```
+    fn apply_block(&self, vs: &[&[f64]], outs: &mut [Vec<f64>]) -> Result<(), LinalgError> {
+        if vs.len() != outs.len() {
+            return Err(LinalgError::Shape { expected: vs.len(), got: outs.len() });
+        }
+        for (v, out) in vs.iter().zip(outs.iter_mut()) {
+            self.apply(v, out)?;
+        }
+        Ok(())
+    }
 }
 
 /// Which end of the spectrum a solver looks for.

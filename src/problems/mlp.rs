@@ -312,15 +312,30 @@ impl MlpLoss {
         if labels.is_empty() {
             return Err(MlpError::Empty);
         }
-        if x.len() != labels.len() * mlp.inputs {
-            return Err(MlpError::InputLength { values: x.len(), inputs: mlp.inputs, rows: labels.len() });
+        let values = x.len();
+        let x = Constant::new(labels.len(), mlp.inputs, x).map_err(|_| MlpError::InputLength {
+            values,
+            inputs: mlp.inputs,
+            rows: labels.len(),
+        })?;
+        MlpLoss::from_parts(mlp, x, labels)
+    }
+    /// From inputs already built as a [`Constant`] (`labels.len() × mlp.inputs`), to
+    /// choose their storage or share them between losses.
+    pub fn from_parts(mlp: Mlp, x: Constant, labels: Vec<usize>) -> Result<MlpLoss, MlpError> {
+        if labels.is_empty() {
+            return Err(MlpError::Empty);
+        }
+        let (rows, cols) = x.shape();
+        if rows != labels.len() || cols != mlp.inputs {
+            return Err(MlpError::InputLength { values: rows * cols, inputs: mlp.inputs, rows: labels.len() });
         }
         if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &y)| y >= mlp.outputs) {
             return Err(MlpError::LabelOutOfRange { index, label, outputs: mlp.outputs });
         }
-        let x = Constant::new(labels.len(), mlp.inputs, x).map_err(|_| MlpError::Empty)?;
         Ok(MlpLoss { mlp, x, labels: Arc::new(labels) })
     }
+
     /// Examples in the batch.
     pub fn rows(&self) -> usize {
         self.labels.len()

@@ -50,6 +50,42 @@ pub(crate) fn gemm(
     }
 }
 
+/// One operand of [`matmul_into`]: `rows × cols` after the optional transpose of the
+/// row-major buffer `data`.
+#[derive(Clone, Copy, Debug)]
+pub struct Operand<'a> {
+    pub data: &'a [f64],
+    pub rows: usize,
+    pub cols: usize,
+    /// `data` holds the transpose (a `cols × rows` row-major matrix).
+    pub transposed: bool,
+}
+
+/// out ← a·b through the engine's one gemm entry point (the one every tape product
+/// uses), for benchmarks and users' own kernels.
+///
+/// ```
+/// use ridge_rider::ad::ops::{matmul_into, Operand};
+/// let a = [1.0, 2.0, 3.0, 4.0]; // [[1, 2], [3, 4]]
+/// let mut out = [0.0; 4];
+/// let op = |transposed| Operand { data: &a, rows: 2, cols: 2, transposed };
+/// matmul_into(op(true), op(false), &mut out).unwrap(); // aᵀ·a
+/// assert_eq!(out, [10.0, 14.0, 14.0, 20.0]);
+/// ```
+pub fn matmul_into(a: Operand<'_>, b: Operand<'_>, out: &mut [f64]) -> Result<(), crate::ad::AdError> {
+    use crate::ad::AdError::DimensionMismatch;
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    for (what, expected, got) in
+        [("b rows", k, b.rows), ("a", m * k, a.data.len()), ("b", k * n, b.data.len()), ("out", m * n, out.len())]
+    {
+        if expected != got {
+            return Err(DimensionMismatch { what, expected, got });
+        }
+    }
+    gemm(m, k, n, 1.0, a.data, a.transposed, b.data, b.transposed, 0.0, out);
+    Ok(())
+}
+
 pub(crate) fn matmul<'t>(a: Var<'t>, b: Var<'t>) -> Var<'t> {
     same_tape(a, b);
     let tape = a.tape;

@@ -10,6 +10,7 @@ mod var_ops;
 
 pub use elementwise::{Binary, Unary};
 pub(crate) use linear::LinearMap;
+pub use matmul::{matmul_into, Operand};
 
 use super::tape::{Adjoints, Node, NodeId, Tangents, Var};
 use std::sync::Arc;
