@@ -10,6 +10,7 @@
 pub mod check;
 mod constant;
 pub mod dual;
+pub mod elementary;
 pub mod hessian_at;
 pub mod hvp;
 pub mod ops;

@@ -125,7 +125,7 @@ macro_rules! impl_real_float {
                 <$t>::sqrt(self)
             }
             fn tanh(self) -> Self {
-                <$t>::tanh(self)
+                tanh_of(self)
             }
             fn powi(self, n: i32) -> Self {
                 <$t>::powi(self, n)
@@ -136,5 +136,24 @@ macro_rules! impl_real_float {
         }
     };
 }
+/// f64 uses the engine's own vectorisable tanh (so the tape's slice kernel and nested
+/// duals agree to the bit); f32 keeps libm's.
+trait TanhOf {
+    fn tanh_of(self) -> Self;
+}
+impl TanhOf for f32 {
+    fn tanh_of(self) -> f32 {
+        self.tanh()
+    }
+}
+impl TanhOf for f64 {
+    fn tanh_of(self) -> f64 {
+        super::elementary::tanh(self)
+    }
+}
+fn tanh_of<T: TanhOf>(x: T) -> T {
+    x.tanh_of()
+}
+
 impl_real_float!(f32);
 impl_real_float!(f64);

@@ -160,6 +160,17 @@ pub fn run(a: Args) -> CliResult {
         return Err(CliError::Input("--fd-step must be a positive number".into()));
     }
     let store = storage(&a.storage)?;
+    // Every flag is checked before the first input is built.
+    let embedded = crate::problems::mnist::embedded_all().len();
+    if a.batch > embedded {
+        return Err(CliError::Input(format!("--batch must be between 1 and {embedded}")));
+    }
+    if let Some(bad) = a.inputs.iter().find(|i| !matches!(i.as_str(), "random" | "mnist")) {
+        return Err(CliError::Input(format!("unknown input '{bad}' (expected random or mnist)")));
+    }
+    if a.inputs.is_empty() || (1..a.inputs.len()).any(|i| a.inputs[..i].contains(&a.inputs[i])) {
+        return Err(CliError::Input("--inputs must name distinct inputs (random, mnist)".into()));
+    }
     let out = super::common::prepare_out_dir(&a.out)?;
     let losses =
         a.inputs.iter().map(|i| Ok((i.clone(), batch_loss(&a, i, store)?))).collect::<Result<Vec<_>, CliError>>()?;

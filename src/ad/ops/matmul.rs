@@ -26,6 +26,9 @@ pub(crate) fn gemm(
     if m == 0 || n == 0 {
         return;
     }
+    if super::skinny::try_gemm(m, k, n, alpha, a, ta, b, tb, beta, c) {
+        return;
+    }
     let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
     let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
     // SAFETY: the strides above address exactly the m×k, k×n and m×n elements whose

@@ -5,6 +5,7 @@
 pub(crate) mod elementwise;
 pub(crate) mod linear;
 pub(crate) mod matmul;
+mod skinny;
 pub(crate) mod softmax;
 mod var_ops;
 

@@ -1,0 +1,207 @@
+//! Products with one small dimension: the MLP's output layer (2236×128 times 128×10)
+//! and its adjoints. A general gemm packs the large operand for every such product and
+//! wakes its threads for a few microseconds of work; these kernels read it once, in
+//! place. Each output element is summed by one thread in a fixed order (a long
+//! reduction in fixed-size chunks added in chunk order), so results do not depend on
+//! the thread count.
+
+use rayon::prelude::*;
+
+/// A dimension at most this is "small".
+const SMALL: usize = 32;
+/// Products below this many multiply-adds stay with the general gemm.
+const MIN_WORK: usize = 1 << 16;
+/// Rows per parallel block.
+const ROWS: usize = 64;
+/// Length of the fixed chunks of a long reduction.
+const CHUNK: usize = 128;
+
+/// c ← α·op(a)·op(b) + β·c when one dimension is small (see [`super::matmul`]'s
+/// `gemm` for the layout); `false` when the shape is not one of these.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn try_gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f64,
+    a: &[f64],
+    ta: bool,
+    b: &[f64],
+    tb: bool,
+    beta: f64,
+    c: &mut [f64],
+) -> bool {
+    if m * k * n < MIN_WORK {
+        return false;
+    }
+    // op(b) as k×n row-major, or its transpose as n×k, copied only when needed (small).
+    let b_rows = |want_transpose: bool| -> Vec<f64> {
+        match (tb, want_transpose) {
+            (false, false) | (true, true) => b[..k * n].to_vec(),
+            (false, true) => (0..n * k).map(|x| b[(x % k) * n + x / k]).collect(),
+            (true, false) => (0..k * n).map(|x| b[(x % n) * k + x / n]).collect(),
+        }
+    };
+    let finish = |out: &mut f64, s: f64| *out = if beta == 0.0 { alpha * s } else { alpha.mul_add(s, beta * *out) };
+    if !ta && n <= SMALL && k > SMALL {
+        // Each output is a dot product of a row of a with a column of op(b).
+        let bt = b_rows(true);
+        c[..m * n].par_chunks_mut(ROWS * n).enumerate().for_each(|(blk, rows)| {
+            for (r, crow) in rows.chunks_exact_mut(n).enumerate() {
+                let i = blk * ROWS + r;
+                let arow = &a[i * k..(i + 1) * k];
+                for (j, out) in crow.iter_mut().enumerate() {
+                    finish(out, dot(arow, &bt[j * k..(j + 1) * k]));
+                }
+            }
+        });
+        return true;
+    }
+    if !ta && k <= SMALL && n > SMALL {
+        // Each output row is a combination of the few rows of op(b).
+        let bk = b_rows(false);
+        c[..m * n].par_chunks_mut(ROWS * n).enumerate().for_each(|(blk, rows)| {
+            let mut acc = vec![0.0; n];
+            for (r, crow) in rows.chunks_exact_mut(n).enumerate() {
+                let i = blk * ROWS + r;
+                acc.fill(0.0);
+                for kk in 0..k {
+                    mul_add_row(a[i * k + kk], &bk[kk * n..(kk + 1) * n], &mut acc);
+                }
+                crow.iter_mut().zip(&acc).for_each(|(out, &s)| finish(out, s));
+            }
+        });
+        return true;
+    }
+    if ta && n <= SMALL && m <= 4 * SMALL * SMALL && k > 4 * CHUNK {
+        // op(a) = aᵀ with a stored k×m: c = Σ over the long k of a row ⊗ op(b) row,
+        // accumulated transposed (n×m) in fixed chunks of k, added in chunk order.
+        let bk = b_rows(false);
+        let partials: Vec<Vec<f64>> = (0..k.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|ch| {
+                let mut part = vec![0.0; n * m];
+                for kk in ch * CHUNK..((ch + 1) * CHUNK).min(k) {
+                    let arow = &a[kk * m..(kk + 1) * m];
+                    for j in 0..n {
+                        mul_add_row(bk[kk * n + j], arow, &mut part[j * m..(j + 1) * m]);
+                    }
+                }
+                part
+            })
+            .collect();
+        let mut total = vec![0.0; n * m];
+        for p in &partials {
+            total.iter_mut().zip(p).for_each(|(t, x)| *t += x);
+        }
+        for i in 0..m {
+            for j in 0..n {
+                finish(&mut c[i * n + j], total[j * m + i]);
+            }
+        }
+        return true;
+    }
+    false
+}
+
+/// ⟨x, y⟩ with eight interleaved accumulators (lane i sums the elements ≡ i mod 8),
+/// each a fused multiply-add, summed at the end in a fixed order.
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    #[inline(always)]
+    fn body(x: &[f64], y: &[f64]) -> f64 {
+        let mut acc = [0.0f64; 8];
+        let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+        let (xr, yr) = (xc.remainder(), yc.remainder());
+        for (a, b) in xc.zip(yc) {
+            for i in 0..8 {
+                acc[i] = a[i].mul_add(b[i], acc[i]);
+            }
+        }
+        let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (a, b) in xr.iter().zip(yr) {
+            s = a.mul_add(*b, s);
+        }
+        s
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,fma")]
+        unsafe fn wide(x: &[f64], y: &[f64]) -> f64 {
+            body(x, y)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn narrow(x: &[f64], y: &[f64]) -> f64 {
+            body(x, y)
+        }
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("fma") {
+            // SAFETY: the CPU supports the instructions the function was compiled for.
+            return unsafe { wide(x, y) };
+        }
+        if has!("avx2") && has!("fma") {
+            // SAFETY: as above.
+            return unsafe { narrow(x, y) };
+        }
+    }
+    body(x, y)
+}
+
+/// y ← y + s·x, one fused multiply-add per element.
+fn mul_add_row(s: f64, x: &[f64], y: &mut [f64]) {
+    #[inline(always)]
+    fn body(s: f64, x: &[f64], y: &mut [f64]) {
+        y.iter_mut().zip(x).for_each(|(y, &x)| *y = s.mul_add(x, *y));
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,fma")]
+        unsafe fn wide(s: f64, x: &[f64], y: &mut [f64]) {
+            body(s, x, y)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn narrow(s: f64, x: &[f64], y: &mut [f64]) {
+            body(s, x, y)
+        }
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("fma") {
+            // SAFETY: the CPU supports the instructions the function was compiled for.
+            return unsafe { wide(s, x, y) };
+        }
+        if has!("avx2") && has!("fma") {
+            // SAFETY: as above.
+            return unsafe { narrow(s, x, y) };
+        }
+    }
+    body(s, x, y)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every shape the kernels take, against a naive triple loop.
+    #[test]
+    fn skinny_products_match_the_definition() {
+        let val = |i: usize| ((i * 7919) % 1013) as f64 / 1013.0 - 0.5;
+        for &(m, k, n) in &[(700, 128, 10), (700, 10, 128), (128, 2000, 20), (128, 2000, 3), (300, 300, 33)] {
+            for &(ta, tb) in &[(false, false), (false, true), (true, false), (true, true)] {
+                let a: Vec<f64> = (0..m * k).map(val).collect();
+                let b: Vec<f64> = (0..k * n).map(|i| val(i + 17)).collect();
+                let at = |i: usize, kk: usize| if ta { a[kk * m + i] } else { a[i * k + kk] };
+                let bt = |kk: usize, j: usize| if tb { b[j * k + kk] } else { b[kk * n + j] };
+                let c0: Vec<f64> = (0..m * n).map(|i| val(i + 5)).collect();
+                for beta in [0.0, 1.0] {
+                    let mut c = c0.clone();
+                    if !super::try_gemm(m, k, n, 2.0, &a, ta, &b, tb, beta, &mut c) {
+                        continue;
+                    }
+                    for i in 0..m {
+                        for j in 0..n {
+                            let s: f64 = (0..k).map(|kk| at(i, kk) * bt(kk, j)).sum();
+                            let want = 2.0 * s + beta * c0[i * n + j];
+                            assert!((c[i * n + j] - want).abs() < 1e-11, "{m}x{k}x{n} {ta} {tb} at {i},{j}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
