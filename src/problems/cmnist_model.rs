@@ -26,7 +26,7 @@
 //! ```
 
 use super::colored_mnist::Environment;
-use crate::ad::{Loss, Mode, Tape, Var};
+use crate::ad::{Loss, Mode, Tape, Unary, Var};
 use crate::rng::{normal_vec, seeded};
 use std::sync::Arc;
 
@@ -89,7 +89,7 @@ impl CmnistNet {
         let b1 = theta_f.slice(i * h, h).reshape(1, h);
         let w2 = theta_f.slice(i * h + h, h * f).reshape(h, f);
         let b2 = theta_f.slice(i * h + h + h * f, f).reshape(1, f);
-        ((x.matmul(w1) + b1).relu().matmul(w2) + b2).tanh()
+        x.matmul(w1).map_with_bias(b1, Unary::Relu).matmul(w2).map_with_bias(b2, Unary::Tanh)
     }
 
     fn head_parts<'t>(&self, theta_r: Var<'t>) -> HeadParts<'t> {
@@ -105,7 +105,7 @@ impl CmnistNet {
     /// The logits (rows × 1) of the head θ_r on features φ.
     pub fn head_on<'t>(&self, phi: Var<'t>, theta_r: Var<'t>) -> Var<'t> {
         let p = self.head_parts(theta_r);
-        (phi.matmul(p.w) + p.c).tanh().matmul(p.v) + p.b
+        phi.matmul(p.w).map_with_bias(p.c, Unary::Tanh).matmul(p.v) + p.b
     }
 
     /// The logits (rows × 1) of the whole network θ.
@@ -181,7 +181,7 @@ pub fn head_hvp<'t>(net: &CmnistNet, phi: Var<'t>, y: Var<'t>, theta_r: Var<'t>,
     let n = phi.shape().0 as f64;
     let p = net.head_parts(theta_r);
     let q = net.head_parts(d);
-    let a = (phi.matmul(p.w) + p.c).tanh();
+    let a = phi.matmul(p.w).map_with_bias(p.c, Unary::Tanh);
     let slope = 1.0 - a * a;
     let s = a.matmul(p.v) + p.b;
     let sig = s.sigmoid();

@@ -17,7 +17,7 @@
 //! ```
 
 use super::classification::{fraction_correct, predicted_classes};
-use crate::ad::{Constant, Loss, Var};
+use crate::ad::{Constant, Loss, Unary, Var};
 use crate::rng;
 use std::fmt;
 use std::sync::Arc;
@@ -36,10 +36,10 @@ pub enum Activation {
 }
 
 impl Activation {
-    fn apply_var(self, x: Var<'_>) -> Var<'_> {
+    fn unary(self) -> Unary {
         match self {
-            Activation::Tanh => x.tanh(),
-            Activation::Relu => x.relu(),
+            Activation::Tanh => Unary::Tanh,
+            Activation::Relu => Unary::Relu,
         }
     }
     fn apply(self, x: f64) -> f64 {
@@ -244,7 +244,7 @@ impl Mlp {
         let b2 = theta.slice(l.b2, o).reshape(1, o);
         debug_assert_eq!(x.shape(), (rows, i));
         let xs = theta.tape().data(x);
-        let hidden = self.activation.apply_var(xs.matmul(w1) + b1);
+        let hidden = xs.matmul(w1).map_with_bias(b1, self.activation.unary());
         (hidden.matmul(w2) + b2).softmax_cross_entropy(labels)
     }
 }

@@ -19,9 +19,11 @@ use std::sync::Arc;
 /// How a node was computed from its inputs.
 pub(crate) enum Op {
     Leaf,
-    /// y = f(x) elementwise; `d1 = f'(x)` and (tangent mode) `d2 = f''(x)` are cached.
+    /// y = f(x) elementwise, or y = f(x + b) for a row `bias` b broadcast over the rows;
+    /// `d1 = f'` and (tangent mode) `d2 = f''` at the argument are cached.
     Unary {
         x: NodeId,
+        bias: Option<NodeId>,
         d1: Vec<f64>,
         d2: Vec<f64>,
     },
@@ -95,7 +97,12 @@ pub(crate) fn same_tape(a: Var<'_>, b: Var<'_>) {
 pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, id: NodeId, lanes: usize) -> Vec<f64> {
     match &nodes[id].op {
         Op::Leaf => crate::ad::pool::zeroed(lanes * nodes[id].len()),
-        Op::Unary { x, d1, .. } => elementwise::unary_tangent(d1, tangents[*x].as_deref(), lanes),
+        Op::Unary { x, bias, d1, .. } => elementwise::unary_tangent(
+            d1,
+            tangents[*x].as_deref(),
+            bias.map(|b| (nodes[*x].cols, tangents[b].as_deref())),
+            lanes,
+        ),
         Op::Binary { a, b, f } => elementwise::binary_tangent(nodes, tangents, id, *a, *b, *f, lanes),
         Op::MatMul { a, b } => matmul::tangent(nodes, tangents, *a, *b, lanes),
         Op::Linear { x, map } => linear::tangent(nodes, tangents, id, *x, map, lanes),
@@ -116,7 +123,9 @@ pub(crate) fn backward(
     let t = |i: NodeId| tangents.get(i).and_then(|t| t.as_deref());
     match &nodes[id].op {
         Op::Leaf => {}
-        Op::Unary { x, d1, d2 } => elementwise::unary_backward(nodes, *x, t(*x), d1, d2, ybar, ybar_t, adj),
+        Op::Unary { x, bias, d1, d2 } => {
+            elementwise::unary_backward(nodes, (*x, t(*x)), bias.map(|b| (b, t(b))), d1, d2, ybar, ybar_t, adj)
+        }
         Op::Binary { a, b, f } => {
             elementwise::binary_backward(nodes, id, (*a, t(*a)), (*b, t(*b)), *f, ybar, ybar_t, adj)
         }

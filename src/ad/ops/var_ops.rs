@@ -47,6 +47,25 @@ impl<'t> Var<'t> {
     pub fn map(self, f: Unary) -> Var<'t> {
         unary(self, f)
     }
+    /// f(self + bias) for a 1×cols `bias` row added to every row: a layer's bias and
+    /// activation as one node (the same numbers as `(self + bias).map(f)`, with one
+    /// tensor fewer in every sweep).
+    ///
+    /// ```
+    /// use ridge_rider::ad::{Mode, Tape, Unary};
+    /// let tape = Tape::new(Mode::Value);
+    /// let x = tape.constant(2, 2, vec![1.0, -1.0, 0.5, 2.0]);
+    /// let b = tape.constant(1, 2, vec![0.5, 1.0]);
+    /// let fused = x.map_with_bias(b, Unary::Relu).value().to_vec();
+    /// assert_eq!(fused, (x + b).map(Unary::Relu).value().to_vec());
+    /// assert_eq!(fused, vec![1.5, 0.0, 1.0, 3.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `bias` is not 1×cols (a programming error).
+    pub fn map_with_bias(self, bias: Var<'t>, f: Unary) -> Var<'t> {
+        super::elementwise::unary_with_bias(self, bias, f)
+    }
 
     /// Matrix product (through `matrixmultiply`).
     ///
