@@ -1,6 +1,7 @@
 //! Benchmarks: the MNIST MLP's loss, gradient, forward-over-reverse HVP (fresh, and
-//! replayed on a recording at θ) and finite-difference HVP; an exact 64-parameter Hessian; vector kernels against naive
-//! loops; the dense eigensolver at n = 512; Lanczos on an MLP Hessian.
+//! replayed on a recording at θ, one direction and eight) and finite-difference HVP;
+//! shared against copied closure data; an exact 64-parameter Hessian; vector kernels
+//! against naive loops; the dense eigensolver at n = 512; Lanczos on an MLP Hessian.
 //!
 //! `cargo bench` runs them all; `ridge-rider bench-hvp` prints the MLP figures as a table.
 
@@ -33,12 +34,39 @@ fn mlp(c: &mut Criterion) {
         // the tangent sweeps run.
         let recorded = HessianAt::new(&loss, &theta).unwrap();
         g.bench_function("hvp-recorded", |b| b.iter(|| recorded.hessian_vector_product(black_box(&v)).unwrap()));
+        let eight: Vec<Vec<f64>> =
+            (0..8).map(|s| ridge_rider::rng::unit_vector(&mut ridge_rider::rng::seeded(s, 2), theta.len())).collect();
+        let eight: Vec<&[f64]> = eight.iter().map(|d| d.as_slice()).collect();
+        g.bench_function("hvp-recorded-8-directions", |b| {
+            b.iter(|| recorded.hessian_vector_products(black_box(&eight)).unwrap())
+        });
         g.bench_function("record", |b| b.iter(|| HessianAt::new(&loss, black_box(&theta)).unwrap()));
         g.bench_function("hvp-finite-differences", |b| {
             b.iter(|| finite_difference_hvp(&loss, black_box(&theta), &v, 1e-4).unwrap())
         });
         g.finish();
     }
+}
+
+/// A closure loss that reads MNIST pixels at every evaluation: sharing the captured
+/// `Arc` (the CSR choice remembered) against cloning the `Vec` per call (scanned and
+/// converted again every time).
+fn closure_data(c: &mut Criterion) {
+    use std::sync::Arc;
+    fn body<'t>(t: Var<'t>, xs: Var<'t>) -> Var<'t> {
+        let z = xs.matmul(t.reshape(784, 32)).tanh();
+        z.dot(z)
+    }
+    let d = embedded_all().slice(0..2236);
+    let (shared, copied) = (Arc::new(d.x.clone()), d.x);
+    let by_arc = loss_fn(784 * 32, move |t: Var| body(t, t.tape().constant(2236, 784, shared.clone())));
+    let by_vec = loss_fn(784 * 32, move |t: Var| body(t, t.tape().constant(2236, 784, copied.clone())));
+    let theta = vec![0.01; 784 * 32];
+    let mut g = c.benchmark_group("closure-data-b2236");
+    g.sample_size(20);
+    g.bench_function("gradient-arc-shared", |b| b.iter(|| gradient(&by_arc, black_box(&theta)).unwrap()));
+    g.bench_function("gradient-vec-cloned", |b| b.iter(|| gradient(&by_vec, black_box(&theta)).unwrap()));
+    g.finish();
 }
 
 fn exact_hessian(c: &mut Criterion) {
@@ -94,5 +122,5 @@ fn lanczos_mlp(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mlp, exact_hessian, kernels, dense_eigen, lanczos_mlp);
+criterion_group!(benches, mlp, closure_data, exact_hessian, kernels, dense_eigen, lanczos_mlp);
 criterion_main!(benches);

@@ -105,3 +105,31 @@ fn results_do_not_depend_on_the_thread_count() {
         assert_eq!(run(threads), one, "{threads} threads");
     }
 }
+
+#[test]
+fn a_shared_buffer_gets_the_storage_a_constant_would() {
+    // A mostly-zero Arc handed to Tape::constant at every evaluation is stored sparse
+    // (the choice is remembered between evaluations): the same bits as a Constant.
+    let (m, k, n) = (300, 80, 3);
+    let mut r = lcg(11);
+    let data: Vec<f64> = (0..m * k).map(|_| if r() > 0.7 { r() } else { 0.0 }).collect();
+    let shared = std::sync::Arc::new(data.clone());
+    let via_arc = ridge_rider::ad::loss_fn(k * n, move |t: Var| {
+        let z = t.tape().constant(m, k, shared.clone()).matmul(t.reshape(k, n)).tanh();
+        z.dot(z)
+    });
+    let sparse = DataLoss { s: Constant::with_storage(m, k, data.clone(), Storage::Sparse).unwrap(), n };
+    let dense = DataLoss { s: Constant::with_storage(m, k, data, Storage::Dense).unwrap(), n };
+    let theta: Vec<f64> = (0..k * n).map(|_| 0.2 * r()).collect();
+    let plain = |l: &DataLoss| {
+        let f = ridge_rider::ad::loss_fn(k * n, |t: Var| {
+            let z = t.tape().data(&l.s).matmul(t.reshape(k, n)).tanh();
+            z.dot(z)
+        });
+        gradient(&f, &theta).unwrap().gradient
+    };
+    let first = gradient(&via_arc, &theta).unwrap().gradient;
+    assert_eq!(first, gradient(&via_arc, &theta).unwrap().gradient);
+    assert_eq!(first, plain(&sparse));
+    assert_ne!(first, plain(&dense), "the dense path sums in another order");
+}

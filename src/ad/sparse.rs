@@ -358,6 +358,40 @@ pub const SPARSE_DENSITY: f64 = 0.3;
 /// [`Storage::Auto`] keeps smaller constants dense: their products are cheap anyway.
 pub const SPARSE_MIN_LEN: usize = 1 << 14;
 
+/// Shared buffers seen lately and the storage chosen for them, so that a loss which
+/// hands the tape the same `Arc` at every evaluation pays for the density scan (and
+/// the CSR) once. A cached buffer cannot change: `Arc::get_mut` refuses while the
+/// cache holds a `Weak` to it.
+type Seen = Vec<(std::sync::Weak<Vec<f64>>, (usize, usize), Option<Arc<Csr>>)>;
+static SEEN: std::sync::Mutex<Seen> = std::sync::Mutex::new(Vec::new());
+/// Entries kept in [`SEEN`].
+const SEEN_CAPACITY: usize = 16;
+
+/// [`Storage::Auto`]'s choice for a shared buffer, from [`SEEN`] when it was seen.
+pub(crate) fn choose_shared(rows: usize, cols: usize, values: &Arc<Vec<f64>>) -> Option<Arc<Csr>> {
+    if rows * cols < SPARSE_MIN_LEN {
+        return None;
+    }
+    let Ok(mut seen) = SEEN.lock() else {
+        return choose(rows, cols, values, Storage::Auto);
+    };
+    seen.retain(|(w, _, _)| w.strong_count() > 0);
+    let ptr = Arc::as_ptr(values);
+    if let Some((_, _, csr)) = seen.iter().find(|(w, shape, _)| std::ptr::eq(w.as_ptr(), ptr) && *shape == (rows, cols))
+    {
+        return csr.clone();
+    }
+    drop(seen);
+    let csr = choose(rows, cols, values, Storage::Auto);
+    if let Ok(mut seen) = SEEN.lock() {
+        if seen.len() >= SEEN_CAPACITY {
+            seen.remove(0);
+        }
+        seen.push((Arc::downgrade(values), (rows, cols), csr.clone()));
+    }
+    csr
+}
+
 /// The sparse form that `storage` asks for, if any.
 pub(crate) fn choose(rows: usize, cols: usize, values: &[f64], storage: Storage) -> Option<Arc<Csr>> {
     let len = rows * cols;

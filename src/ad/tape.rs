@@ -14,7 +14,7 @@
 use super::constant::Constant;
 use super::ops::{self, Op};
 use super::pool;
-use super::sparse::{choose, Csr, Storage};
+use super::sparse::{choose_shared, Csr};
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -174,11 +174,12 @@ impl Tape {
         self.len() == 0
     }
 
-    /// A constant tensor (data): no adjoint, no tangent. Pass a `Vec` to hand it over,
-    /// or a clone of an `Arc<Vec<f64>>` the loss captured to share it without a copy.
-    /// Large, mostly-zero constants are stored sparse ([`Storage::Auto`]); data read in
-    /// every evaluation is better built once as a [`Constant`] and passed to
-    /// [`Tape::data`], which decides that only once.
+    /// A constant tensor (data): no adjoint, no tangent. Pass a clone of an
+    /// `Arc<Vec<f64>>` the loss captured to share the data without a copy (a `Vec` works
+    /// too, handed over). Large, mostly-zero constants are stored sparse
+    /// ([`Storage::Auto`](super::Storage::Auto)); the choice for a shared buffer is made
+    /// once and remembered. A [`Constant`] passed to [`Tape::data`] carries its choice
+    /// with it.
     ///
     /// ```
     /// use ridge_rider::ad::{gradient, loss_fn, Var};
@@ -195,7 +196,7 @@ impl Tape {
     pub fn constant(&self, rows: usize, cols: usize, value: impl Into<Arc<Vec<f64>>>) -> Var<'_> {
         let value = value.into();
         assert_eq!(value.len(), rows * cols, "constant: {rows}×{cols} shape, {} values", value.len());
-        let sparse = choose(rows, cols, &value, Storage::Auto);
+        let sparse = choose_shared(rows, cols, &value);
         self.push_node(Node { op: Op::Leaf, rows, cols, value, active: false, sparse }, None)
     }
 
