@@ -13,9 +13,10 @@ use std::cell::RefCell;
 /// own free lists without touching fresh pages.
 const MIN_POOLED: usize = 2048;
 /// At most this many buffers are kept per thread.
-const MAX_BUFFERS: usize = 96;
-/// At most this many `f64`s are kept per thread (512 MiB).
-const MAX_ELEMENTS: usize = 1 << 26;
+const MAX_BUFFERS: usize = 64;
+/// At most this many `f64`s are kept per thread (64 MiB): what a sweep of the MNIST MLP
+/// reuses, without holding much more than it.
+const MAX_ELEMENTS: usize = 1 << 23;
 
 struct Pool {
     free: Vec<Vec<f64>>,
@@ -26,8 +27,9 @@ thread_local! {
     static POOL: RefCell<Pool> = const { RefCell::new(Pool { free: Vec::new(), elements: 0 }) };
 }
 
-/// A buffer of capacity at least `n` from the pool (the smallest that fits), or a new
-/// one; its length is unspecified.
+/// A buffer of capacity at least `n` from the pool (the smallest that fits, and not
+/// more than twice as large, so that big buffers are not spent on small requests and
+/// the pool does not grow), or a new one; its length is unspecified.
 fn take(n: usize) -> Vec<f64> {
     if n < MIN_POOLED {
         return Vec::with_capacity(n);
@@ -39,7 +41,7 @@ fn take(n: usize) -> Vec<f64> {
                 .free
                 .iter()
                 .enumerate()
-                .filter(|(_, b)| b.capacity() >= n)
+                .filter(|(_, b)| b.capacity() >= n && b.capacity() <= 2 * n)
                 .min_by_key(|(_, b)| b.capacity())
                 .map(|(i, _)| i)?;
             let buf = p.free.swap_remove(best);
