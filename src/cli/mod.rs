@@ -1,19 +1,24 @@
 //! The command-line interface (feature `cli`): one subcommand per job, each printing a
 //! table on stdout and writing JSON under `--out`.
 //!
-//! Exit codes: 0 success, 1 a run-time failure, 2 bad input (one-line message).
+//! Exit codes: 0 success, 1 a run-time failure, 2 bad input (one-line message), 130
+//! interrupted with its work saved.
 
+#[macro_use]
+mod stdout;
 mod bench_hvp;
 mod cmnist;
 mod common;
 mod levers;
 mod mnist;
+mod outdir;
 mod paper;
 mod report;
 mod search;
 mod spectrum;
 mod svg;
 mod tree;
+mod validate;
 
 use clap::{Parser, Subcommand};
 pub use common::CliError;
@@ -52,14 +57,22 @@ pub fn run() -> i32 {
     common::quiet_panics();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
             let _ = e.print();
-            return code;
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("{}", one_line(&e));
+            return 2;
         }
     };
     match execute(cli.command) {
         Ok(()) => 0,
+        Err(CliError::Interrupted(m)) => {
+            eprintln!("{m}");
+            130
+        }
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
@@ -67,10 +80,54 @@ pub fn run() -> i32 {
     }
 }
 
+/// clap's error as one line: its message and the usage it gives.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let message = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("error:"))
+        .map_or_else(|| "error: a command is required".to_string(), str::to_string);
+    let usage = text.lines().find_map(|l| l.trim().strip_prefix("Usage:")).map(str::trim);
+    match usage {
+        Some(u) => format!("{message} (usage: {u}; --help lists every flag)"),
+        None => format!("{message} (--help lists every flag)"),
+    }
+}
+
 /// Run a command given as an argument vector (used by `paper`).
 pub(crate) fn dispatch(argv: &[String]) -> Result<(), CliError> {
-    let cli = Cli::try_parse_from(argv).map_err(|e| CliError::Input(e.to_string()))?;
+    let cli = Cli::try_parse_from(argv).map_err(|e| CliError::Input(one_line(&e)))?;
     execute(cli.command)
+}
+
+/// Parse and validate an argument vector (`argv[0]` is the program name) without
+/// running anything: what a command would refuse before starting work. The fuzz test
+/// drives random flag vectors through this.
+///
+/// ```
+/// use ridge_rider::cli::check_args;
+/// assert!(check_args(["ridge-rider", "tree", "--depths", "4,6"]).is_ok());
+/// assert_eq!(check_args(["ridge-rider", "tree", "--methods", "rr,rr"]).unwrap_err().exit_code(), 2);
+/// assert_eq!(check_args(["ridge-rider", "tree", "--nope"]).unwrap_err().exit_code(), 2);
+/// ```
+pub fn check_args<I, T>(argv: I) -> Result<(), CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(argv).map_err(|e| CliError::Input(one_line(&e)))?;
+    match &cli.command {
+        Command::BenchHvp(_) => Ok(()),
+        Command::Spectrum(a) => spectrum::validate(a),
+        Command::Search(a) => search::validate(a),
+        Command::Levers(a) => levers::validate(a),
+        Command::Tree(a) => tree::validate(a),
+        Command::Mnist(a) => mnist::validate(a),
+        Command::MnistClasses(a) => mnist::validate_classes(a),
+        Command::Cmnist(a) => cmnist::validate(a),
+        Command::Paper(a) => paper::validate(a),
+    }
 }
 
 fn execute(command: Command) -> Result<(), CliError> {
