@@ -49,6 +49,8 @@ fn spectrum_runs_and_writes_json() {
     let vecs = dir.join("v.npy");
     let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
         .args(["spectrum", "--batch", "64", "--hidden", "8", "--k", "2", "--init", "standard"])
+        .arg("--out")
+        .arg(&dir)
         .arg("--json")
         .arg(&json)
         .arg("--vectors")
@@ -62,6 +64,10 @@ fn spectrum_runs_and_writes_json() {
     }
     let v = ridge_rider::linalg::npy::read_npy(&vecs).unwrap();
     assert_eq!(v.shape, vec![2, 784 * 8 + 8 + 8 * 10 + 10]);
+    // --out receives spectrum.json in the shared shape.
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("spectrum.json")).unwrap()).unwrap();
+    assert_eq!((doc["experiment"].as_str(), doc["complete"].as_bool()), (Some("spectrum"), Some(true)));
+    assert_eq!(doc["rows"].as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -246,8 +252,9 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     assert!(text.contains("curvature in the test environment"), "{text}");
 }
 
+/// A step α that would overflow the ride is refused before any work, with the bound.
 #[test]
-fn cmnist_names_the_step_when_a_ride_overflows() {
+fn cmnist_refuses_a_step_that_would_overflow_the_ride() {
     let dir = ScratchDir::new("cmnist-overflow");
     let args = ["cmnist", "--methods", "rr", "--runs", "1", "--mis-steps", "3", "--inner-steps", "1"];
     let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
@@ -257,8 +264,8 @@ fn cmnist_names_the_step_when_a_ride_overflows() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("alpha is too large") && !err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--alpha") && err.contains("1000") && !err.contains("panicked"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 

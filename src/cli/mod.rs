@@ -55,7 +55,8 @@ enum Command {
 /// Parse arguments, run the command, return the process exit code.
 pub fn run() -> i32 {
     common::quiet_panics();
-    let cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {
             // --help and --version.
@@ -63,7 +64,7 @@ pub fn run() -> i32 {
             return 0;
         }
         Err(e) => {
-            eprintln!("{}", one_line(&e));
+            eprintln!("{}", one_line(&e, &argv));
             return 2;
         }
     };
@@ -80,24 +81,32 @@ pub fn run() -> i32 {
     }
 }
 
-/// clap's error as one line: its message and the usage it gives.
-fn one_line(e: &clap::Error) -> String {
+/// clap's error as one line: its message and the usage of the command it is about.
+fn one_line<T: AsRef<std::ffi::OsStr>>(e: &clap::Error, argv: &[T]) -> String {
     let text = e.render().to_string();
     let message = text
         .lines()
         .map(str::trim)
         .find(|l| l.starts_with("error:"))
         .map_or_else(|| "error: a command is required".to_string(), str::to_string);
-    let usage = text.lines().find_map(|l| l.trim().strip_prefix("Usage:")).map(str::trim);
-    match usage {
-        Some(u) => format!("{message} (usage: {u}; --help lists every flag)"),
-        None => format!("{message} (--help lists every flag)"),
-    }
+    format!("{message} (usage: {}; --help lists every flag)", usage(argv))
+}
+
+/// `ridge-rider <command> [OPTIONS]` for the command named in `argv`, or the tool's.
+fn usage<T: AsRef<std::ffi::OsStr>>(argv: &[T]) -> String {
+    use clap::CommandFactory;
+    let mut top = Cli::command();
+    let named = argv.iter().skip(1).find_map(|a| top.find_subcommand(a.as_ref().to_str()?).cloned());
+    let text = match named {
+        Some(sub) => sub.clone().bin_name(format!("ridge-rider {}", sub.get_name())).render_usage().to_string(),
+        None => top.render_usage().to_string(),
+    };
+    text.trim().trim_start_matches("Usage:").trim().to_string()
 }
 
 /// Run a command given as an argument vector (used by `paper`).
 pub(crate) fn dispatch(argv: &[String]) -> Result<(), CliError> {
-    let cli = Cli::try_parse_from(argv).map_err(|e| CliError::Input(one_line(&e)))?;
+    let cli = Cli::try_parse_from(argv).map_err(|e| CliError::Input(one_line(&e, argv)))?;
     execute(cli.command)
 }
 
@@ -114,9 +123,10 @@ pub(crate) fn dispatch(argv: &[String]) -> Result<(), CliError> {
 pub fn check_args<I, T>(argv: I) -> Result<(), CliError>
 where
     I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
+    T: Into<std::ffi::OsString>,
 {
-    let cli = Cli::try_parse_from(argv).map_err(|e| CliError::Input(one_line(&e)))?;
+    let argv: Vec<std::ffi::OsString> = argv.into_iter().map(Into::into).collect();
+    let cli = Cli::try_parse_from(&argv).map_err(|e| CliError::Input(one_line(&e, &argv)))?;
     match &cli.command {
         Command::BenchHvp(_) => Ok(()),
         Command::Spectrum(a) => spectrum::validate(a),

@@ -6,7 +6,7 @@ use super::common::{
 };
 use super::outdir::OutDir;
 use super::report::{write_report, Row};
-use super::validate::{require_count, require_counts, require_float, Low, MAX_HIDDEN, MAX_STEPS};
+use super::validate::{number, require_count, require_counts, require_float, Low, MAX_HIDDEN, MAX_STEPS};
 use crate::linalg::npy::{read_npy, write_npy_bytes, NpyArray};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, Which};
 use crate::problems::mlp::Activation;
@@ -111,8 +111,10 @@ fn read_params(p: &std::path::Path, n: usize) -> Result<Vec<f64>, CliError> {
     }
     if let Some((i, x)) = arr.data.iter().enumerate().find(|(_, x)| !(x.is_finite() && x.abs() <= MAX_PARAM)) {
         return Err(CliError::Input(format!(
-            "{}: value {x} at index {i} is not a finite number in [-{MAX_PARAM}, {MAX_PARAM}]",
-            p.display()
+            "{}: value {} at index {i} is not a finite number in [-{m}, {m}]",
+            p.display(),
+            number(*x),
+            m = number(MAX_PARAM)
         )));
     }
     Ok(arr.data)
