@@ -65,7 +65,8 @@ fn spectrum_runs_and_writes_json() {
     let v = ridge_rider::linalg::npy::read_npy(&vecs).unwrap();
     assert_eq!(v.shape, vec![2, 784 * 8 + 8 + 8 * 10 + 10]);
     // --out receives spectrum.json in the shared shape.
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("spectrum.json")).unwrap()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("spectrum.json")).unwrap()).unwrap();
     assert_eq!((doc["experiment"].as_str(), doc["complete"].as_bool()), (Some("spectrum"), Some(true)));
     assert_eq!(doc["rows"].as_array().unwrap().len(), 2);
 }

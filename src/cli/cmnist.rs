@@ -150,7 +150,8 @@ pub fn validate(a: &Args) -> Result<(), CliError> {
     require_float("--alpha", a.alpha, 0.0, Low::Open, 1e3)?;
     if a.betas.len() != 6 || a.betas.iter().any(|b| !(b.is_finite() && *b >= 0.0 && *b <= MAX_BETA)) {
         return Err(CliError::Input(format!(
-            "--betas must be six numbers in [0, {}]: b1,b2,b3,b4,b5,L2-weight", super::validate::number(MAX_BETA)
+            "--betas must be six numbers in [0, {}]: b1,b2,b3,b4,b5,L2-weight",
+            super::validate::number(MAX_BETA)
         )));
     }
     Ok(())

@@ -374,7 +374,14 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         |finished| {
             let (rows, per_ridge, early, late) = summary(finished);
             let complete = finished.iter().all(Option::is_some);
-            write_report(out.path(), "mnist_classes", config.clone(), &rows, json!({"per_ridge": per_ridge}), complete)?;
+            write_report(
+                out.path(),
+                "mnist_classes",
+                config.clone(),
+                &rows,
+                json!({"per_ridge": per_ridge}),
+                complete,
+            )?;
             let maps = vec![
                 (format!("early (steps {early_from}–{early_to}): rows = first ridge index"), early),
                 ("late (last fifth of the run)".to_string(), late),

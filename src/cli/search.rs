@@ -49,7 +49,11 @@ pub struct Args {
 /// The flags alone, before any work.
 pub fn validate(a: &Args) -> CliResult {
     check_threads(a.run.threads)?;
-    require_counts(&[("--depth", a.depth, 1, 30), ("--budget", a.budget, 1, MAX_STEPS), ("--round", a.round, 1, 4096)])?;
+    require_counts(&[
+        ("--depth", a.depth, 1, 30),
+        ("--budget", a.budget, 1, MAX_STEPS),
+        ("--round", a.round, 1, 4096),
+    ])?;
     match a.problem.as_str() {
         "tree" | "figure1" => Ok(()),
         other => Err(CliError::Input(format!("unknown problem '{other}' (tree or figure1)"))),

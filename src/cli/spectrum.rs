@@ -80,7 +80,7 @@ pub fn validate(a: &Args) -> CliResult {
     require_count("--hidden", a.hidden, 1, MAX_HIDDEN)?;
     let n = crate::problems::mlp::Mlp::mnist(a.hidden, a.activation).dim();
     require_counts(&[
-        ("--batch", a.batch, 1, crate::problems::mnist::embedded_all().len()),
+        ("--batch", a.batch, 1, crate::problems::mnist::EMBEDDED_LEN),
         ("--k", a.k, 1, n.min(1000)),
         ("--max-subspace", a.max_subspace, 0, n),
         ("--max-hvps", a.max_hvps, 1, MAX_STEPS),

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 const EMBEDDED_IMAGES: &[u8] = include_bytes!("../../data/mnist/mnist10k-images-idx3-ubyte.gz");
 const EMBEDDED_LABELS: &[u8] = include_bytes!("../../data/mnist/mnist10k-labels-idx1-ubyte.gz");
 
+/// Digits in the embedded set ([`embedded_all`]).
+pub const EMBEDDED_LEN: usize = 10_000;
+
 /// Decompressed files larger than this are rejected (the full MNIST is 47 MB).
 pub const MAX_DECOMPRESSED: u64 = 1 << 30;
 
@@ -245,7 +248,7 @@ pub fn parse_dataset(images: (&str, &[u8]), labels: (&str, &[u8])) -> Result<Dat
 ///
 /// ```
 /// let all = ridge_rider::problems::mnist::embedded_all();
-/// assert_eq!(all.len(), 10_000);
+/// assert_eq!(all.len(), ridge_rider::problems::mnist::EMBEDDED_LEN);
 /// assert!(all.labels.iter().all(|&l| l <= 9));
 /// ```
 pub fn embedded_all() -> Dataset {

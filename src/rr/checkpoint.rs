@@ -240,7 +240,8 @@ pub fn decode(bytes: &[u8], id: &Identity, p: &super::RrParams) -> Result<Search
     let n = r.len()?;
     let mut solutions = Vec::with_capacity(n.min(1 << 16));
     for _ in 0..n {
-        let (theta, loss, fingerprint, steps, hvps) = (vector(&mut r, "solution")?, r.f()?, r.fp()?, r.u()? as usize, r.u()? as usize);
+        let (theta, loss, fingerprint, steps, hvps) =
+            (vector(&mut r, "solution")?, r.f()?, r.fp()?, r.u()? as usize, r.u()? as usize);
         let end_reason = *REASONS.get(r.u()? as usize).ok_or_else(R::bad)?;
         let label = if r.u()? == 1 { Some(r.s()?) } else { None };
         solutions.push(Solution { theta, loss, fingerprint, steps, hvps, end_reason, label });

@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 const TREE: [&str; 8] = ["tree", "--depths", "3", "--trees", "2", "--budget", "300", "--threads=1"];
 
 fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-        .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
 
 fn outcome(o: std::process::Output) -> Outcome {
@@ -42,7 +41,8 @@ fn a_non_utf8_out_directory_works() {
 #[test]
 fn a_closed_or_full_stdout_ends_quietly_after_the_files() {
     for full in [false, true] {
-        for (args, file) in [(&TREE[..], "tree.json"), (&["search", "--problem", "figure1", "--budget", "200"][..], "search.json")]
+        for (args, file) in
+            [(&TREE[..], "tree.json"), (&["search", "--problem", "figure1", "--budget", "200"][..], "search.json")]
         {
             let out = seeded("hostile-pipe");
             let before = snapshot(&out);

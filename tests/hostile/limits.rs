@@ -48,7 +48,8 @@ fn a_forged_checkpoint_of_another_depth_is_refused() {
         let o = run(&["search", "--depth", depth, "--budget", "300", "--out", dir.to_str().unwrap()]);
         assert_eq!(o.code, Some(0), "{o:?}");
     }
-    let (b3, b4) = (std::fs::read(d3.join("search.checkpoint")).unwrap(), std::fs::read(d4.join("search.checkpoint")).unwrap());
+    let (b3, b4) =
+        (std::fs::read(d3.join("search.checkpoint")).unwrap(), std::fs::read(d4.join("search.checkpoint")).unwrap());
     // Header: magic, key, dimension, shape length, shape.
     let header = |b: &[u8]| 32 + u64::from_le_bytes(b[24..32].try_into().unwrap()) as usize;
     let mut forged = b4[..header(&b4)].to_vec();
