@@ -7,7 +7,9 @@ use super::common::{check_threads, one_gemm_thread_per_run, set_threads, CliErro
 use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{heatmaps, line_chart, stack, write_svg};
-use super::validate::{require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_STEPS};
+use super::validate::{
+    parse_range, require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_STEPS,
+};
 use crate::problems::mlp::{Activation, Mlp};
 use crate::problems::mnist::{embedded, load_dir, Dataset};
 use crate::problems::mnist_rr::{check_ridge, train, Curve, MnistConfig, MnistMethod};
@@ -296,18 +298,6 @@ fn train_error(flag: &str, context: &str, e: RrError) -> CliError {
         RrError::BadInput(_) => CliError::Input(format!("{context}: {e}")),
         _ => CliError::Runtime(format!("{context}: {e}")),
     }
-}
-
-/// `a..b` with a < b (and b ≤ `max` when given), for the flag `flag`.
-fn parse_range(flag: &str, s: &str, max: Option<usize>) -> Result<(usize, usize), CliError> {
-    let bound = max.map_or(String::new(), |m| format!(" <= {m}"));
-    let bad = || CliError::Input(format!("{flag} must look like a..b with a < b{bound}, got '{s}'"));
-    let (a, b) = s.split_once("..").ok_or_else(bad)?;
-    let (a, b): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
-    if a >= b || max.is_some_and(|m| b > m) {
-        return Err(bad());
-    }
-    Ok((a, b))
 }
 
 /// The flags alone, before any work.

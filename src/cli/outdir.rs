@@ -34,10 +34,12 @@ impl OutDir {
                     crate::io::remove_stale_temps(dir, |pid| pid != std::process::id() && !alive(pid, None));
                     return Ok(OutDir { dir: dir.to_path_buf(), lock, token });
                 }
-                Err(Taken::Busy(holder)) => return Err(CliError::Input(format!(
+                Err(Taken::Busy(holder)) => {
+                    return Err(CliError::Input(format!(
                     "another ridge-rider run (pid {holder}) is using {}: wait for it to finish or choose another --out",
                     dir.display()
-                ))),
+                )))
+                }
                 Err(Taken::Stale) => {
                     let _ = std::fs::remove_file(&lock);
                 }

@@ -58,6 +58,8 @@ pub fn validate(a: &Args) -> CliResult {
 
 /// One tree's results.
 type TreeResult = (usize, usize, u64, Tree, Vec<Cell>);
+/// The figure's bars, per depth.
+type Groups = Vec<(String, Vec<Bar>)>;
 
 pub fn run(a: Args) -> CliResult {
     validate(&a)?;
@@ -120,7 +122,7 @@ fn report(
     results: &[&TreeResult],
     seconds: f64,
     complete: bool,
-) -> Result<(Vec<Row>, Vec<(String, Vec<Bar>)>), CliError> {
+) -> Result<(Vec<Row>, Groups), CliError> {
     let mut rows = Vec::new();
     let mut groups = Vec::new();
     for &depth in &a.depths {

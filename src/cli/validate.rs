@@ -84,6 +84,18 @@ pub fn require_distinct<T: PartialEq + std::fmt::Display>(name: &str, items: &[T
     Ok(())
 }
 
+/// `a..b` with a < b (and b ≤ `max` when given), for the flag `flag`.
+pub fn parse_range(flag: &str, s: &str, max: Option<usize>) -> Result<(usize, usize), CliError> {
+    let bound = max.map_or(String::new(), |m| format!(" <= {m}"));
+    let bad = || CliError::Input(format!("{flag} must look like a..b with a < b{bound}, got '{s}'"));
+    let (a, b) = s.split_once("..").ok_or_else(bad)?;
+    let (a, b): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if a >= b || max.is_some_and(|m| b > m) {
+        return Err(bad());
+    }
+    Ok((a, b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -202,3 +202,24 @@ fn a_full_disk_loses_nothing() {
     assert_eq!(o.code, Some(0), "{o:?}");
     assert_eq!(json(&out.join("search.json"))["solutions"], solutions);
 }
+
+/// Ctrl-C: the round in hand is saved, exit 130 with the resume hint, the lock released.
+#[test]
+fn sigint_saves_and_exits_130() {
+    let out = seeded("hostile-sigint");
+    let child = bin()
+        .args(["search", "--depth", "12", "--threads", "1", "--out"])
+        .arg(&*out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !out.join("search.checkpoint").exists() && t0.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let st = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    let o = outcome(child.wait_with_output().unwrap());
+    check("search, then SIGINT", &o, 130, "plus --resume", &out, &snapshot(&out));
+    assert!(!out.join(".ridge-rider.lock").exists(), "the lock outlived the run");
+}

@@ -97,7 +97,8 @@ fn mnist_classes_checks_every_ridge_before_training() {
 
 #[test]
 fn data_files_that_are_not_regular_files_are_named_as_such() {
-    let cases: [(&str, &dyn Fn(&Path), &str); 3] = [
+    type Make<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Make, &str); 3] = [
         ("fifo", &|p| assert!(std::process::Command::new("mkfifo").arg(p).status().unwrap().success()), "FIFO"),
         ("dangling", &|p| std::os::unix::fs::symlink("/no/such/target", p).unwrap(), "symlink to a missing file"),
         ("loop", &|p| std::os::unix::fs::symlink(p, p).unwrap(), "symbolic links"),
