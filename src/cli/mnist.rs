@@ -150,8 +150,13 @@ fn settings(c: &Common, schedule: Option<Schedule>) -> Result<MnistConfig, CliEr
 
 /// The data and the output directory, checked against the configuration: no empty
 /// set, 28×28 images, batches no larger than the training set (a larger one would run
-/// at the set's size while the JSON recorded the flag).
-fn setup(c: &Common, cfg: &MnistConfig) -> Result<(usize, Dataset, Dataset, OutDir), CliError> {
+/// at the set's size while the JSON recorded the flag), and the first-ridge index
+/// `ridge` present at the MIS (when a method rides one) before `--out` is locked.
+fn setup(
+    c: &Common,
+    cfg: &MnistConfig,
+    ridge: Option<(&str, usize)>,
+) -> Result<(usize, Dataset, Dataset, OutDir), CliError> {
     let (train_set, test_set) = match &c.data {
         Some(dir) => load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?,
         None => embedded(),
@@ -164,14 +169,12 @@ fn setup(c: &Common, cfg: &MnistConfig) -> Result<(usize, Dataset, Dataset, OutD
     }
     require_count("--batch (at most the training set)", cfg.batch, 1, train_set.len())?;
     require_count("--probe-batch (at most the training set)", cfg.probe_batch, 1, train_set.len())?;
+    if let Some((flag, r)) = ridge {
+        check_ridge(cfg, &train_set, r).map_err(|e| train_error(flag, "the ridge check", e))?;
+    }
     let threads = set_threads(c.run.threads)?;
     let out = OutDir::open(&c.run.out)?;
     Ok((threads, train_set, test_set, out))
-}
-
-/// Refuse a first-ridge index the MIS does not have, before any run trains.
-fn check_ridges_first(cfg: &MnistConfig, train_set: &Dataset, flag: &str, ridge: usize) -> CliResult {
-    check_ridge(cfg, train_set, ridge).map_err(|e| train_error(flag, "the ridge check", e))
 }
 
 fn config_json(c: &Common, cfg: &MnistConfig, threads: usize, train: &Dataset, test: &Dataset) -> serde_json::Value {
@@ -214,10 +217,8 @@ pub fn run(a: Args) -> CliResult {
     let mut cfg = settings(&a.common, None)?;
     cfg.ridge = a.ridge;
     cfg.fixed_ev_alpha = a.fixed_ev_alpha;
-    let (threads, train_set, test_set, out) = setup(&a.common, &cfg)?;
-    if a.methods.iter().any(|m| matches!(m, MnistMethod::RidgeRider | MnistMethod::FixedEv)) {
-        check_ridges_first(&cfg, &train_set, "--ridge", a.ridge)?;
-    }
+    let rides = a.methods.iter().any(|m| matches!(m, MnistMethod::RidgeRider | MnistMethod::FixedEv));
+    let (threads, train_set, test_set, out) = setup(&a.common, &cfg, rides.then_some(("--ridge", a.ridge)))?;
     let bar = progress((a.methods.len() * cfg.steps) as u64, "mnist");
     let setting = format!("ridge={}", a.ridge);
     let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
@@ -313,9 +314,8 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
     let ridges: Vec<usize> = (first..end).collect();
     let (early_from, early_to) = parse_range("--early", &a.early, None)?;
     let cfg = settings(&a.common, Some(CLASSES_SCHEDULE))?;
-    let (threads, train_set, test_set, out) = setup(&a.common, &cfg)?;
     // The last ridge is the one most likely missing: check it before ridge 0 trains.
-    check_ridges_first(&cfg, &train_set, "--ridges", end - 1)?;
+    let (threads, train_set, test_set, out) = setup(&a.common, &cfg, Some(("--ridges", end - 1)))?;
     let bar = progress((ridges.len() * cfg.steps) as u64, "mnist-classes");
     let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
     config["ridges"] = json!(a.ridges);
