@@ -32,6 +32,12 @@ fn bad_input_exits_2_without_panicking() {
         vec!["spectrum".into(), "--batch".into(), "50".into(), "--k".into(), "0".into()],
         vec!["bench-hvp".into(), "--threads".into(), "0".into()],
         vec!["bench-hvp".into(), "--batch".into(), "999999".into()],
+        vec!["bench-hvp".into(), "--runs".into(), "18446744073709551615".into()],
+        vec!["bench-hvp".into(), "--inputs".into(), "mnist,mnist".into()],
+        vec!["bench-hvp".into(), "--inputs".into(), "imagenet".into()],
+        vec!["bench-hvp".into(), "--storage".into(), "compressed".into()],
+        vec!["bench-hvp".into(), "--fd-step".into(), "nan".into()],
+        vec!["bench-hvp".into(), "--json".into(), "/no/such/dir/x.json".into()],
         vec!["no-such-command".into()],
     ];
     for args in cases {
@@ -43,12 +49,34 @@ fn bad_input_exits_2_without_panicking() {
 }
 
 #[test]
+fn bench_hvp_writes_the_shared_json_shape_with_both_inputs() {
+    let dir = ScratchDir::new("bench");
+    let (stdout, doc) =
+        run_json(&["bench-hvp", "--batch", "40", "--hidden", "8", "--runs", "1"], &dir, "bench-hvp.json");
+    assert!(stdout.contains("random (dense)") && stdout.contains("mnist (sparse)"), "{stdout}");
+    assert_eq!(doc["experiment"], "bench-hvp");
+    assert_eq!(doc["complete"], true);
+    for input in ["random", "mnist"] {
+        for key in ["loss_ms", "grad_ms", "hvp_ms", "recorded_hvp_ms", "recorded_hvp8_ms_per_dir", "fd_hvp_ms"] {
+            assert!(doc[input][key].as_f64().is_some_and(|x| x > 0.0), "{input}.{key}");
+        }
+        assert!(doc[input]["fd_rel_error"].as_f64().is_some_and(|e| e < 1e-5), "{input}");
+    }
+    assert_eq!(doc["mnist"]["sparse"], true);
+    assert_eq!(doc["random"]["sparse"], false);
+    assert_eq!(doc["gemm_gflops"].as_object().map(|m| m.len()), Some(3));
+    assert_eq!(doc["rows"].as_array().map(|r| r.len()), Some(2 * 7 + 3));
+}
+
+#[test]
 fn spectrum_runs_and_writes_json() {
     let dir = ScratchDir::new("spec");
     let json = dir.join("s.json");
     let vecs = dir.join("v.npy");
     let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
         .args(["spectrum", "--batch", "64", "--hidden", "8", "--k", "2", "--init", "standard"])
+        .arg("--out")
+        .arg(&dir)
         .arg("--json")
         .arg(&json)
         .arg("--vectors")
@@ -62,6 +90,11 @@ fn spectrum_runs_and_writes_json() {
     }
     let v = ridge_rider::linalg::npy::read_npy(&vecs).unwrap();
     assert_eq!(v.shape, vec![2, 784 * 8 + 8 + 8 * 10 + 10]);
+    // --out receives spectrum.json in the shared shape.
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("spectrum.json")).unwrap()).unwrap();
+    assert_eq!((doc["experiment"].as_str(), doc["complete"].as_bool()), (Some("spectrum"), Some(true)));
+    assert_eq!(doc["rows"].as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -246,8 +279,9 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     assert!(text.contains("curvature in the test environment"), "{text}");
 }
 
+/// A step α that would overflow the ride is refused before any work, with the bound.
 #[test]
-fn cmnist_names_the_step_when_a_ride_overflows() {
+fn cmnist_refuses_a_step_that_would_overflow_the_ride() {
     let dir = ScratchDir::new("cmnist-overflow");
     let args = ["cmnist", "--methods", "rr", "--runs", "1", "--mis-steps", "3", "--inner-steps", "1"];
     let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
@@ -257,8 +291,8 @@ fn cmnist_names_the_step_when_a_ride_overflows() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("alpha is too large") && !err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--alpha") && err.contains("1000") && !err.contains("panicked"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 

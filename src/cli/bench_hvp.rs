@@ -4,8 +4,12 @@
 //! inputs and on the MNIST batch (81% zeros, stored sparse); plus the gemm's GFLOP/s on
 //! the sweep's big products. Medians, with the JAX anchor's work and names.
 
-use super::common::{median, mnist_batch, require_positive, set_threads, write_json, CliError, CliResult};
+use super::common::{
+    check_output_file, check_threads, median, mnist_batch, set_threads, write_json, CliError, CliResult,
+};
+use super::outdir::OutDir;
 use super::report::{print_table, write_report, Row};
+use super::validate::{require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_REPEATS};
 use crate::ad::check::{finite_difference_hvp, relative_error};
 use crate::ad::ops::{matmul_into, Operand};
 use crate::ad::{gradient, hessian_vector_product, value, Constant, HessianAt, Storage};
@@ -153,25 +157,32 @@ fn gemm_gflops(a: &Args) -> Vec<(String, f64)> {
         .collect()
 }
 
-pub fn run(a: Args) -> CliResult {
-    let threads = set_threads(a.threads)?;
-    require_positive(&[("--runs", a.runs), ("--batch", a.batch), ("--hidden", a.hidden)])?;
-    if !(a.fd_step > 0.0 && a.fd_step.is_finite()) {
-        return Err(CliError::Input("--fd-step must be a positive number".into()));
-    }
-    let store = storage(&a.storage)?;
-    // Every flag is checked before the first input is built.
-    let embedded = crate::problems::mnist::embedded_all().len();
-    if a.batch > embedded {
-        return Err(CliError::Input(format!("--batch must be between 1 and {embedded}")));
-    }
+/// The flags alone, before any work.
+pub fn validate(a: &Args) -> CliResult {
+    check_threads(a.threads)?;
+    require_counts(&[
+        ("--runs", a.runs, 1, MAX_REPEATS),
+        ("--batch", a.batch, 1, crate::problems::mnist::EMBEDDED_LEN),
+        ("--hidden", a.hidden, 1, MAX_HIDDEN),
+    ])?;
+    require_float("--fd-step", a.fd_step, 0.0, Low::Open, 1.0)?;
+    storage(&a.storage)?;
+    require_count("--inputs", a.inputs.len(), 1, 2)?;
+    require_distinct("--inputs", &a.inputs)?;
     if let Some(bad) = a.inputs.iter().find(|i| !matches!(i.as_str(), "random" | "mnist")) {
         return Err(CliError::Input(format!("unknown input '{bad}' (expected random or mnist)")));
     }
-    if a.inputs.is_empty() || (1..a.inputs.len()).any(|i| a.inputs[..i].contains(&a.inputs[i])) {
-        return Err(CliError::Input("--inputs must name distinct inputs (random, mnist)".into()));
+    if let Some(p) = &a.json {
+        check_output_file("--json", p)?;
     }
-    let out = super::common::prepare_out_dir(&a.out)?;
+    Ok(())
+}
+
+pub fn run(a: Args) -> CliResult {
+    validate(&a)?;
+    let threads = set_threads(a.threads)?;
+    let store = storage(&a.storage)?;
+    let out = OutDir::open(&a.out)?;
     let losses =
         a.inputs.iter().map(|i| Ok((i.clone(), batch_loss(&a, i, store)?))).collect::<Result<Vec<_>, CliError>>()?;
     let mut rows = Vec::new();
@@ -226,20 +237,24 @@ pub fn run(a: Args) -> CliResult {
         json!(gemm.iter().map(|(k, g)| (k.clone(), json!(g))).collect::<serde_json::Map<_, _>>()),
     );
     let config = json!({"batch": a.batch, "hidden": a.hidden, "runs": a.runs, "fd_step": a.fd_step, "inputs": a.inputs,
-                        "storage": a.storage, "threads": threads, "seed": a.seed, "out": a.out, "json": a.json});
-    write_report(&out, "bench-hvp", config.clone(), &rows, serde_json::Value::Object(detail.clone()))?;
+                        "storage": a.storage, "threads": threads, "seed": a.seed,
+                        "out": a.out.to_string_lossy(), "json": a.json.as_ref().map(|p| p.to_string_lossy())});
+    write_report(out.path(), "bench-hvp", config.clone(), &rows, serde_json::Value::Object(detail.clone()), true)?;
     if let Some(path) = &a.json {
         let mut doc = json!({"experiment": "bench-hvp", "config": config});
         doc.as_object_mut().expect("object").extend(detail);
         write_json(path, &doc)?;
     }
-    println!("MLP 784-{}-10 tanh f64, batch {}, {threads} threads, median of {} runs", a.hidden, a.batch, a.runs);
+    say!("MLP 784-{}-10 tanh f64, batch {}, {threads} threads, median of {} runs", a.hidden, a.batch, a.runs);
     print_table(&rows);
     for (input, _) in &losses {
         let d = &detail_of(&rows, input);
-        println!(
+        say!(
             "{input}: HVP/gradient {:.2}, HVP/FD {:.2}, recorded/gradient {:.2}, recorded 8-dir/1-dir {:.2}",
-            d.0, d.1, d.2, d.3
+            d.0,
+            d.1,
+            d.2,
+            d.3
         );
     }
     Ok(())

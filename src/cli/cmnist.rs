@@ -5,11 +5,11 @@
 //! Each run draws its own label and colour noise and initialisation from
 //! `seed + run`; rows are means over runs with 95% confidence intervals.
 
-use super::common::{
-    one_gemm_thread_per_run, prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags,
-};
+use super::common::{check_threads, one_gemm_thread_per_run, set_threads, CliError, CliResult, RunFlags};
+use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
+use super::validate::{require_counts, require_distinct, require_float, Low, MAX_REPEATS, MAX_STEPS};
 use crate::problems::cmnist_fit::HeldOutFit;
 use crate::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, train_irm, Betas, OodParams, OodResult, Split};
 use crate::problems::colored_mnist::{environments, environments_full, EnvSizes};
@@ -127,25 +127,32 @@ fn params(a: &Args, seed: u64) -> OodParams {
     }
 }
 
-fn validate(a: &Args) -> Result<(), CliError> {
-    require_positive(&[
-        ("--runs", a.runs),
-        ("--ride-steps", a.ride_steps),
-        ("--ridges", a.ridges),
-        ("--steps", a.steps),
-        ("--batch", a.batch),
+/// The largest β accepted: larger weights overflow the losses.
+const MAX_BETA: f64 = 1e6;
+
+/// The flags alone, before any work.
+pub fn validate(a: &Args) -> Result<(), CliError> {
+    check_threads(a.run.threads)?;
+    require_counts(&[
+        ("--runs", a.runs, 1, MAX_REPEATS),
+        ("--ride-steps", a.ride_steps, 1, MAX_STEPS),
+        ("--inner-steps", a.inner_steps, 0, MAX_STEPS),
+        ("--mis-steps", a.mis_steps, 0, MAX_STEPS),
+        ("--ridges", a.ridges, 1, OodParams::default().net.dim_head()),
+        ("--steps", a.steps, 1, MAX_STEPS),
+        ("--irm-anneal", a.irm_anneal, 0, MAX_STEPS),
+        ("--batch", a.batch, 1, MAX_STEPS),
     ])?;
     if a.methods.is_empty() {
         return Err(CliError::Input("--methods must name at least one method".into()));
     }
-    if !(a.alpha.is_finite() && a.alpha > 0.0) {
-        return Err(CliError::Input("--alpha must be a positive number".into()));
-    }
-    if a.betas.len() != 6 || a.betas.iter().any(|b| !(b.is_finite() && *b >= 0.0)) {
-        return Err(CliError::Input("--betas must be six non-negative numbers: b1,b2,b3,b4,b5,L2-weight".into()));
-    }
-    if a.ridges > OodParams::default().net.dim_head() {
-        return Err(CliError::Input(format!("--ridges must be at most {}", OodParams::default().net.dim_head())));
+    require_distinct("--methods", &a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())?;
+    require_float("--alpha", a.alpha, 0.0, Low::Open, 1e3)?;
+    if a.betas.len() != 6 || a.betas.iter().any(|b| !(b.is_finite() && *b >= 0.0 && *b <= MAX_BETA)) {
+        return Err(CliError::Input(format!(
+            "--betas must be six numbers in [0, {}]: b1,b2,b3,b4,b5,L2-weight",
+            super::validate::number(MAX_BETA)
+        )));
     }
     Ok(())
 }
@@ -159,7 +166,6 @@ enum Source {
 }
 
 pub fn run(a: Args) -> CliResult {
-    let threads = set_threads(a.run.threads)?;
     validate(&a)?;
     let source = match &a.data {
         Some(dir) => Source::Full(load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?),
@@ -170,8 +176,15 @@ pub fn run(a: Args) -> CliResult {
         Source::Embedded(all) => environments(all, EnvSizes::EMBEDDED, seed),
     };
     // Bad data (e.g. not 28×28) is reported before any work.
-    build(a.run.seed).map_err(|e| CliError::Input(e.to_string()))?;
-    let out = prepare_out_dir(&a.run.out)?;
+    let first = build(a.run.seed).map_err(|e| CliError::Input(e.to_string()))?;
+    if let Some(small) = first[..2].iter().map(|e| e.len()).min().filter(|&n| a.batch > n) {
+        return Err(CliError::Input(format!(
+            "--batch must be at most {small} (the examples of a training environment), got {}",
+            a.batch
+        )));
+    }
+    let threads = set_threads(a.run.threads)?;
+    let out = OutDir::open(&a.run.out)?;
     let started = Instant::now();
     let p0 = params(&a, a.run.seed);
     let per_run: usize = a.methods.iter().map(|m| if *m == OodMethod::Rr { rr_work(&p0) } else { p0.steps }).sum();
@@ -202,10 +215,10 @@ pub fn run(a: Args) -> CliResult {
     for batch in runs.chunks(threads.max(1)) {
         let done: Vec<Vec<OodResult>> = batch.par_iter().map(|&r| run_one(r)).collect::<Result<_, _>>()?;
         results.extend(done);
-        report(&a, &p0, threads, &out, &results, started.elapsed().as_secs_f64(), false)?;
+        report(&a, &p0, threads, out.path(), &results, started.elapsed().as_secs_f64(), false)?;
     }
     bar.finish_and_clear();
-    report(&a, &p0, threads, &out, &results, started.elapsed().as_secs_f64(), true)
+    report(&a, &p0, threads, out.path(), &results, started.elapsed().as_secs_f64(), true)
 }
 
 /// Per run of method `k`, the MIS diagnostics (see `HeldOutFit`); `None` for methods
@@ -233,7 +246,7 @@ fn print_mis_summary(fits: &[Option<HeldOutFit>]) {
     }
     let mean = |f: fn(&HeldOutFit) -> f64| fits.iter().map(|h| f(h)).sum::<f64>() / fits.len() as f64;
     let colour = fits.iter().filter(|h| h.test_curvature > 0.0).count();
-    println!(
+    say!(
         "rr: along the MIS ridge, curvature gap between the training environments {:.0}% on the fitted data, {:.0}% held out; \
          curvature in the test environment {:+.3} (positive, i.e. the ridge reads the colour, in {colour} of {} runs); \
          the colour's share of the ridge's curvature (the fitted digits with colours swapped) {:.0}%",
@@ -245,7 +258,8 @@ fn print_mis_summary(fits: &[Option<HeldOutFit>]) {
     );
 }
 
-/// Rows, JSON and SVG from the runs finished so far; the table is printed at the end.
+/// Rows, JSON and SVG from the runs finished so far; the table is printed at the end,
+/// after the files.
 fn report(
     a: &Args,
     p: &OodParams,
@@ -283,17 +297,10 @@ fn report(
                 "paper": {"train": pt / 100.0, "test": pv / 100.0}}),
         );
     }
-    if last {
-        print_table(&rows);
-        println!("reference: chance 0.50, best invariant classifier 0.75 (train and test)");
-        if let Some(k) = a.methods.iter().position(|m| *m == OodMethod::Rr) {
-            print_mis_summary(&mis_fits(results, k));
-        }
-    }
     let config = json!({"data": a.data.as_ref().map_or("embedded: 4000/4000/2000".to_string(), |d| d.display().to_string()),
         "runs": a.runs, "methods": a.methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
         "ride_steps": a.ride_steps, "inner_steps": a.inner_steps, "mis_steps": a.mis_steps, "ridges": a.ridges,
-        "alpha": a.alpha, "steps": a.steps, "irm_anneal": a.irm_anneal, "batch": a.batch, "seed": a.run.seed, "threads": threads, "out": a.run.out,
+        "alpha": a.alpha, "steps": a.steps, "irm_anneal": a.irm_anneal, "batch": a.batch, "seed": a.run.seed, "threads": threads, "out": a.run.out_text(),
         "network": format!("{} -> {} relu -> {} tanh | head {} tanh -> 1", p.net.inputs, p.net.hidden, p.net.features, p.net.head_hidden),
         "betas": a.betas, "probes": p.probes, "mis_attempts": p.mis_attempts,
         "lr_features": p.lr_features, "lr_eigenvector": p.lr_eigenvector, "lr": p.lr, "l2": p.l2,
@@ -305,9 +312,18 @@ fn report(
         config,
         &rows,
         json!({"methods": per_method, "runs_finished": results.len(), "chance": 0.5, "optimum": 0.75, "seconds": seconds}),
+        last,
     )?;
     let svg = bar_chart("Colored MNIST accuracy (%), ours vs paper Table 1", "accuracy %", &bars, 100.0);
-    write_svg(&out.join("cmnist.svg"), &svg)
+    write_svg(&out.join("cmnist.svg"), &svg)?;
+    if last {
+        print_table(&rows);
+        say!("reference: chance 0.50, best invariant classifier 0.75 (train and test)");
+        if let Some(k) = a.methods.iter().position(|m| *m == OodMethod::Rr) {
+            print_mis_summary(&mis_fits(results, k));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

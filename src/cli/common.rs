@@ -1,5 +1,6 @@
 //! What every command shares: errors and exit codes, thread caps, output files.
 
+use super::validate::{require_count, MAX_THREADS};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ pub struct RunFlags {
     /// Seed of every random choice; the same seed gives the same result at any --threads.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Thread cap (default: all cores).
+    /// Thread cap, 1–256 (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Output directory: receives <command>.json and, where the paper has a figure, <command>.svg.
@@ -18,11 +19,20 @@ pub struct RunFlags {
     pub out: PathBuf,
 }
 
-/// A command's failure: bad input (exit 2) or a run-time problem (exit 1).
+impl RunFlags {
+    /// `--out` as the JSON records it (lossy for a non-UTF-8 name, which JSON cannot hold).
+    pub fn out_text(&self) -> String {
+        self.out.to_string_lossy().into_owned()
+    }
+}
+
+/// A command's failure: bad input (exit 2), a run-time problem (exit 1), or an
+/// interruption that saved its work (exit 130).
 #[derive(Debug)]
 pub enum CliError {
     Input(String),
     Runtime(String),
+    Interrupted(String),
 }
 
 impl CliError {
@@ -30,6 +40,7 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Runtime(_) => 1,
+            CliError::Interrupted(_) => 130,
         }
     }
 }
@@ -37,7 +48,7 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Input(m) | CliError::Runtime(m) => write!(f, "{m}"),
+            CliError::Input(m) | CliError::Runtime(m) | CliError::Interrupted(m) => write!(f, "{m}"),
         }
     }
 }
@@ -57,22 +68,6 @@ pub fn quiet_panics() {
     }));
 }
 
-/// Bad input unless every named count is at least 1.
-pub fn require_positive(counts: &[(&str, usize)]) -> Result<(), CliError> {
-    match counts.iter().find(|(_, v)| *v == 0) {
-        Some((name, _)) => Err(CliError::Input(format!("{name} must be at least 1"))),
-        None => Ok(()),
-    }
-}
-
-/// Bad input unless every named value is a finite number ≥ 0.
-pub fn require_non_negative(values: &[(&str, f64)]) -> Result<(), CliError> {
-    match values.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
-        Some((name, _)) => Err(CliError::Input(format!("{name} must be a non-negative number"))),
-        None => Ok(()),
-    }
-}
-
 /// Independent runs going side by side get one gemm thread each, so that the cores are
 /// not shared by two levels of threads (on 2 cores, RR beside Fixed-EV with 2 gemm
 /// threads each ran at half its speed alone). Call before the first gemm: matrixmultiply
@@ -83,34 +78,40 @@ pub fn one_gemm_thread_per_run(runs_at_once: usize) {
     }
 }
 
+/// Bad input unless `--threads` is absent or within 1..=[`MAX_THREADS`].
+pub fn check_threads(threads: Option<usize>) -> Result<(), CliError> {
+    threads.map_or(Ok(()), |n| require_count("--threads", n, 1, MAX_THREADS))
+}
+
 /// Cap parallelism: rayon's pool and matrixmultiply's gemm threads. Call before any work.
 pub fn set_threads(threads: Option<usize>) -> Result<usize, CliError> {
-    let n = match threads {
-        Some(0) => return Err(CliError::Input("--threads must be at least 1".into())),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    check_threads(threads)?;
+    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     std::env::set_var("MATMUL_NUM_THREADS", n.to_string());
     let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     Ok(n)
 }
 
-/// Create `dir` (and parents), checking it is writable.
-pub fn prepare_out_dir(dir: &Path) -> Result<PathBuf, CliError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::Input(format!("cannot create output directory {}: {e}", dir.display())))?;
-    let probe = dir.join(".write-test");
-    std::fs::write(&probe, b"")
-        .map_err(|e| CliError::Input(format!("output directory {} is not writable: {e}", dir.display())))?;
-    let _ = std::fs::remove_file(probe);
-    Ok(dir.to_path_buf())
+/// The error for a file that could not be written: a full disk or a missing
+/// permission is the environment's, so it is a run-time failure saying what to change.
+pub fn write_error(path: &Path, e: &std::io::Error) -> CliError {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    CliError::Runtime(format!(
+        "cannot write {}: {e}; free space in {} or choose another --out (the previous file, if any, is unchanged)",
+        path.display(),
+        dir.display()
+    ))
+}
+
+/// Write `bytes` atomically (see [`crate::io::write_atomic`]).
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    crate::io::write_atomic(path, bytes).map_err(|e| write_error(path, &e))
 }
 
 /// Write pretty JSON atomically.
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Runtime(e.to_string()))?;
-    crate::io::write_atomic(path, text.as_bytes())
-        .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
+    write_file(path, text.as_bytes())
 }
 
 /// Median of a sample (sorted copy).
@@ -135,13 +136,22 @@ pub fn mnist_batch(
     activation: crate::problems::mlp::Activation,
 ) -> Result<crate::problems::mlp::MlpLoss, CliError> {
     let all = crate::problems::mnist::embedded_all();
-    if batch == 0 || batch > all.len() {
-        return Err(CliError::Input(format!("--batch must be between 1 and {}", all.len())));
-    }
-    if hidden == 0 {
-        return Err(CliError::Input("--hidden must be at least 1".into()));
-    }
+    require_count("--batch", batch, 1, all.len())?;
+    require_count("--hidden", hidden, 1, super::validate::MAX_HIDDEN)?;
     let d = all.slice(0..batch);
     let mlp = crate::problems::mlp::Mlp::mnist(hidden, activation);
     crate::problems::mlp::MlpLoss::new(mlp, d.x, d.labels).map_err(|e| CliError::Input(e.to_string()))
+}
+
+/// A path (not `--out`) a command will write at the end: its directory must exist, so
+/// that a typo fails before the work, not after it.
+pub fn check_output_file(flag: &str, path: &Path) -> Result<(), CliError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(CliError::Input(format!("{flag} {}: no directory {}", path.display(), dir.display())));
+    }
+    if path.is_dir() {
+        return Err(CliError::Input(format!("{flag} {}: is a directory", path.display())));
+    }
+    Ok(())
 }

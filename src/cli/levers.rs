@@ -10,9 +10,11 @@
 //! each k is in the JSON's `ridges`. Baseline: self-play gradient descent from random
 //! logits (`sp-gd`), scored the same way.
 
-use super::common::{prepare_out_dir, require_positive, set_threads, CliError, CliResult, RunFlags};
+use super::common::{check_threads, set_threads, CliError, CliResult, RunFlags};
+use super::outdir::OutDir;
 use super::report::{mean_ci95, print_table, progress, write_report, Row};
 use super::svg::{bar_chart, heatmaps, stack, write_svg, Bar};
+use super::validate::{require_count, require_float, Low, MAX_REPEATS};
 use crate::problems::levers::{gather, protocol_rr_params, replicate, self_and_cross_play, LeverGame};
 use crate::rr::{mis::gradient_descent, Choice};
 use rayon::prelude::*;
@@ -23,7 +25,7 @@ use std::time::Instant;
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("seed", |a| a.help("Seed of the relabellings and baselines; the same result at any --threads")))]
 pub struct Args {
-    /// Lever payoffs, comma-separated (all positive).
+    /// Lever payoffs, comma-separated: 2–1000 levers, each in (0, 100].
     #[arg(long, value_delimiter = ',', default_value = "1,1,1,1,1,1,1,0.8,0.8,0.6")]
     payoffs: Vec<f64>,
     /// Independent replicates per repeat (cross-play needs at least 2).
@@ -53,19 +55,25 @@ fn ridge_number(c: &Choice) -> usize {
     2 * c.index + usize::from(c.sign < 0)
 }
 
-pub fn run(a: Args) -> CliResult {
-    let threads = set_threads(a.run.threads)?;
-    if a.payoffs.is_empty() {
-        return Err(CliError::Input("--payoffs must list at least one lever".into()));
-    }
-    if let Some(bad) = a.payoffs.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
-        return Err(CliError::Input(format!("--payoffs must be positive numbers, got {bad}")));
-    }
+/// The largest payoff accepted: larger ones overflow the game's squared-gradient MIS.
+const MAX_PAYOFF: f64 = 100.0;
+
+/// The flags alone, before any work.
+pub fn validate(a: &Args) -> CliResult {
+    check_threads(a.run.threads)?;
+    require_count("--payoffs: the number of levers", a.payoffs.len(), 2, 1000)?;
+    a.payoffs.iter().try_for_each(|&r| require_float("--payoffs", r, 0.0, Low::Open, MAX_PAYOFF))?;
     if a.replicates < 2 {
         return Err(CliError::Input("--replicates must be at least 2 (cross-play pairs replicates)".into()));
     }
-    require_positive(&[("--repeats", a.repeats)])?;
-    let out = prepare_out_dir(&a.run.out)?;
+    require_count("--replicates", a.replicates, 2, MAX_REPEATS)?;
+    require_count("--repeats", a.repeats, 1, MAX_REPEATS)
+}
+
+pub fn run(a: Args) -> CliResult {
+    validate(&a)?;
+    let threads = set_threads(a.run.threads)?;
+    let out = OutDir::open(&a.run.out)?;
     let started = Instant::now();
     let payoffs = a.payoffs.clone();
     let rr = protocol_rr_params(payoffs.len());
@@ -115,10 +123,12 @@ pub fn run(a: Args) -> CliResult {
 
     let mut rows = Vec::new();
     let mut ridges_json = Vec::new();
-    println!(
+    // Printed once the files are written.
+    let mut lines = Vec::new();
+    lines.push(format!(
         "{:>5} {:>9} {:<22} {:>18} {:>18}",
         "ridge", "(i, dir)", "lever chosen (payoff)", "self-play", "cross-play"
-    );
+    ));
     let mut ordered: Vec<_> = scores.iter().collect();
     ordered.sort_by_key(|(c, _)| ridge_number(c));
     for &(c, (sp, xp)) in &ordered {
@@ -140,12 +150,12 @@ pub fn run(a: Args) -> CliResult {
         };
         let (spm, spc) = mean_ci95(sp);
         let (xpm, xpc) = mean_ci95(xp);
-        println!(
+        lines.push(format!(
             "{k:>5} {:>9} {chosen:<22} {:>18} {:>18}",
             format!("({}, {})", c.index, if c.sign > 0 { '+' } else { '-' }),
             fmt(spm, spc),
             fmt(xpm, xpc)
-        );
+        ));
         ridges_json.push(json!({"ridge": k, "eigen_index": c.index, "sign": c.sign, "levers_chosen": counts,
             "lever_mode": mode, "payoff_mode": payoffs[mode]}));
     }
@@ -160,23 +170,22 @@ pub fn run(a: Args) -> CliResult {
     let pick_lever =
         main_pick.and_then(|k| ridges_json.iter().find(|r| r["ridge"] == k)).map(|r| r["lever_mode"].clone());
     let (bm, bc) = mean_ci95(&base_xp);
-    println!("baseline self-play GD: cross-play {}", fmt(bm, bc));
+    lines.push(format!("baseline self-play GD: cross-play {}", fmt(bm, bc)));
     let (pm, pc) = mean_ci95(&picked_value);
-    println!(
+    lines.push(format!(
         "protocol picks ridge {} (lever {}) in {}/{} repeats; zero-shot payoff {}",
         main_pick.map_or("-".into(), |k| k.to_string()),
         pick_lever.clone().unwrap_or(json!(null)),
         main_pick.map_or(0, |k| pick_counts[&k]),
         a.repeats,
         fmt(pm, pc)
-    );
-    print_table(&rows);
+    ));
     let config = json!({"payoffs": a.payoffs, "replicates": a.replicates, "repeats": a.repeats, "seed": a.run.seed,
-        "threads": threads, "out": a.run.out, "rr": {"spectrum": "exact", "branching_depth": 1, "delta_break": rr.delta_break,
+        "threads": threads, "out": a.run.out_text(), "rr": {"spectrum": "exact", "branching_depth": 1, "delta_break": rr.delta_break,
         "alpha": rr.alpha, "final_descent": true, "mis": "min ||grad||^2 from uniform logits", "sign_rule": "sum e_i^3 > 0"}});
     let detail =
         json!({"ridges": ridges_json, "protocol_picks": pick_counts, "picked_lever": pick_lever, "seconds": seconds});
-    write_report(&out, "levers", config, &rows, detail)?;
+    write_report(out.path(), "levers", config, &rows, detail, true)?;
 
     // Figure: cross-play and self-play per ridge, then policies of three replicates.
     let groups: Vec<(String, Vec<Bar>)> = ordered
@@ -205,6 +214,8 @@ pub fn run(a: Args) -> CliResult {
         .collect();
     let heat = heatmaps("Policies per ridge (columns: levers by payoff)", &maps, &labels);
     write_svg(&out.join("levers.svg"), &stack(&[chart, heat]))?;
+    lines.iter().for_each(|l| say!("{l}"));
+    print_table(&rows);
     Ok(())
 }
 

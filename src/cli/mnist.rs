@@ -3,15 +3,16 @@
 //! ablations. The method and the reading of the paper's settings are documented in
 //! `problems::mnist_rr`.
 
-use super::common::{
-    one_gemm_thread_per_run, prepare_out_dir, require_non_negative, require_positive, set_threads, CliError, CliResult,
-    RunFlags,
-};
+use super::common::{check_threads, one_gemm_thread_per_run, set_threads, CliError, CliResult, RunFlags};
+use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{heatmaps, line_chart, stack, write_svg};
+use super::validate::{
+    parse_range, require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_STEPS,
+};
 use crate::problems::mlp::{Activation, Mlp};
 use crate::problems::mnist::{embedded, load_dir, Dataset};
-use crate::problems::mnist_rr::{train, Curve, MnistConfig, MnistMethod};
+use crate::problems::mnist_rr::{check_ridge, train, Curve, MnistConfig, MnistMethod};
 use crate::rr::RrError;
 use rayon::prelude::*;
 use serde_json::json;
@@ -106,9 +107,14 @@ struct Schedule {
 const CLASSES_SCHEDULE: Schedule =
     Schedule { steps: 1200, batch: 256, alpha: 0.05, inner_steps: 2, eval_every: 20, probe_batch: 512 };
 
-/// `schedule`: the command's own defaults, or `None` for the library's.
-fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, Dataset, Dataset, PathBuf), CliError> {
-    let threads = set_threads(c.run.threads)?;
+/// The largest first-ridge index accepted (the MNIST MLP has ridges 0..9).
+const MAX_RIDGE: usize = 200;
+
+/// The configuration the flags ask for, checked (everything but what depends on the
+/// data). `schedule`: the command's own defaults, or `None` for the library's.
+fn settings(c: &Common, schedule: Option<Schedule>) -> Result<MnistConfig, CliError> {
+    check_threads(c.run.threads)?;
+    require_count("--hidden", c.hidden, 1, MAX_HIDDEN)?;
     let mut cfg = MnistConfig::new(Mlp::mnist(c.hidden, c.activation));
     let defaults = schedule.unwrap_or(Schedule {
         steps: cfg.steps,
@@ -118,45 +124,64 @@ fn setup(c: &Common, schedule: Option<Schedule>) -> Result<(usize, MnistConfig, 
         eval_every: cfg.eval_every,
         probe_batch: cfg.probe_batch,
     });
-    let eval_every = c.eval_every.unwrap_or(defaults.eval_every);
-    let probe_batch = c.probe_batch.unwrap_or(defaults.probe_batch);
-    let inner_steps = c.s.unwrap_or(defaults.inner_steps);
-    let (steps, batch, alpha) =
-        (c.steps.unwrap_or(defaults.steps), c.batch.unwrap_or(defaults.batch), c.alpha.unwrap_or(defaults.alpha));
-    require_positive(&[
-        ("--hidden", c.hidden),
-        ("--steps", steps),
-        ("--batch", batch),
-        ("--eval-every", eval_every),
-        ("--probe-batch", probe_batch),
+    cfg.steps = c.steps.unwrap_or(defaults.steps);
+    cfg.batch = c.batch.unwrap_or(defaults.batch);
+    cfg.alpha = c.alpha.unwrap_or(defaults.alpha);
+    cfg.inner_steps = c.s.unwrap_or(defaults.inner_steps);
+    cfg.eval_every = c.eval_every.unwrap_or(defaults.eval_every);
+    cfg.probe_batch = c.probe_batch.unwrap_or(defaults.probe_batch);
+    cfg.lr_x = c.lr_x;
+    cfg.lr_lambda = c.lr_lambda;
+    cfg.descent_steps = c.descent_steps;
+    cfg.seed = c.run.seed;
+    require_counts(&[
+        ("--steps", cfg.steps, 1, MAX_STEPS),
+        ("--batch", cfg.batch, 1, MAX_STEPS),
+        ("--eval-every", cfg.eval_every, 1, MAX_STEPS),
+        ("--probe-batch", cfg.probe_batch, 1, MAX_STEPS),
+        ("--s", cfg.inner_steps, 1, 1000),
+        ("--descent-steps", cfg.descent_steps, 0, MAX_STEPS),
     ])?;
-    require_non_negative(&[("--alpha", alpha), ("--lr-x", c.lr_x), ("--lr-lambda", c.lr_lambda)])?;
+    require_float("--alpha", cfg.alpha, 0.0, Low::Open, 10.0)?;
+    require_float("--lr-x", cfg.lr_x, 0.0, Low::Closed, 100.0)?;
+    require_float("--lr-lambda", cfg.lr_lambda, 0.0, Low::Closed, 100.0)?;
+    Ok(cfg)
+}
+
+/// The data and the output directory, checked against the configuration: no empty
+/// set, 28×28 images, batches no larger than the training set (a larger one would run
+/// at the set's size while the JSON recorded the flag), and the first-ridge index
+/// `ridge` present at the MIS (when a method rides one) before `--out` is locked.
+fn setup(
+    c: &Common,
+    cfg: &MnistConfig,
+    ridge: Option<(&str, usize)>,
+) -> Result<(usize, Dataset, Dataset, OutDir), CliError> {
     let (train_set, test_set) = match &c.data {
         Some(dir) => load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?,
         None => embedded(),
     };
-    if train_set.pixels != 784 {
+    if train_set.is_empty() || test_set.is_empty() {
+        return Err(CliError::Input("the data set holds no images".into()));
+    }
+    if train_set.pixels != 784 || test_set.pixels != 784 {
         return Err(CliError::Input(format!("images have {} pixels, the MLP expects 28×28", train_set.pixels)));
     }
-    let out = prepare_out_dir(&c.run.out)?;
-    cfg.steps = steps;
-    cfg.batch = batch;
-    cfg.alpha = alpha;
-    cfg.inner_steps = inner_steps;
-    cfg.lr_x = c.lr_x;
-    cfg.lr_lambda = c.lr_lambda;
-    cfg.eval_every = eval_every;
-    cfg.probe_batch = probe_batch;
-    cfg.descent_steps = c.descent_steps;
-    cfg.seed = c.run.seed;
-    Ok((threads, cfg, train_set, test_set, out))
+    require_count("--batch (at most the training set)", cfg.batch, 1, train_set.len())?;
+    require_count("--probe-batch (at most the training set)", cfg.probe_batch, 1, train_set.len())?;
+    if let Some((flag, r)) = ridge {
+        check_ridge(cfg, &train_set, r).map_err(|e| train_error(flag, "the ridge check", e))?;
+    }
+    let threads = set_threads(c.run.threads)?;
+    let out = OutDir::open(&c.run.out)?;
+    Ok((threads, train_set, test_set, out))
 }
 
 fn config_json(c: &Common, cfg: &MnistConfig, threads: usize, train: &Dataset, test: &Dataset) -> serde_json::Value {
     json!({"data": c.data.as_ref().map_or("embedded 8000/2000".to_string(), |d| d.display().to_string()),
         "train_examples": train.len(), "test_examples": test.len(), "hidden": c.hidden, "activation": format!("{:?}", c.activation).to_lowercase(),
         "steps": cfg.steps, "batch": cfg.batch, "alpha": cfg.alpha, "s": cfg.inner_steps, "lr_x": c.lr_x, "lr_lambda": c.lr_lambda,
-        "eval_every": cfg.eval_every, "seed": c.run.seed, "threads": threads, "out": c.run.out,
+        "eval_every": cfg.eval_every, "seed": c.run.seed, "threads": threads, "out": c.run.out_text(),
         "init": "N(0, 0.01^2) weights, zero biases (sgd: N(0, 1/fan_in))", "probe_batch": cfg.probe_batch,
         "get_ridges": "first: Lanczos at the MIS theta = 0 on the first probe_batch training examples, stopped at the start vector's invariant Krylov space, ridge i = a member of the i-th group of equal negative eigenvalues; re-branching: Lanczos at theta warm-started from the ridge, tol 1e-2, at most 100 HVPs",
         "end_ride": "moving average (0.8) of minibatch curvature e'He >= 0",
@@ -176,14 +201,24 @@ fn curve_json(c: &Curve) -> serde_json::Value {
             "cos_gradient": c.ridge_trace.iter().map(|t| t.cos_gradient).collect::<Vec<_>>()}})
 }
 
-pub fn run(a: Args) -> CliResult {
-    let (threads, mut cfg, train_set, test_set, out) = setup(&a.common, None)?;
+/// The flags alone, before any work.
+pub fn validate(a: &Args) -> CliResult {
+    settings(&a.common, None)?;
     if a.methods.is_empty() {
         return Err(CliError::Input("--methods must name at least one method".into()));
     }
-    require_non_negative(&[("--fixed-ev-alpha", a.fixed_ev_alpha)])?;
+    require_distinct("--methods", &a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())?;
+    require_float("--fixed-ev-alpha", a.fixed_ev_alpha, 0.0, Low::Open, 10.0)?;
+    require_count("--ridge", a.ridge, 0, MAX_RIDGE - 1)
+}
+
+pub fn run(a: Args) -> CliResult {
+    validate(&a)?;
+    let mut cfg = settings(&a.common, None)?;
     cfg.ridge = a.ridge;
     cfg.fixed_ev_alpha = a.fixed_ev_alpha;
+    let rides = a.methods.iter().any(|m| matches!(m, MnistMethod::RidgeRider | MnistMethod::FixedEv));
+    let (threads, train_set, test_set, out) = setup(&a.common, &cfg, rides.then_some(("--ridge", a.ridge)))?;
     let bar = progress((a.methods.len() * cfg.steps) as u64, "mnist");
     let setting = format!("ridge={}", a.ridge);
     let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
@@ -211,7 +246,8 @@ pub fn run(a: Args) -> CliResult {
         |m, on_eval| train(*m, &cfg, &train_set, &test_set, on_eval).map_err(|e| train_error("--ridge", m.name(), e)),
         |finished| {
             let (rows, curves, series) = summary(finished);
-            write_report(&out, "mnist", config.clone(), &rows, json!({"curves": curves}))?;
+            let complete = finished.iter().all(Option::is_some);
+            write_report(out.path(), "mnist", config.clone(), &rows, json!({"curves": curves}), complete)?;
             write_svg(&out.join("mnist.svg"), &line_chart("MNIST: accuracy vs step", "step", "accuracy", &series))
         },
     )?;
@@ -224,7 +260,7 @@ pub fn run(a: Args) -> CliResult {
         .collect();
     print_table(&summary(&curves.into_iter().map(Some).collect::<Vec<_>>()).0);
     if !ranks.is_empty() {
-        println!("effective rank of the first layer (input directions the hidden units use): {}", ranks.join(", "));
+        say!("effective rank of the first layer (input directions the hidden units use): {}", ranks.join(", "));
     }
     Ok(())
 }
@@ -260,27 +296,26 @@ fn train_in_parallel<T: Sync>(
 fn train_error(flag: &str, context: &str, e: RrError) -> CliError {
     match e {
         RrError::NoSuchRidge { .. } => CliError::Input(format!("{flag}: {e}")),
+        RrError::BadInput(_) => CliError::Input(format!("{context}: {e}")),
         _ => CliError::Runtime(format!("{context}: {e}")),
     }
 }
 
-/// `a..b` with a < b (and b ≤ `max` when given), for the flag `flag`.
-fn parse_range(flag: &str, s: &str, max: Option<usize>) -> Result<(usize, usize), CliError> {
-    let bound = max.map_or(String::new(), |m| format!(" <= {m}"));
-    let bad = || CliError::Input(format!("{flag} must look like a..b with a < b{bound}, got '{s}'"));
-    let (a, b) = s.split_once("..").ok_or_else(bad)?;
-    let (a, b): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
-    if a >= b || max.is_some_and(|m| b > m) {
-        return Err(bad());
-    }
-    Ok((a, b))
+/// The flags alone, before any work.
+pub fn validate_classes(a: &ClassesArgs) -> CliResult {
+    parse_range("--ridges", &a.ridges, Some(MAX_RIDGE))?;
+    parse_range("--early", &a.early, None)?;
+    settings(&a.common, Some(CLASSES_SCHEDULE)).map(|_| ())
 }
 
 pub fn run_classes(a: ClassesArgs) -> CliResult {
-    let (first, end) = parse_range("--ridges", &a.ridges, Some(200))?;
+    validate_classes(&a)?;
+    let (first, end) = parse_range("--ridges", &a.ridges, Some(MAX_RIDGE))?;
     let ridges: Vec<usize> = (first..end).collect();
     let (early_from, early_to) = parse_range("--early", &a.early, None)?;
-    let (threads, cfg, train_set, test_set, out) = setup(&a.common, Some(CLASSES_SCHEDULE))?;
+    let cfg = settings(&a.common, Some(CLASSES_SCHEDULE))?;
+    // The last ridge is the one most likely missing: check it before ridge 0 trains.
+    let (threads, train_set, test_set, out) = setup(&a.common, &cfg, Some(("--ridges", end - 1)))?;
     let bar = progress((ridges.len() * cfg.steps) as u64, "mnist-classes");
     let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
     config["ridges"] = json!(a.ridges);
@@ -328,7 +363,15 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         },
         |finished| {
             let (rows, per_ridge, early, late) = summary(finished);
-            write_report(&out, "mnist_classes", config.clone(), &rows, json!({"per_ridge": per_ridge}))?;
+            let complete = finished.iter().all(Option::is_some);
+            write_report(
+                out.path(),
+                "mnist_classes",
+                config.clone(),
+                &rows,
+                json!({"per_ridge": per_ridge}),
+                complete,
+            )?;
             let maps = vec![
                 (format!("early (steps {early_from}–{early_to}): rows = first ridge index"), early),
                 ("late (last fifth of the run)".to_string(), late),
@@ -341,11 +384,11 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
     bar.finish_and_clear();
     print_table(&rows);
     if early.iter().flatten().all(|a| a.is_nan()) {
-        println!("digits learned first: no evaluation falls in steps {early_from}–{early_to} (--early)");
+        say!("digits learned first: no evaluation falls in steps {early_from}–{early_to} (--early)");
     } else {
         let firsts: Vec<String> =
             ridges.iter().zip(&early).map(|(r, e)| format!("ridge {r}: {}", best_classes(e, 3))).collect();
-        println!("digits learned first (best test accuracy in steps {early_from}–{early_to}): {}", firsts.join("; "));
+        say!("digits learned first (best test accuracy in steps {early_from}–{early_to}): {}", firsts.join("; "));
     }
     Ok(())
 }

@@ -1,8 +1,12 @@
 //! `ridge-rider paper`: run the paper's experiments and write `REPORT.md` with, for
 //! every result, the paper's figure beside ours, the command, the seed, the time and
 //! the SVG figure. `--quick` scales the budgets down to finish in minutes and says so.
+//! A section that fails makes the command exit 1, and a good `REPORT.md` is never
+//! replaced by a worse one (more failed sections, or quick over full): the new report
+//! is then written beside it as `REPORT.new.md`.
 
-use super::common::{prepare_out_dir, CliError, CliResult, RunFlags};
+use super::common::{check_threads, write_file, CliError, CliResult, RunFlags};
+use super::outdir::OutDir;
 use serde_json::Value;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -56,8 +60,41 @@ fn rows_table(rows: &[Value], metrics: &[&str]) -> String {
     s
 }
 
+/// The flags alone, before any work (each section checks its own again).
+pub fn validate(a: &Args) -> CliResult {
+    check_threads(a.run.threads)
+}
+
+/// What a report says of itself: its failed sections, and whether it is a quick one.
+fn quality(report: &str) -> (usize, bool) {
+    (report.matches(FAILED).count(), report.contains(QUICK))
+}
+
+const FAILED: &str = "**Ours:** the run failed";
+const QUICK: &str = "**Quick mode**";
+
+/// Where the new report goes: `REPORT.md`, unless that holds a better one (fewer
+/// failed sections, or a full run where this one is quick).
+fn report_path(out: &OutDir, new: &str) -> (std::path::PathBuf, Option<String>) {
+    let main = out.join("REPORT.md");
+    let Ok(old) = std::fs::read_to_string(&main) else { return (main, None) };
+    let ((new_failed, new_quick), (old_failed, old_quick)) = (quality(new), quality(&old));
+    if new_failed > old_failed || (new_quick && !old_quick) {
+        let why = if new_failed > old_failed {
+            format!("{new_failed} failed sections against its {old_failed}")
+        } else {
+            "a quick report does not replace a full one".to_string()
+        };
+        (out.join("REPORT.new.md"), Some(format!("{} kept ({why})", main.display())))
+    } else {
+        (main, None)
+    }
+}
+
 pub fn run(a: Args) -> CliResult {
-    let out = prepare_out_dir(&a.run.out)?;
+    validate(&a)?;
+    let out = OutDir::open(&a.run.out)?;
+    let out_dir = out.path().to_path_buf();
     let seed = a.run.seed.to_string();
     let threads: Vec<String> = a.run.threads.map(|t| vec!["--threads".to_string(), t.to_string()]).unwrap_or_default();
     let q = a.quick;
@@ -67,7 +104,7 @@ pub fn run(a: Args) -> CliResult {
             title: "Fig. 2: diverse solutions in the binary tree",
             paper: "RR finds over 90% of the positive leaves at depths 4–10; GD finds at most 50%; random vectors do poorly.",
             args: if q { v(&["tree", "--depths", "4,6,8", "--trees", "6"]) } else { v(&["tree"]) },
-            dir: out.join("fig2"),
+            dir: out_dir.join("fig2"),
             json: "tree.json",
             svg: Some("tree.svg"),
             scaled: "depths 4,6,8 (not 10), 6 trees per depth (not 20)",
@@ -80,7 +117,7 @@ pub fn run(a: Args) -> CliResult {
             } else {
                 v(&["tree", "--depths", "12", "--trees", "10", "--methods", "rr,fixed-ev,rand-ridge-plus"])
             },
-            dir: out.join("fig3"),
+            dir: out_dir.join("fig3"),
             json: "tree.json",
             svg: Some("tree.svg"),
             scaled: "2 trees (not 10), budget 20,000 (not 100,000)",
@@ -89,7 +126,7 @@ pub fn run(a: Args) -> CliResult {
             title: "Fig. 6: zero-shot coordination in the lever game",
             paper: "The protocol picks the 0.6 lever (zero-shot payoff 0.6); two partial-coordination ridges choose the 0.8 levers; the others are self-play solutions (self-play 1.0) that fail in cross-play.",
             args: v(&["levers"]),
-            dir: out.join("fig6"),
+            dir: out_dir.join("fig6"),
             json: "levers.json",
             svg: Some("levers.svg"),
             scaled: "nothing (25 replicates × 5 repeats either way)",
@@ -98,7 +135,7 @@ pub fn run(a: Args) -> CliResult {
             title: "Fig. 4: approximate RR trains an MLP on MNIST",
             paper: "About 98% train and test accuracy with approximate RR on the full 60,000-digit training set; LR_x = 0 never beats a linear classifier (< 90%); Rand.Ridge+ ≤ 30%.",
             args: if q { v(&["mnist", "--steps", "150", "--eval-every", "50"]) } else { v(&["mnist"]) },
-            dir: out.join("fig4"),
+            dir: out_dir.join("fig4"),
             json: "mnist.json",
             svg: Some("mnist.svg"),
             scaled: "150 steps per method (not 2,400)",
@@ -107,7 +144,7 @@ pub fn run(a: Args) -> CliResult {
             title: "Fig. 5: per-class accuracy by first ridge",
             paper: "Low ridge indices learn 0 and 1 first, intermediate ones 2 and 3, indices above 30 the digit 8.",
             args: if q { v(&["mnist-classes", "--ridges", "0..2", "--steps", "100"]) } else { v(&["mnist-classes"]) },
-            dir: out.join("fig5"),
+            dir: out_dir.join("fig5"),
             json: "mnist_classes.json",
             svg: Some("mnist_classes.svg"),
             scaled: "ridges 0..2 (not 0..9), 100 steps (not 1,200)",
@@ -134,7 +171,7 @@ pub fn run(a: Args) -> CliResult {
             } else {
                 v(&["cmnist"])
             },
-            dir: out.join("table1"),
+            dir: out_dir.join("table1"),
             json: "cmnist.json",
             svg: Some("cmnist.svg"),
             scaled: "2 runs (not 5), 100 MIS steps and 10 inner steps (not 300 and 30), one ride, 400 ERM/IRM steps with the IRM penalty from step 150 (not 1,000 and 300)",
@@ -156,6 +193,7 @@ pub fn run(a: Args) -> CliResult {
         }
     );
     let total = Instant::now();
+    let mut failures = Vec::new();
     for s in &steps {
         let mut argv = vec!["ridge-rider".to_string()];
         argv.extend(s.args.iter().cloned());
@@ -188,18 +226,28 @@ pub fn run(a: Args) -> CliResult {
                 ];
                 let _ = writeln!(report, "**Ours:**\n\n{}", rows_table(&rows, &metrics));
                 if let Some(svg) = s.svg {
-                    let rel = s.dir.strip_prefix(&out).unwrap_or(&s.dir).join(svg);
+                    let rel = s.dir.strip_prefix(&out_dir).unwrap_or(&s.dir).join(svg);
                     let _ = writeln!(report, "![{}]({})\n", s.title, rel.display());
                 }
             }
             Err(e) => {
-                let _ = writeln!(report, "**Ours:** the run failed: {e}\n");
+                let _ = writeln!(report, "{FAILED}: {e}\n");
+                failures.push(format!("{}: {e}", s.title));
             }
         }
     }
     let _ = writeln!(report, "Total time: {:.0} s.", total.elapsed().as_secs_f64());
-    crate::io::write_atomic(&out.join("REPORT.md"), report.as_bytes())
-        .map_err(|e| CliError::Input(format!("cannot write REPORT.md: {e}")))?;
-    println!("wrote {}", out.join("REPORT.md").display());
+    let (path, kept) = report_path(&out, &report);
+    write_file(&path, report.as_bytes())?;
+    let kept = kept.map_or(String::new(), |k| format!("; {k}"));
+    if let Some(first) = failures.first() {
+        return Err(CliError::Runtime(format!(
+            "{} of {} sections failed (first: {first}); wrote {}{kept}",
+            failures.len(),
+            steps.len(),
+            path.display()
+        )));
+    }
+    say!("wrote {}{kept}", path.display());
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The one result shape every experiment writes:
-//! `{"experiment", "config", "rows": [{"setting", "method", "metric", "mean", "ci95", "n"}], ...detail}`,
-//! with a printed table and a progress bar on stderr.
+//! `{"experiment", "config", "complete", "rows": [{"setting", "method", "metric", "mean", "ci95", "n"}], ...detail}`,
+//! with a printed table and a progress bar on stderr. `complete` is false while a
+//! command rewrites the file as its units (trees, methods, runs) finish.
 
 use super::common::{write_json, CliError};
 use serde_json::{json, Value};
@@ -62,18 +63,27 @@ pub fn print_table(rows: &[Row]) {
     let w =
         |f: fn(&Row) -> &str, head: &str| rows.iter().map(|r| f(r).chars().count()).max().unwrap_or(0).max(head.len());
     let (ws, wm, wt) = (w(|r| &r.setting, "setting"), w(|r| &r.method, "method"), w(|r| &r.metric, "metric"));
-    println!("{:<ws$}  {:<wm$}  {:<wt$}  {:>20}  {:>4}", "setting", "method", "metric", "mean ± 95% CI", "n");
+    say!("{:<ws$}  {:<wm$}  {:<wt$}  {:>20}  {:>4}", "setting", "method", "metric", "mean ± 95% CI", "n");
     for r in rows {
         let ci = if r.ci95.is_finite() { format!("{:.4} ± {:.4}", r.mean, r.ci95) } else { format!("{:.4}", r.mean) };
-        println!("{:<ws$}  {:<wm$}  {:<wt$}  {:>20}  {:>4}", r.setting, r.method, r.metric, ci, r.n);
+        say!("{:<ws$}  {:<wm$}  {:<wt$}  {:>20}  {:>4}", r.setting, r.method, r.metric, ci, r.n);
     }
 }
 
-/// Write `<out>/<experiment>.json` in the shared shape; `detail` adds top-level keys.
-pub fn write_report(out: &Path, experiment: &str, config: Value, rows: &[Row], detail: Value) -> Result<(), CliError> {
+/// Write `<out>/<experiment>.json` in the shared shape; `detail` adds top-level keys;
+/// `complete` says whether every unit of work is in it.
+pub fn write_report(
+    out: &Path,
+    experiment: &str,
+    config: Value,
+    rows: &[Row],
+    detail: Value,
+    complete: bool,
+) -> Result<(), CliError> {
     let mut doc = json!({
         "experiment": experiment,
         "config": config,
+        "complete": complete,
         "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
     });
     if let (Some(d), Value::Object(extra)) = (doc.as_object_mut(), detail) {

@@ -2,14 +2,18 @@
 //! after every round under `--out`. `--resume` continues from the checkpoint and gives
 //! the same solutions as an uninterrupted run; Ctrl-C finishes the round in hand,
 //! writes the checkpoint and exits with code 130 and a message saying how to resume.
+//! An existing checkpoint is never overwritten by a new search unless `--force` says so.
 
-use super::common::{prepare_out_dir, set_threads, write_json, CliError, CliResult, RunFlags};
+use super::common::{check_threads, set_threads, write_error, write_json, CliError, CliResult, RunFlags};
+use super::outdir::OutDir;
+use super::validate::{require_counts, MAX_STEPS};
 use crate::problems::figure1::figure1_loss;
 use crate::problems::tree::Tree;
-use crate::problems::tree_methods::{tree_mis, tree_rr_params};
-use crate::rr::checkpoint::{load, save, search_key};
+use crate::problems::tree_methods::{tree_mis_within, tree_rr_params};
+use crate::rr::checkpoint::{load, search_key, Identity};
 use crate::rr::{continue_search, start_search, Hooks, Objective, RrError, RrParams};
 use serde_json::json;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -20,73 +24,120 @@ pub struct Args {
     /// The problem: tree or figure1.
     #[arg(long, default_value = "tree")]
     problem: String,
-    /// Tree depth (tree problem).
+    /// Tree depth, 1–30 (tree problem).
     #[arg(long, default_value_t = 10)]
     depth: usize,
     /// Seed of the tree (tree problem).
     #[arg(long, default_value_t = 1)]
     tree_seed: u64,
-    /// Timestep budget of the search.
+    /// Timestep budget of the search: ride evaluations and final-descent steps (the MIS takes at most this many steps too).
     #[arg(long, default_value_t = 100_000)]
     budget: usize,
-    /// Rides per round (a checkpoint follows each round).
+    /// Rides per round, 1–4096 (a checkpoint follows each round).
     #[arg(long, default_value_t = 8)]
     round: usize,
     /// Continue from `<out>/search.checkpoint`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "force")]
     resume: bool,
+    /// Start over even though `<out>/search.checkpoint` exists (it is replaced after the first round).
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     run: RunFlags,
+}
+
+/// The flags alone, before any work.
+pub fn validate(a: &Args) -> CliResult {
+    check_threads(a.run.threads)?;
+    require_counts(&[
+        ("--depth", a.depth, 1, 30),
+        ("--budget", a.budget, 1, MAX_STEPS),
+        ("--round", a.round, 1, 4096),
+    ])?;
+    match a.problem.as_str() {
+        "tree" | "figure1" => Ok(()),
+        other => Err(CliError::Input(format!("unknown problem '{other}' (tree or figure1)"))),
+    }
+}
+
+/// Refuse to start over an existing checkpoint (without `--force`), to resume from
+/// none, or to use anything but a regular file as one.
+fn check_checkpoint(a: &Args, ckpt: &Path) -> CliResult {
+    let meta = std::fs::symlink_metadata(ckpt);
+    if let Ok(m) = &meta {
+        if !m.is_file() {
+            return Err(CliError::Input(format!(
+                "{} is not a checkpoint file (a directory or special file): move it away or choose another --out",
+                ckpt.display()
+            )));
+        }
+    }
+    match (meta.is_ok(), a.resume, a.force) {
+        (false, true, _) => Err(CliError::Input(format!("--resume: no checkpoint at {}", ckpt.display()))),
+        (true, false, false) => Err(CliError::Input(format!(
+            "{} holds an earlier search: continue it with --resume, or start over with --force",
+            ckpt.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, threads: usize) -> CliResult {
     p.max_evaluations = a.budget;
     p.round = a.round;
     p.seed = a.run.seed;
-    let out = prepare_out_dir(&a.run.out)?;
+    let out = OutDir::open(&a.run.out)?;
     let ckpt = out.join("search.checkpoint");
+    check_checkpoint(a, &ckpt)?;
+    let shape = match a.problem.as_str() {
+        "tree" => format!("tree depth={} seed={}", a.depth, a.tree_seed),
+        other => other.to_string(),
+    };
     let key = search_key(&format!("{p:?}/{}/{}/{}", a.problem, a.depth, a.tree_seed), obj.dim(), &mis);
+    let id = Identity { key, dim: obj.dim(), shape };
     let mut state = if a.resume {
-        if !ckpt.exists() {
-            return Err(CliError::Input(format!("--resume: no checkpoint at {}", ckpt.display())));
-        }
-        load(&ckpt, key, &p).map_err(|e| CliError::Input(e.to_string()))?
+        load(&ckpt, &id, &p).map_err(|e| CliError::Input(e.to_string()))?
     } else {
         start_search(obj, &mis, &p).map_err(|e| CliError::Runtime(e.to_string()))?
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    let mut after = |s: &crate::rr::SearchState| save(&ckpt, s, key);
+    let saved = |s: &crate::rr::SearchState| {
+        crate::io::write_atomic(&ckpt, &crate::rr::checkpoint::encode(s, &id)).map_err(|e| write_error(&ckpt, &e))
+    };
+    // The hook's error type is the library's; the CLI's message is kept beside it.
+    let mut failure = None;
+    let mut after = |s: &crate::rr::SearchState| {
+        saved(s).map_err(|e| {
+            let m = e.to_string();
+            failure = Some(e);
+            RrError::Checkpoint(m)
+        })
+    };
     let stopped = || stop.load(Ordering::SeqCst);
     let result = continue_search(obj, &p, &mut state, &mut Hooks { after_round: &mut after, stop: &stopped });
     match result {
         Err(RrError::Interrupted) => {
-            save(&ckpt, &state, key).map_err(|e| CliError::Runtime(e.to_string()))?;
-            eprintln!(
+            saved(&state)?;
+            return Err(CliError::Interrupted(format!(
                 "interrupted after {} timesteps; {} solutions saved in {}. Resume with the same flags plus --resume.",
                 state.output.timesteps,
                 state.output.solutions.len(),
                 ckpt.display()
-            );
-            std::process::exit(130);
+            )));
         }
+        Err(_) if failure.is_some() => return Err(failure.take().expect("checked")),
         r => r.map_err(|e| CliError::Runtime(e.to_string()))?,
     }
-    save(&ckpt, &state, key).map_err(|e| CliError::Runtime(e.to_string()))?;
+    saved(&state)?;
     let o = &state.output;
     let labels: std::collections::BTreeSet<String> = o.solutions.iter().filter_map(|s| s.label.clone()).collect();
-    println!(
-        "{} solutions ({} distinct labels), {} timesteps, {} HVPs",
-        o.solutions.len(),
-        labels.len(),
-        o.timesteps,
-        o.hvps
-    );
     let doc = json!({
         "experiment": "search",
         "config": {"problem": a.problem, "depth": a.depth, "tree_seed": a.tree_seed, "budget": a.budget, "round": a.round,
-                   "seed": a.run.seed, "resume": a.resume, "threads": threads, "out": a.run.out},
+                   "seed": a.run.seed, "resume": a.resume, "threads": threads, "out": a.run.out_text()},
+        "complete": true,
         "rows": [],
         "timesteps": o.timesteps, "evaluations": o.evaluations, "hvps": o.hvps, "unexplored": o.unexplored,
         "solutions": o.solutions.iter().map(|s| json!({
@@ -94,21 +145,26 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
             "fingerprint": s.fingerprint.iter().map(|c| json!([c.index, c.sign])).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
-    write_json(&out.join("search.json"), &doc)
+    write_json(&out.join("search.json"), &doc)?;
+    say!(
+        "{} solutions ({} distinct labels), {} timesteps, {} HVPs",
+        o.solutions.len(),
+        labels.len(),
+        o.timesteps,
+        o.hvps
+    );
+    Ok(())
 }
 
 pub fn run(a: Args) -> CliResult {
+    validate(&a)?;
     let threads = set_threads(a.run.threads)?;
-    if a.budget == 0 || a.round == 0 {
-        return Err(CliError::Input("--budget and --round must be at least 1".into()));
-    }
     match a.problem.as_str() {
         "tree" => {
             let tree = Tree::generate(a.depth, a.tree_seed).map_err(CliError::Input)?;
-            let mis = tree_mis(&tree).map_err(|e| CliError::Runtime(e.to_string()))?;
+            let mis = tree_mis_within(&tree, a.budget).map_err(|e| CliError::Runtime(e.to_string()))?;
             run_search(&a, &tree, mis, tree_rr_params(a.budget, a.run.seed), threads)
         }
-        "figure1" => run_search(&a, &figure1_loss(), vec![0.0, 0.0], RrParams::default(), threads),
-        other => Err(CliError::Input(format!("unknown problem '{other}' (tree or figure1)"))),
+        _ => run_search(&a, &figure1_loss(), vec![0.0, 0.0], RrParams::default(), threads),
     }
 }

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 const EMBEDDED_IMAGES: &[u8] = include_bytes!("../../data/mnist/mnist10k-images-idx3-ubyte.gz");
 const EMBEDDED_LABELS: &[u8] = include_bytes!("../../data/mnist/mnist10k-labels-idx1-ubyte.gz");
 
+/// Digits in the embedded set ([`embedded_all`]).
+pub const EMBEDDED_LEN: usize = 10_000;
+
 /// Decompressed files larger than this are rejected (the full MNIST is 47 MB).
 pub const MAX_DECOMPRESSED: u64 = 1 << 30;
 
@@ -103,6 +106,16 @@ pub enum IdxError {
         dir: String,
         name: String,
     },
+    /// The name exists but is no regular file (a directory, FIFO, device, or a
+    /// symlink to nothing): reading it would fail or block.
+    NotAFile {
+        file: String,
+        what: &'static str,
+    },
+    /// A valid file with no images: nothing to train or test on.
+    Empty {
+        file: String,
+    },
 }
 
 impl fmt::Display for IdxError {
@@ -122,6 +135,8 @@ impl fmt::Display for IdxError {
                 write!(f, "{file}: label {label} at index {index} is not a digit 0-9")
             }
             IdxError::Missing { dir, name } => write!(f, "{dir}: no {name} or {name}.gz"),
+            IdxError::NotAFile { file, what } => write!(f, "{file}: {what}, not a regular file"),
+            IdxError::Empty { file } => write!(f, "{file}: holds no images"),
         }
     }
 }
@@ -233,7 +248,7 @@ pub fn parse_dataset(images: (&str, &[u8]), labels: (&str, &[u8])) -> Result<Dat
 ///
 /// ```
 /// let all = ridge_rider::problems::mnist::embedded_all();
-/// assert_eq!(all.len(), 10_000);
+/// assert_eq!(all.len(), ridge_rider::problems::mnist::EMBEDDED_LEN);
 /// assert!(all.labels.iter().all(|&l| l <= 9));
 /// ```
 pub fn embedded_all() -> Dataset {
@@ -252,11 +267,21 @@ pub fn embedded() -> (Dataset, Dataset) {
     (all.slice(0..8000), all.slice(8000..10000))
 }
 
+/// `name` or `name.gz` in `dir`; a name that exists as something other than a readable
+/// regular file is named as such (never opened: a FIFO would block the read).
 fn find(dir: &Path, name: &str) -> Result<PathBuf, IdxError> {
     for candidate in [dir.join(name), dir.join(format!("{name}.gz"))] {
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
+        let Ok(link) = std::fs::symlink_metadata(&candidate) else { continue };
+        let file = candidate.display().to_string();
+        return match std::fs::metadata(&candidate) {
+            Ok(m) if m.is_file() => Ok(candidate),
+            Ok(m) if m.is_dir() => Err(IdxError::NotAFile { file, what: "a directory" }),
+            Ok(_) => Err(IdxError::NotAFile { file, what: "a FIFO, socket or device" }),
+            Err(e) if link.file_type().is_symlink() && e.kind() == std::io::ErrorKind::NotFound => {
+                Err(IdxError::NotAFile { file, what: "a symlink to a missing file" })
+            }
+            Err(error) => Err(IdxError::Io { file, error }),
+        };
     }
     Err(IdxError::Missing { dir: dir.display().to_string(), name: name.into() })
 }
@@ -265,12 +290,16 @@ fn read_pair(dir: &Path, images: &str, labels: &str) -> Result<Dataset, IdxError
     let (ip, lp) = (find(dir, images)?, find(dir, labels)?);
     let read = |p: &Path| std::fs::read(p).map_err(|error| IdxError::Io { file: p.display().to_string(), error });
     let (ib, lb) = (read(&ip)?, read(&lp)?);
-    parse_dataset((&ip.display().to_string(), &ib), (&lp.display().to_string(), &lb))
+    let d = parse_dataset((&ip.display().to_string(), &ib), (&lp.display().to_string(), &lb))?;
+    if d.is_empty() {
+        return Err(IdxError::Empty { file: ip.display().to_string() });
+    }
+    Ok(d)
 }
 
 /// The full MNIST from a directory holding `train-images-idx3-ubyte[.gz]`,
 /// `train-labels-idx1-ubyte[.gz]`, `t10k-images-idx3-ubyte[.gz]` and
-/// `t10k-labels-idx1-ubyte[.gz]`: (train, test).
+/// `t10k-labels-idx1-ubyte[.gz]`: (train, test). A set without images is refused.
 ///
 /// ```
 /// use ridge_rider::problems::mnist::{load_dir, IdxError};

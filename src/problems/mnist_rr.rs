@@ -277,6 +277,49 @@ fn evaluate(
     curve.class_accuracy.push(class_accuracy(&pred, &test.labels, classes));
 }
 
+/// Bad input unless both sets hold examples of the MLP's input size.
+fn check_data(c: &MnistConfig, train: &Dataset, test: &Dataset) -> Result<(), RrError> {
+    for (name, d) in [("training", train), ("test", test)] {
+        if d.is_empty() {
+            return Err(RrError::BadInput(format!("the {name} set holds no examples")));
+        }
+        if d.pixels != c.mlp.inputs {
+            return Err(RrError::BadInput(format!(
+                "the {name} images have {} pixels, the MLP expects {}",
+                d.pixels, c.mlp.inputs
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The probe batch's loss: the first `probe_batch` training examples.
+fn probe_loss(c: &MnistConfig, train: &Dataset) -> Result<MlpLoss, RrError> {
+    let probe = train.slice(0..train.len().min(c.probe_batch));
+    MlpLoss::new(c.mlp, probe.x, probe.labels).map_err(|e| RrError::BadInput(format!("probe batch: {e}")))
+}
+
+/// Check that first-ridge index `ridge` exists at the MIS before any training (RR and
+/// Fixed-EV would otherwise find out only when they start, after other runs trained
+/// for minutes). Relu networks, flat at the MIS, are checked when training starts.
+///
+/// ```
+/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::mnist_rr::{check_ridge, MnistConfig};
+/// let digits = embedded_all().slice(0..200);
+/// let c = MnistConfig { probe_batch: 200, ..MnistConfig::new(Mlp::mnist(4, Activation::Tanh)) };
+/// assert!(check_ridge(&c, &digits, 0).is_ok());
+/// assert!(check_ridge(&c, &digits, 150).is_err());
+/// ```
+pub fn check_ridge(c: &MnistConfig, train: &Dataset, ridge: usize) -> Result<(), RrError> {
+    check_data(c, train, train)?;
+    match ridge_at_mis(&probe_loss(c, train)?, ridge, c.seed) {
+        Ok(_) | Err(RrError::NoNegativeCurvature) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Train with `method`, evaluating on (a 2,000-example slice of) `train` and on `test`;
 /// `on_eval` is called after each evaluation (progress).
 ///
@@ -305,6 +348,7 @@ pub fn train(
     test: &Dataset,
     on_eval: impl FnMut(usize),
 ) -> Result<Curve, RrError> {
+    check_data(c, train, test)?;
     let started = std::time::Instant::now();
     let mut run = Run {
         c,
@@ -398,8 +442,7 @@ fn train_rand_ridge_plus<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<Vec<f6
 /// Approximate RR (or, with `fixed`, Fixed-EV: LR_x = 0) from the near-zero start.
 fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fixed: bool) -> Result<Vec<f64>, RrError> {
     let (c, mlp) = (run.c, run.c.mlp);
-    let probe = train.slice(0..train.len().min(c.probe_batch));
-    let probe = MlpLoss::new(mlp, probe.x, probe.labels).expect("dataset rows match the MLP");
+    let probe = probe_loss(c, train)?;
     let mut theta = mlp.init_near_zero(c.seed, 0.01);
     run.record_mlp(&theta, 0);
     // Branch at the MIS, on the one unit the near-zero start favours, and ride from the

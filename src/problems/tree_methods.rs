@@ -6,9 +6,12 @@
 //! that tree.
 //!
 //! Conventions (also written to the experiment's JSON `config`):
-//! * MIS: minimise ½‖∇L‖² − τ·Σ node entropies from θ = 0 (the uniform policy), τ = 1.
-//! * Every descent (RR's final descent, each GD run) stops when ‖∇L‖ < 1e-3 or after
-//!   [`DESCENT_STEPS`] steps; the greedy leaf is then its solution.
+//! * MIS: minimise ½‖∇L‖² − τ·Σ node entropies from θ = 0 (the uniform policy), τ = 1,
+//!   for [`MIS_STEPS`] steps, or the budget when that is smaller (so a tiny budget
+//!   bounds the work on a deep tree too).
+//! * Every descent (RR's final descent, each GD run) stops when ‖∇L‖ < 1e-3, after
+//!   [`DESCENT_STEPS`] steps, or when the budget is spent; the greedy leaf is then its
+//!   solution.
 //! * RR: exact, breadth-first, N = 6 ridges in both directions, δ_break = 0.95; each
 //!   step starts at α = min(2, twice the last accepted α) and halves down to 1e-4 until
 //!   the new ridge overlaps the old by δ_break; a ride ends when that fails, when the
@@ -30,6 +33,8 @@ use std::collections::BTreeSet;
 
 /// Step limit of one descent.
 pub const DESCENT_STEPS: usize = 300;
+/// Steps of the MIS search (fewer when the budget is smaller).
+pub const MIS_STEPS: usize = 300;
 const GRAD_TOL: f64 = 1e-3;
 
 /// The methods of Fig. 2 and 3.
@@ -118,7 +123,20 @@ impl TreeRun {
 /// assert!(norm(&g) < norm(&g0));
 /// ```
 pub fn tree_mis(tree: &Tree) -> Result<Vec<f64>, RrError> {
-    let p = MisParams { steps: 300, lr: 0.5, tau: 1.0, grad_tol: 0.0 };
+    tree_mis_within(tree, MIS_STEPS)
+}
+
+/// [`tree_mis`] in at most `budget` steps: a search's budget bounds its MIS too.
+///
+/// ```
+/// use ridge_rider::problems::tree::Tree;
+/// use ridge_rider::problems::tree_methods::{tree_mis, tree_mis_within};
+/// let t = Tree::generate(4, 3).unwrap();
+/// assert_eq!(tree_mis_within(&t, 100_000).unwrap(), tree_mis(&t).unwrap());
+/// assert_ne!(tree_mis_within(&t, 1).unwrap(), tree_mis(&t).unwrap());
+/// ```
+pub fn tree_mis_within(tree: &Tree, budget: usize) -> Result<Vec<f64>, RrError> {
+    let p = MisParams { steps: MIS_STEPS.min(budget), lr: 0.5, tau: 1.0, grad_tol: 0.0 };
     Ok(find_mis(tree, Some(&tree.entropy()), &vec![0.0; tree.params()], &p)?.0)
 }
 
@@ -147,16 +165,20 @@ pub fn tree_rr_params(budget: usize, seed: u64) -> RrParams {
     }
 }
 
-fn descend(tree: &Tree, start: &[f64], run: &mut TreeRun) -> Result<(), RrError> {
-    let (theta, _, steps) = gradient_descent(tree, start, DESCENT_STEPS, 1.0, GRAD_TOL)?;
-    run.timesteps += steps.max(1);
+/// A descent to a leaf within what is left of `budget` (none when nothing is left: the
+/// start's own leaf is the solution).
+fn descend(tree: &Tree, start: &[f64], run: &mut TreeRun, budget: usize) -> Result<(), RrError> {
+    let room = budget.saturating_sub(run.timesteps);
+    let (theta, _, steps) = gradient_descent(tree, start, DESCENT_STEPS.min(room), 1.0, GRAD_TOL)?;
+    // A descent already at its tolerance still costs a timestep (else GD would loop).
+    run.timesteps += if room == 0 { 0 } else { steps.max(1) };
     run.solutions += 1;
     run.leaves.insert(tree.greedy_leaf(&theta));
     Ok(())
 }
 
 /// Run one method on one tree. `budget` caps the search methods; the gradient
-/// baselines use exactly `budget` timesteps.
+/// baselines use exactly `budget` timesteps (their last descent is cut short there).
 ///
 /// ```
 /// use ridge_rider::problems::tree::Tree;
@@ -180,7 +202,7 @@ pub fn run_method(tree: &Tree, mis: &[f64], method: Method, budget: usize, seed:
             }
             let out = match ridge_rider(tree, mis, &p) {
                 Err(RrError::NoNegativeCurvature) => {
-                    descend(tree, mis, &mut run)?;
+                    descend(tree, mis, &mut run, budget)?;
                     return Ok(run);
                 }
                 r => r?,
@@ -191,14 +213,14 @@ pub fn run_method(tree: &Tree, mis: &[f64], method: Method, budget: usize, seed:
         }
         Method::GdRandom => {
             while run.timesteps < budget {
-                descend(tree, &normal_vec(&mut rng, n, 1.0), &mut run)?;
+                descend(tree, &normal_vec(&mut rng, n, 1.0), &mut run, budget)?;
             }
         }
         Method::GdSaddle => {
             while run.timesteps < budget {
                 let mut start = mis.to_vec();
                 axpy(1.0, &normal_vec(&mut rng, n, 0.1), &mut start);
-                descend(tree, &start, &mut run)?;
+                descend(tree, &start, &mut run, budget)?;
             }
         }
         Method::RandomVector => {
@@ -217,7 +239,7 @@ pub fn run_method(tree: &Tree, mis: &[f64], method: Method, budget: usize, seed:
                     }
                     (theta, loss) = (next, l);
                 }
-                descend(tree, &theta, &mut run)?;
+                descend(tree, &theta, &mut run, budget)?;
             }
         }
     }

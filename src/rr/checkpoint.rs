@@ -3,25 +3,31 @@
 //! any moment (SIGKILL included) resumes from its last round and produces the same
 //! solutions as an uninterrupted run.
 //!
-//! Format: `RRCKPT01`, a 64-bit key identifying the problem and parameters, the state
+//! Format: `RRCKPT02`, a 64-bit key identifying the problem and parameters, the
+//! parameter dimension and the problem's shape (e.g. `tree depth=8 seed=1`), the state
 //! as little-endian integers and raw f64 bits, and an FNV-1a checksum of all of it. A
-//! truncated, corrupted or mismatched file is rejected with a clear error.
+//! truncated, corrupted or mismatched file is rejected with a clear error, and so is
+//! one whose vectors do not have the problem's dimension (a forged file whose checksum
+//! was recomputed).
 //!
 //! ```
 //! use ridge_rider::ad::{loss_fn, Var};
-//! use ridge_rider::rr::checkpoint::{decode, encode, search_key};
+//! use ridge_rider::rr::checkpoint::{decode, encode, search_key, Identity};
 //! use ridge_rider::rr::{continue_search, start_search, Hooks, RrParams};
 //! let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
 //! let p = RrParams::default();
-//! let key = search_key(&format!("{p:?}"), 2, &[0.0, 0.0]);
+//! let id = Identity { key: search_key(&format!("{p:?}"), 2, &[0.0, 0.0]), dim: 2, shape: "wells".into() };
 //! let state = start_search(&f, &[0.0, 0.0], &p).unwrap();
-//! let bytes = encode(&state, key);
-//! // The state round-trips; a flipped byte or another key is refused.
-//! let mut resumed = decode(&bytes, key, &p).unwrap();
+//! let bytes = encode(&state, &id);
+//! // The state round-trips; a flipped byte, another key, dimension or shape is refused.
+//! let mut resumed = decode(&bytes, &id, &p).unwrap();
 //! assert_eq!(resumed.archive.len(), state.archive.len());
 //! let mut corrupt = bytes.clone();
-//! corrupt[20] ^= 1;
-//! assert!(decode(&corrupt, key, &p).is_err() && decode(&bytes, key + 1, &p).is_err());
+//! corrupt[40] ^= 1;
+//! assert!(decode(&corrupt, &id, &p).is_err());
+//! assert!(decode(&bytes, &Identity { key: id.key + 1, ..id.clone() }, &p).is_err());
+//! assert!(decode(&bytes, &Identity { dim: 3, ..id.clone() }, &p).is_err());
+//! assert!(decode(&bytes, &Identity { shape: "bowl".into(), ..id.clone() }, &p).is_err());
 //! // A resumed search ends as an uninterrupted one would.
 //! continue_search(&f, &p, &mut resumed, &mut Hooks { after_round: &mut |_| Ok(()), stop: &|| false }).unwrap();
 //! assert_eq!(resumed.output.distinct_minima(1e-3).len(), 4);
@@ -32,7 +38,20 @@ use super::ridges::Choice;
 use super::{EndReason, RrError, RrOutput, SearchState, Solution};
 use std::path::Path;
 
-const MAGIC: &[u8; 8] = b"RRCKPT01";
+const MAGIC: &[u8; 8] = b"RRCKPT02";
+/// The first format, without dimension and shape.
+const MAGIC_V1: &[u8; 8] = b"RRCKPT01";
+
+/// What a checkpoint must match to be resumed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The search's key (see [`search_key`]).
+    pub key: u64,
+    /// The parameter dimension: every θ and direction in the file has this length.
+    pub dim: usize,
+    /// The problem's shape in words, e.g. `tree depth=8 seed=1` (named in the refusal).
+    pub shape: String,
+}
 
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
@@ -118,10 +137,12 @@ const REASONS: [EndReason; 6] = [
     EndReason::NonFinite,
 ];
 
-/// Serialise a search state under `key`.
-pub fn encode(state: &SearchState, key: u64) -> Vec<u8> {
+/// Serialise a search state under `id`.
+pub fn encode(state: &SearchState, id: &Identity) -> Vec<u8> {
     let mut w = W(MAGIC.to_vec());
-    w.u(key);
+    w.u(id.key);
+    w.u(id.dim as u64);
+    w.s(&id.shape);
     let o = &state.output;
     for x in [o.evaluations, o.timesteps, o.hvps, o.unexplored] {
         w.u(x as u64);
@@ -166,8 +187,14 @@ pub fn encode(state: &SearchState, key: u64) -> Vec<u8> {
     w.0
 }
 
-/// Parse a checkpoint, checking magic, checksum and key.
-pub fn decode(bytes: &[u8], key: u64, p: &super::RrParams) -> Result<SearchState, RrError> {
+/// Parse a checkpoint, checking magic, checksum, shape, dimension and key, and that
+/// every vector has the dimension.
+pub fn decode(bytes: &[u8], id: &Identity, p: &super::RrParams) -> Result<SearchState, RrError> {
+    if bytes.len() >= 8 && &bytes[..8] == MAGIC_V1 {
+        return Err(RrError::Checkpoint(
+            "written by an older ridge-rider (format 1, without the problem's shape); start again with --force".into(),
+        ));
+    }
     if bytes.len() < 24 || &bytes[..8] != MAGIC {
         return Err(RrError::Checkpoint("not a ridge-rider checkpoint".into()));
     }
@@ -176,9 +203,24 @@ pub fn decode(bytes: &[u8], key: u64, p: &super::RrParams) -> Result<SearchState
         return Err(R::bad());
     }
     let mut r = R(body, 8);
-    if r.u()? != key {
+    let key = r.u()?;
+    let (dim, shape) = (r.u()?, r.s()?);
+    if shape != id.shape || dim != id.dim as u64 {
+        return Err(RrError::Checkpoint(format!(
+            "it belongs to {shape} with {dim} parameters, this search is {} with {}",
+            id.shape, id.dim
+        )));
+    }
+    if key != id.key {
         return Err(RrError::Checkpoint("it belongs to a search with other parameters or another problem".into()));
     }
+    let vector = |r: &mut R, what: &str| -> Result<Vec<f64>, RrError> {
+        let v = r.fs()?;
+        if v.len() != id.dim {
+            return Err(RrError::Checkpoint(format!("a {what} has dimension {}, the problem {}", v.len(), id.dim)));
+        }
+        Ok(v)
+    };
     let (evaluations, timesteps, hvps, unexplored) =
         (r.u()? as usize, r.u()? as usize, r.u()? as usize, r.u()? as usize);
     let (next_serial, pops) = (r.u()?, r.u()?);
@@ -186,9 +228,9 @@ pub fn decode(bytes: &[u8], key: u64, p: &super::RrParams) -> Result<SearchState
     let mut entries = Vec::with_capacity(n.min(1 << 16));
     for _ in 0..n {
         entries.push(Entry {
-            theta: r.fs()?,
+            theta: vector(&mut r, "θ")?,
             loss: r.f()?,
-            direction: r.fs()?,
+            direction: vector(&mut r, "direction")?,
             lambda: r.f()?,
             degenerate: r.u()? == 1,
             fingerprint: r.fp()?,
@@ -198,7 +240,8 @@ pub fn decode(bytes: &[u8], key: u64, p: &super::RrParams) -> Result<SearchState
     let n = r.len()?;
     let mut solutions = Vec::with_capacity(n.min(1 << 16));
     for _ in 0..n {
-        let (theta, loss, fingerprint, steps, hvps) = (r.fs()?, r.f()?, r.fp()?, r.u()? as usize, r.u()? as usize);
+        let (theta, loss, fingerprint, steps, hvps) =
+            (vector(&mut r, "solution")?, r.f()?, r.fp()?, r.u()? as usize, r.u()? as usize);
         let end_reason = *REASONS.get(r.u()? as usize).ok_or_else(R::bad)?;
         let label = if r.u()? == 1 { Some(r.s()?) } else { None };
         solutions.push(Solution { theta, loss, fingerprint, steps, hvps, end_reason, label });
@@ -217,26 +260,27 @@ pub fn decode(bytes: &[u8], key: u64, p: &super::RrParams) -> Result<SearchState
 ///
 /// ```
 /// use ridge_rider::ad::{loss_fn, Var};
-/// use ridge_rider::rr::checkpoint::{load, save};
+/// use ridge_rider::rr::checkpoint::{load, save, Identity};
 /// use ridge_rider::rr::{start_search, RrParams};
 /// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
 /// let p = RrParams::default();
 /// let state = start_search(&f, &[0.0, 0.0], &p).unwrap();
 /// let path = std::env::temp_dir().join(format!("rr-doc-{}.checkpoint", std::process::id()));
-/// save(&path, &state, 7).unwrap();
-/// assert_eq!(load(&path, 7, &p).unwrap().archive.len(), 4);
-/// assert!(load(&path, 8, &p).is_err());
+/// let id = Identity { key: 7, dim: 2, shape: "wells".into() };
+/// save(&path, &state, &id).unwrap();
+/// assert_eq!(load(&path, &id, &p).unwrap().archive.len(), 4);
+/// assert!(load(&path, &Identity { key: 8, ..id }, &p).is_err());
 /// std::fs::remove_file(&path).unwrap();
 /// ```
-pub fn save(path: &Path, state: &SearchState, key: u64) -> Result<(), RrError> {
-    crate::io::write_atomic(path, &encode(state, key))
+pub fn save(path: &Path, state: &SearchState, id: &Identity) -> Result<(), RrError> {
+    crate::io::write_atomic(path, &encode(state, id))
         .map_err(|e| RrError::Checkpoint(format!("{}: {e}", path.display())))
 }
 
 /// Read a checkpoint; the file is never modified.
-pub fn load(path: &Path, key: u64, p: &super::RrParams) -> Result<SearchState, RrError> {
+pub fn load(path: &Path, id: &Identity, p: &super::RrParams) -> Result<SearchState, RrError> {
     let bytes = std::fs::read(path).map_err(|e| RrError::Checkpoint(format!("{}: {e}", path.display())))?;
-    decode(&bytes, key, p).map_err(|e| match e {
+    decode(&bytes, id, p).map_err(|e| match e {
         RrError::Checkpoint(m) => RrError::Checkpoint(format!("{}: {m}", path.display())),
         e => e,
     })

@@ -324,6 +324,8 @@ pub enum RrError {
     Interrupted,
     /// A checkpoint could not be written or read.
     Checkpoint(String),
+    /// Input the search cannot use (an empty data set, a shape that does not fit).
+    BadInput(String),
 }
 
 impl fmt::Display for RrError {
@@ -339,6 +341,7 @@ impl fmt::Display for RrError {
             ),
             RrError::Interrupted => write!(f, "the search was interrupted"),
             RrError::Checkpoint(m) => write!(f, "checkpoint: {m}"),
+            RrError::BadInput(m) => write!(f, "{m}"),
         }
     }
 }
@@ -424,19 +427,26 @@ fn process<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) ->
     // parent's solution from the same θ.
     let repeat = p.solutions_at_branch_points && outcome.steps == 0;
     if (children.is_empty() || p.solutions_at_branch_points) && !repeat {
-        let (s, d) = solution(obj, entry, &outcome, p);
+        let (s, d) = solution(obj, entry, &outcome, p, usize::MAX);
         solutions.push(s);
         descent_steps = d;
     }
     Processed { outcome, children, solutions, hvps, descent_steps }
 }
 
-/// The solution a ride leads to (after the optional final descent), and the descent's steps.
-fn solution<O: Objective>(obj: &O, entry: &Entry, o: &RideOutcome, p: &RrParams) -> (Solution, usize) {
+/// The solution a ride leads to (after the optional final descent of at most
+/// `max_steps` steps), and the descent's steps.
+fn solution<O: Objective>(
+    obj: &O,
+    entry: &Entry,
+    o: &RideOutcome,
+    p: &RrParams,
+    max_steps: usize,
+) -> (Solution, usize) {
     let (mut theta, mut loss, mut descent) = (o.theta.clone(), o.loss, 0);
     let mut end_reason = o.reason;
     if let (Some(d), true) = (&p.final_descent, o.reason != EndReason::NonFinite) {
-        match mis::gradient_descent(obj, &theta, d.steps, d.lr, d.grad_tol) {
+        match mis::gradient_descent(obj, &theta, d.steps.min(max_steps), d.lr, d.grad_tol) {
             Ok((t, l, s)) => {
                 theta = t;
                 loss = l;
@@ -561,7 +571,9 @@ pub fn start_search<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> R
 /// Ride the archive until it is empty, the budget is spent, or `hooks.stop` says so.
 /// Rounds of `p.round` rides run in parallel; their results are merged in archive
 /// order, so the state after each round is the same for any thread count (see
-/// [`Hooks`]).
+/// [`Hooks`]). The budget bounds everything counted in `timesteps`: a final descent
+/// that would pass it is cut short (a descent is deterministic, so the shorter one is
+/// the same path stopped earlier, and a search within its budget is unchanged).
 pub fn continue_search<O: Objective>(
     obj: &O,
     p: &RrParams,
@@ -572,12 +584,21 @@ pub fn continue_search<O: Objective>(
         if (hooks.stop)() {
             return Err(RrError::Interrupted);
         }
-        let batch: Vec<Entry> = (0..p.round.max(1)).map_while(|_| state.archive.pop()).collect();
+        // At most one ride per timestep left, so every ride's share is at least one.
+        let left = p.max_evaluations - state.output.timesteps;
+        let batch: Vec<Entry> = (0..p.round.max(1).min(left)).map_while(|_| state.archive.pop()).collect();
         // Each ride in a round gets an equal share of what is left of the budget.
-        let budget = ((p.max_evaluations - state.output.timesteps) / batch.len()).max(1);
+        let budget = (left / batch.len()).max(1);
         let done: Vec<Processed> = batch.par_iter().map(|e| process(obj, e, p, budget)).collect();
-        for (entry, r) in batch.iter().zip(done) {
+        // The rides' evaluations are spent; the descents share what is left, in archive order.
+        let mut room = left.saturating_sub(done.iter().map(|r| r.outcome.evaluations).sum());
+        for (entry, mut r) in batch.iter().zip(done) {
             let out = &mut state.output;
+            if r.descent_steps > room {
+                let (s, d) = solution(obj, entry, &r.outcome, p, room);
+                (r.solutions, r.descent_steps) = (vec![s], d);
+            }
+            room -= r.descent_steps;
             out.evaluations += r.outcome.evaluations;
             out.timesteps += r.outcome.evaluations + r.descent_steps;
             out.hvps += r.hvps;
