@@ -1,5 +1,6 @@
 //! A bias and activation fused into one node give the numbers the two separate nodes
-//! give, to the bit: value, gradient, fresh and recorded HVPs, in every lane.
+//! give (equal as f64s; a zero may differ in sign): value, gradient, fresh and recorded
+//! HVPs, in every lane.
 
 use proptest::prelude::*;
 use ridge_rider::ad::{gradient, hessian_vector_products, loss_fn, value, HessianAt, Unary, Var};

@@ -37,12 +37,8 @@ pub struct HessianAt {
     adjoints: Vec<Option<Vec<f64>>>,
     value: f64,
     gradient: Vec<f64>,
-}
-
-impl Drop for HessianAt {
-    fn drop(&mut self) {
-        pool::give_all(&mut self.adjoints);
-    }
+    /// Buffers one product gives back for the next (freed with the recording).
+    pool: pool::Pool,
 }
 
 impl HessianAt {
@@ -61,7 +57,7 @@ impl HessianAt {
         let adjoints = std::mem::take(&mut reverse_sweep(&nodes, &no_tangents, output, 0, &keep, None).primal);
         let value = nodes[output].value[0];
         let gradient = adjoints[t].clone().unwrap_or_else(|| vec![0.0; n]);
-        Ok(HessianAt { nodes, theta: t, output, adjoints, value, gradient })
+        Ok(HessianAt { nodes, theta: t, output, adjoints, value, gradient, pool: pool::Pool::default() })
     }
 
     /// The number of parameters.
@@ -94,6 +90,13 @@ impl HessianAt {
         if lanes == 0 || n == 0 {
             return Ok(vec![Vec::new(); lanes]);
         }
+        Ok(pool::scoped(&self.pool, || self.sweep(directions)))
+    }
+
+    /// The tangent sweep forward and the adjoints' tangents backward, for `directions`
+    /// (checked, at least one); every buffer goes back to the recording's pool.
+    fn sweep(&self, directions: &[&[f64]]) -> Vec<Vec<f64>> {
+        let (n, lanes) = (self.dim(), directions.len());
         let mut tangents: Vec<Option<Vec<f64>>> = Vec::with_capacity(self.output + 1);
         for (id, node) in self.nodes[..=self.output].iter().enumerate() {
             let t = if id == self.theta {
@@ -114,6 +117,7 @@ impl HessianAt {
         let hv = adj.tangent[self.theta].take().unwrap_or_else(|| pool::zeroed(lanes * n));
         let out = hv.chunks_exact(n).map(<[f64]>::to_vec).collect();
         pool::give(hv);
-        Ok(out)
+        drop(adj);
+        out
     }
 }

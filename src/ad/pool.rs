@@ -1,55 +1,86 @@
-//! Reused `f64` buffers. Every sweep of a large loss needs the same few dozen
-//! tensors-worth of memory; allocating them afresh each time costs page faults and
-//! kernel zero-fills (and TLB shootdowns when freed) that rival the arithmetic. Tape
-//! nodes, tangents and adjoints take their buffers here and give them back when they
-//! are dropped, so the next sweep on this thread reuses warm memory.
+//! Reused `f64` buffers for repeated sweeps. Many HVPs at one θ (Lanczos, eigen-loss
+//! steps, K directions at once) run the same sweep again and again; allocating its
+//! tensors afresh each time costs page faults, kernel zero-fills and TLB shootdowns
+//! that rival the arithmetic once the buffers are large. A [`Pool`] owned by the
+//! recording ([`HessianAt`](super::HessianAt)) keeps what one sweep gave back for the
+//! next, and is freed with it, so nothing is held past its use.
 //!
-//! Each thread keeps its own small free list (no locking); a buffer may be given back
-//! on another thread than the one that took it.
+//! Tape operations take their buffers through [`zeroed`], [`scratch`] and [`copy_of`]
+//! and return them through [`give`]: inside [`scoped`] these use the pool, outside it
+//! they are plain allocations. Only buffers taken here may be given back, or the pool
+//! would grow by every outside buffer given to it.
 
-use std::cell::RefCell;
+use std::cell::Cell;
+use std::sync::Mutex;
 
 /// Buffers shorter than this come from the allocator directly: it serves them from its
 /// own free lists without touching fresh pages.
 const MIN_POOLED: usize = 2048;
-/// At most this many buffers are kept per thread.
-const MAX_BUFFERS: usize = 64;
-/// At most this many `f64`s are kept per thread (64 MiB): what a sweep of the MNIST MLP
-/// reuses, without holding much more than it.
-const MAX_ELEMENTS: usize = 1 << 23;
+/// At most this many buffers are kept.
+const MAX_BUFFERS: usize = 256;
+/// At most this many `f64`s are kept (512 MiB; a sweep's own working set, which the
+/// next sweep takes again).
+const MAX_ELEMENTS: usize = 1 << 26;
 
-struct Pool {
-    free: Vec<Vec<f64>>,
+/// Free buffers shared by the threads that sweep one recording.
+#[derive(Default)]
+pub(crate) struct Pool {
+    free: Mutex<Free>,
+}
+
+#[derive(Default)]
+struct Free {
+    buffers: Vec<Vec<f64>>,
     elements: usize,
 }
 
 thread_local! {
-    static POOL: RefCell<Pool> = const { RefCell::new(Pool { free: Vec::new(), elements: 0 }) };
+    /// The pool of the sweep this thread is running, if any.
+    static CURRENT: Cell<*const Pool> = const { Cell::new(std::ptr::null()) };
 }
 
-/// A buffer of capacity at least `n` from the pool (the smallest that fits, and not
-/// more than twice as large, so that big buffers are not spent on small requests and
-/// the pool does not grow), or a new one; its length is unspecified.
+/// Run `f` with `pool` serving this thread's buffers.
+pub(crate) fn scoped<R>(pool: &Pool, f: impl FnOnce() -> R) -> R {
+    /// Restores the previous pool, on return and on unwinding alike.
+    struct Restore(*const Pool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CURRENT.with(|c| c.replace(pool as *const Pool)));
+    f()
+}
+
+/// Apply `f` to the current pool, if this thread is inside [`scoped`].
+fn with_current<R>(f: impl FnOnce(&Pool) -> R) -> Option<R> {
+    let ptr = CURRENT.with(|c| c.get());
+    // SAFETY: `scoped` sets the pointer only while it borrows the pool, and resets it
+    // before returning (or unwinding), so a non-null pointer always points to a live pool.
+    (!ptr.is_null()).then(|| f(unsafe { &*ptr }))
+}
+
+/// A buffer of capacity at least `n` (the smallest free one that fits, and not more than
+/// twice as large, so that big buffers are not spent on small requests), or a new one;
+/// its length is unspecified.
 fn take(n: usize) -> Vec<f64> {
     if n < MIN_POOLED {
         return Vec::with_capacity(n);
     }
-    let found = POOL
-        .try_with(|p| {
-            let mut p = p.borrow_mut();
-            let best = p
-                .free
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.capacity() >= n && b.capacity() <= 2 * n)
-                .min_by_key(|(_, b)| b.capacity())
-                .map(|(i, _)| i)?;
-            let buf = p.free.swap_remove(best);
-            p.elements -= buf.capacity();
-            Some(buf)
-        })
-        .ok()
-        .flatten();
+    let found = with_current(|pool| {
+        let mut free = pool.free.lock().ok()?;
+        let best = free
+            .buffers
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.capacity() >= n && b.capacity() <= 2 * n)
+            .min_by_key(|(_, b)| b.capacity())
+            .map(|(i, _)| i)?;
+        let buf = free.buffers.swap_remove(best);
+        free.elements -= buf.capacity();
+        Some(buf)
+    })
+    .flatten();
     found.unwrap_or_else(|| Vec::with_capacity(n))
 }
 
@@ -81,17 +112,18 @@ pub(crate) fn copy_of(src: &[f64]) -> Vec<f64> {
     v
 }
 
-/// Return a buffer for reuse (dropped instead when the pool is full).
+/// Return a buffer for reuse (dropped instead outside a pool, or when it is full).
 pub(crate) fn give(v: Vec<f64>) {
     let cap = v.capacity();
     if cap < MIN_POOLED {
         return;
     }
-    let _ = POOL.try_with(|p| {
-        let mut p = p.borrow_mut();
-        if p.free.len() < MAX_BUFFERS && p.elements + cap <= MAX_ELEMENTS {
-            p.elements += cap;
-            p.free.push(v);
+    with_current(move |pool| {
+        if let Ok(mut free) = pool.free.lock() {
+            if free.buffers.len() < MAX_BUFFERS && free.elements + cap <= MAX_ELEMENTS {
+                free.elements += cap;
+                free.buffers.push(v);
+            }
         }
     });
 }
@@ -110,19 +142,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reused_buffers_are_zeroed_or_sized_as_asked() {
-        let mut a = zeroed(5000);
-        a.iter_mut().for_each(|x| *x = 7.0);
-        let ptr = a.as_ptr();
-        give(a);
-        let b = zeroed(4000);
-        assert_eq!(b.as_ptr(), ptr, "the freed buffer is reused");
-        assert_eq!(b.len(), 4000);
-        assert!(b.iter().all(|&x| x == 0.0));
-        give(b);
-        let c = scratch(4500);
-        assert_eq!(c.len(), 4500);
-        let d = copy_of(&[1.0, 2.0]);
-        assert_eq!(d, vec![1.0, 2.0]);
+    fn a_scoped_pool_reuses_what_it_was_given_and_nothing_leaks_out() {
+        let pool = Pool::default();
+        let (ptr, reused) = scoped(&pool, || {
+            let mut a = zeroed(5000);
+            a.iter_mut().for_each(|x| *x = 7.0);
+            let ptr = a.as_ptr();
+            give(a);
+            let b = zeroed(4000);
+            assert_eq!(b.len(), 4000);
+            assert!(b.iter().all(|&x| x == 0.0));
+            (ptr, b.as_ptr())
+        });
+        assert_eq!(ptr, reused, "the freed buffer is reused");
+        // Outside the scope nothing is pooled: a given buffer is dropped.
+        give(vec![1.0; 5000]);
+        assert_eq!(scratch(4500).len(), 4500);
+        assert_eq!(copy_of(&[1.0, 2.0]), vec![1.0, 2.0]);
+        assert!(pool.free.lock().unwrap().buffers.is_empty());
     }
 }

@@ -2,6 +2,10 @@
 //! 81% zeros) is kept in compressed sparse rows as well as densely, and its products
 //! with dense tensors (value, tangent and adjoint sweeps alike) skip the zeros.
 //!
+//! The dense factor must be finite: a row of a block multiplies its neighbours'
+//! columns by an exact zero, which turns an ∞ there into NaN (the dense product gives
+//! NaN for any ∞ it meets, so both are undefined there, but differently).
+//!
 //! Each output row is computed by one thread, in the stored order of its nonzeros, so
 //! the result is the same at any thread count. Every update is one fused multiply-add
 //! (`f64::mul_add`, exact on every CPU), so the SIMD width the CPU offers does not
@@ -293,7 +297,7 @@ mod simd {
     pub(super) fn block(cols: &[u32], vals: &[[f64; R]], b: &[f64], n: usize, out: [&mut [f64]; R], accumulate: bool) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU supports the instructions the function was compiled for.
                 return unsafe { block_avx512(cols, vals, b, n, out, accumulate) };
             }
@@ -320,7 +324,7 @@ mod simd {
     pub(super) fn row(cols: &[u32], vals: &[f64], b: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU supports the instructions the function was compiled for.
                 return unsafe { row_avx512(cols, vals, b, n, out, accumulate) };
             }
@@ -367,10 +371,15 @@ static SEEN: std::sync::Mutex<Seen> = std::sync::Mutex::new(Vec::new());
 /// Entries kept in [`SEEN`].
 const SEEN_CAPACITY: usize = 16;
 
-/// [`Storage::Auto`]'s choice for a shared buffer, from [`SEEN`] when it was seen.
+/// [`Storage::Auto`]'s choice for a shared buffer, from [`SEEN`] when it was seen. A
+/// buffer no one else holds (a `Vec` handed over) is not remembered: it dies with the
+/// tape.
 pub(crate) fn choose_shared(rows: usize, cols: usize, values: &Arc<Vec<f64>>) -> Option<Arc<Csr>> {
     if rows * cols < SPARSE_MIN_LEN {
         return None;
+    }
+    if Arc::strong_count(values) == 1 {
+        return choose(rows, cols, values, Storage::Auto);
     }
     let Ok(mut seen) = SEEN.lock() else {
         return choose(rows, cols, values, Storage::Auto);

@@ -357,7 +357,7 @@ impl Drop for Adjoints {
     fn drop(&mut self) {
         pool::give_all(&mut self.primal);
         pool::give_all(&mut self.tangent);
-        pool::give(std::mem::take(&mut self.sink));
+        // The sink grew by `resize`, not from the pool: it is dropped, not given.
     }
 }
 

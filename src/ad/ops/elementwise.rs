@@ -104,7 +104,8 @@ pub(crate) fn unary(x: Var<'_>, f: Unary) -> Var<'_> {
 
 /// y = f(x + b) for a row b broadcast over the rows of x (a layer's bias and
 /// activation): one node instead of two, so the sum x + b has no adjoint or tangent
-/// buffers of its own. Every number is the one the two separate nodes give.
+/// buffers of its own. Every number is the one the two separate nodes give, up to the
+/// sign of a zero.
 pub(crate) fn unary_with_bias<'t>(x: Var<'t>, bias: Var<'t>, f: Unary) -> Var<'t> {
     same_tape(x, bias);
     let tape = x.tape;
@@ -144,7 +145,7 @@ fn unary_values(xs: &[f64], f: Unary, derivatives: bool, second: bool) -> (Vec<f
     let (mut d1, mut d2) = (Vec::new(), Vec::new());
     if f == Unary::Tanh {
         // One vectorised tanh per element; the derivatives in closed form from it,
-        // the same numbers the nested duals give: 1 − t², −(d₁t + td₁).
+        // the numbers the nested duals give (up to the sign of a zero): 1 − t², −2d₁t.
         blocks(&mut value, |o, v| crate::ad::elementary::tanh_slice(&xs[o..o + v.len()], v));
         if derivatives {
             d1 = pool::scratch(n);
@@ -242,7 +243,7 @@ pub(crate) fn unary_tangent(
     lanes: usize,
 ) -> Vec<f64> {
     let n = d1.len();
-    if xt.is_none() && bias.and_then(|(_, bt)| bt).is_none() {
+    if n == 0 || (xt.is_none() && bias.and_then(|(_, bt)| bt).is_none()) {
         return pool::zeroed(lanes * n);
     }
     let st = argument_tangent(xt, bias, n, lanes);
@@ -270,6 +271,9 @@ pub(crate) fn unary_backward(
     adj: &mut Adjoints,
 ) {
     let n = ybar.len();
+    if n == 0 {
+        return;
+    }
     let lanes = adj.lanes;
     let cols = nodes[x].cols.max(1);
     // The adjoint s̄ and (lane by lane) its tangent, pushed to x and to the bias.

@@ -32,6 +32,7 @@ impl LinearMap {
             LinearMap::Sum => y[0] = x.iter().sum(),
             LinearMap::Mean => y[0] = x.iter().sum::<f64>() / x.len().max(1) as f64,
             LinearMap::RowSums => {
+                y.fill(0.0); // rows of no columns sum to 0
                 for (yi, row) in y.iter_mut().zip(x.chunks_exact(cols.max(1))) {
                     *yi = row.iter().sum();
                 }
@@ -110,7 +111,8 @@ pub(crate) fn linear(x: Var<'_>, map: LinearMap, out_rows: usize, out_cols: usiz
     let tape = x.tape;
     let xi = Input::of(x);
     let n = out_rows * out_cols;
-    let mut value = crate::ad::pool::zeroed(n);
+    // Every map writes each output element, so the buffer need not be zeroed.
+    let mut value = crate::ad::pool::scratch(n);
     map.apply(&xi.value, xi.rows, xi.cols, &mut value);
     let op = Op::Linear { x: xi.id, map };
     tape.push(Computed { op, rows: out_rows, cols: out_cols, value }, xi.active)
@@ -126,11 +128,12 @@ pub(crate) fn tangent(
     lanes: usize,
 ) -> Vec<f64> {
     let (n, m) = (nodes[y].len(), nodes[x].len());
-    let mut t = crate::ad::pool::zeroed(lanes * n);
-    if let Some(xt) = tangents[x].as_deref() {
-        for l in 0..lanes {
-            map.apply(&xt[l * m..(l + 1) * m], nodes[x].rows, nodes[x].cols, &mut t[l * n..(l + 1) * n]);
-        }
+    let Some(xt) = tangents[x].as_deref() else {
+        return crate::ad::pool::zeroed(lanes * n);
+    };
+    let mut t = crate::ad::pool::scratch(lanes * n);
+    for l in 0..lanes {
+        map.apply(&xt[l * m..(l + 1) * m], nodes[x].rows, nodes[x].cols, &mut t[l * n..(l + 1) * n]);
     }
     t
 }

@@ -118,7 +118,7 @@ pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, a: NodeId, b: NodeId,
         return t;
     }
     if let (None, Some(bt), true) = (at, bt, lanes > 1) {
-        let parts: Vec<&[f64]> = bt.chunks_exact(k * n).collect();
+        let parts: Vec<&[f64]> = bt.chunks_exact((k * n).max(1)).collect();
         let wide_b = hstack(&parts, k, n);
         let mut out = pool::scratch(m * lanes * n);
         gemm(m, k, lanes * n, 1.0, &na.value, false, &wide_b, false, 0.0, &mut out);
@@ -187,7 +187,7 @@ pub(crate) fn backward(
                 // [B̄ | B̄̇₁ | …] += Aᵀ·[C̄ | C̄̇₁ | …] in one wide gemm (without C̄ when it
                 // is known), then Ȧₗᵀ·C̄ per lane.
                 let primal = (!known).then_some(cbar);
-                let blocks: Vec<&[f64]> = primal.into_iter().chain(cbar_t.chunks_exact(m * n)).collect();
+                let blocks: Vec<&[f64]> = primal.into_iter().chain(cbar_t.chunks_exact((m * n).max(1))).collect();
                 let count = blocks.len();
                 let wide_c = hstack(&blocks, m, n);
                 let mut out = pool::scratch(k * count * n);

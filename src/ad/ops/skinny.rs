@@ -15,6 +15,8 @@ const MIN_WORK: usize = 1 << 16;
 const ROWS: usize = 64;
 /// Length of the fixed chunks of a long reduction.
 const CHUNK: usize = 128;
+/// Chunks of a reduction held at once.
+const PARTIALS: usize = 16;
 
 /// c ← α·op(a)·op(b) + β·c when one dimension is small (see [`super::matmul`]'s
 /// `gemm` for the layout); `false` when the shape is not one of these.
@@ -77,22 +79,25 @@ pub(crate) fn try_gemm(
         // op(a) = aᵀ with a stored k×m: c = Σ over the long k of a row ⊗ op(b) row,
         // accumulated transposed (n×m) in fixed chunks of k, added in chunk order.
         let bk = b_rows(false);
-        let partials: Vec<Vec<f64>> = (0..k.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|ch| {
-                let mut part = vec![0.0; n * m];
-                for kk in ch * CHUNK..((ch + 1) * CHUNK).min(k) {
-                    let arow = &a[kk * m..(kk + 1) * m];
-                    for j in 0..n {
-                        mul_add_row(bk[kk * n + j], arow, &mut part[j * m..(j + 1) * m]);
-                    }
+        let chunk = |ch: usize| {
+            let mut part = vec![0.0; n * m];
+            for kk in ch * CHUNK..((ch + 1) * CHUNK).min(k) {
+                let arow = &a[kk * m..(kk + 1) * m];
+                for j in 0..n {
+                    mul_add_row(bk[kk * n + j], arow, &mut part[j * m..(j + 1) * m]);
                 }
-                part
-            })
-            .collect();
+            }
+            part
+        };
+        // A few chunks at a time in parallel, each batch added in chunk order: the
+        // same sums whatever the thread count, in bounded memory.
+        let chunks = k.div_ceil(CHUNK);
         let mut total = vec![0.0; n * m];
-        for p in &partials {
-            total.iter_mut().zip(p).for_each(|(t, x)| *t += x);
+        for first in (0..chunks).step_by(PARTIALS) {
+            let parts: Vec<Vec<f64>> = (first..(first + PARTIALS).min(chunks)).into_par_iter().map(chunk).collect();
+            for p in &parts {
+                total.iter_mut().zip(p).for_each(|(t, x)| *t += x);
+            }
         }
         for i in 0..m {
             for j in 0..n {

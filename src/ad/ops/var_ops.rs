@@ -48,8 +48,8 @@ impl<'t> Var<'t> {
         unary(self, f)
     }
     /// f(self + bias) for a 1×cols `bias` row added to every row: a layer's bias and
-    /// activation as one node (the same numbers as `(self + bias).map(f)`, with one
-    /// tensor fewer in every sweep).
+    /// activation as one node (the same numbers as `(self + bias).map(f)`, up to the sign
+    /// of a zero, with one tensor fewer in every sweep).
     ///
     /// ```
     /// use ridge_rider::ad::{Mode, Tape, Unary};
