@@ -4,10 +4,10 @@
 
 use proptest::prelude::*;
 
-const COMMANDS: [&str; 9] =
-    ["tree", "search", "levers", "mnist", "mnist-classes", "cmnist", "spectrum", "paper", "no-such"];
+const COMMANDS: [&str; 10] =
+    ["tree", "search", "levers", "mnist", "mnist-classes", "cmnist", "spectrum", "paper", "bench-hvp", "no-such"];
 
-const FLAGS: [&str; 44] = [
+const FLAGS: [&str; 48] = [
     "--seed",
     "--threads",
     "--out",
@@ -52,9 +52,13 @@ const FLAGS: [&str; 44] = [
     "--init",
     "--which",
     "--quick",
+    "--inputs",
+    "--storage",
+    "--fd-step",
+    "--json",
 ];
 
-const VALUES: [&str; 30] = [
+const VALUES: [&str; 33] = [
     "0",
     "1",
     "2",
@@ -75,6 +79,9 @@ const VALUES: [&str; 30] = [
     ",",
     "rr,rr",
     "rr,sgd",
+    "random,mnist",
+    "mnist,mnist",
+    "sparse",
     "4,6",
     "4,4",
     "0..9",
@@ -120,7 +127,7 @@ proptest! {
 /// Every default is valid: a command with no flags passes its own checks.
 #[test]
 fn every_command_accepts_its_defaults() {
-    for c in &COMMANDS[..8] {
+    for c in &COMMANDS[..9] {
         assert!(ridge_rider::cli::check_args(["ridge-rider", c]).is_ok(), "{c}");
     }
 }
