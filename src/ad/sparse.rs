@@ -275,65 +275,26 @@ mod simd {
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,fma")]
-    unsafe fn block_avx512(
-        cols: &[u32],
-        vals: &[[f64; R]],
-        b: &[f64],
-        n: usize,
-        out: [&mut [f64]; R],
-        accumulate: bool,
-    ) {
-        block_body(cols, vals, b, n, out, accumulate)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn block_avx2(cols: &[u32], vals: &[[f64; R]], b: &[f64], n: usize, out: [&mut [f64]; R], accumulate: bool) {
-        block_body(cols, vals, b, n, out, accumulate)
-    }
-
     pub(super) fn block(cols: &[u32], vals: &[[f64; R]], b: &[f64], n: usize, out: [&mut [f64]; R], accumulate: bool) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports the instructions the function was compiled for.
-                return unsafe { block_avx512(cols, vals, b, n, out, accumulate) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: as above.
-                return unsafe { block_avx2(cols, vals, b, n, out, accumulate) };
-            }
-        }
-        block_body(cols, vals, b, n, out, accumulate)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,fma")]
-    unsafe fn row_avx512(cols: &[u32], vals: &[f64], b: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
-        row_body(cols, vals, b, n, out, accumulate)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn row_avx2(cols: &[u32], vals: &[f64], b: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
-        row_body(cols, vals, b, n, out, accumulate)
+        crate::ad::simd::dispatch!(block_body(
+            cols: &[u32],
+            vals: &[[f64; R]],
+            b: &[f64],
+            n: usize,
+            out: [&mut [f64]; R],
+            accumulate: bool,
+        ))
     }
 
     pub(super) fn row(cols: &[u32], vals: &[f64], b: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports the instructions the function was compiled for.
-                return unsafe { row_avx512(cols, vals, b, n, out, accumulate) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: as above.
-                return unsafe { row_avx2(cols, vals, b, n, out, accumulate) };
-            }
-        }
-        row_body(cols, vals, b, n, out, accumulate)
+        crate::ad::simd::dispatch!(row_body(
+            cols: &[u32],
+            vals: &[f64],
+            b: &[f64],
+            n: usize,
+            out: &mut [f64],
+            accumulate: bool,
+        ))
     }
 }
 

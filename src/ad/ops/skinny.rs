@@ -128,27 +128,7 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
         }
         s
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f,fma")]
-        unsafe fn wide(x: &[f64], y: &[f64]) -> f64 {
-            body(x, y)
-        }
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn narrow(x: &[f64], y: &[f64]) -> f64 {
-            body(x, y)
-        }
-        use std::arch::is_x86_feature_detected as has;
-        if has!("avx512f") && has!("fma") {
-            // SAFETY: the CPU supports the instructions the function was compiled for.
-            return unsafe { wide(x, y) };
-        }
-        if has!("avx2") && has!("fma") {
-            // SAFETY: as above.
-            return unsafe { narrow(x, y) };
-        }
-    }
-    body(x, y)
+    crate::ad::simd::dispatch!(body(x: &[f64], y: &[f64]) -> f64)
 }
 
 /// y ← y + s·x, one fused multiply-add per element.
@@ -157,27 +137,7 @@ fn mul_add_row(s: f64, x: &[f64], y: &mut [f64]) {
     fn body(s: f64, x: &[f64], y: &mut [f64]) {
         y.iter_mut().zip(x).for_each(|(y, &x)| *y = s.mul_add(x, *y));
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f,fma")]
-        unsafe fn wide(s: f64, x: &[f64], y: &mut [f64]) {
-            body(s, x, y)
-        }
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn narrow(s: f64, x: &[f64], y: &mut [f64]) {
-            body(s, x, y)
-        }
-        use std::arch::is_x86_feature_detected as has;
-        if has!("avx512f") && has!("fma") {
-            // SAFETY: the CPU supports the instructions the function was compiled for.
-            return unsafe { wide(s, x, y) };
-        }
-        if has!("avx2") && has!("fma") {
-            // SAFETY: as above.
-            return unsafe { narrow(s, x, y) };
-        }
-    }
-    body(s, x, y)
+    crate::ad::simd::dispatch!(body(s: f64, x: &[f64], y: &mut [f64]))
 }
 
 #[cfg(test)]
