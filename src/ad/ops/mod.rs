@@ -7,6 +7,7 @@ pub(crate) mod linear;
 pub(crate) mod matmul;
 mod skinny;
 pub(crate) mod softmax;
+pub(crate) mod unary;
 mod var_ops;
 
 pub use elementwise::{Binary, Unary};
@@ -97,7 +98,7 @@ pub(crate) fn same_tape(a: Var<'_>, b: Var<'_>) {
 pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, id: NodeId, lanes: usize) -> Vec<f64> {
     match &nodes[id].op {
         Op::Leaf => crate::ad::pool::zeroed(lanes * nodes[id].len()),
-        Op::Unary { x, bias, d1, .. } => elementwise::unary_tangent(
+        Op::Unary { x, bias, d1, .. } => unary::unary_tangent(
             d1,
             tangents[*x].as_deref(),
             bias.map(|b| (nodes[*x].cols, tangents[b].as_deref())),
@@ -124,7 +125,7 @@ pub(crate) fn backward(
     match &nodes[id].op {
         Op::Leaf => {}
         Op::Unary { x, bias, d1, d2 } => {
-            elementwise::unary_backward(nodes, (*x, t(*x)), bias.map(|b| (b, t(b))), d1, d2, ybar, ybar_t, adj)
+            unary::unary_backward(nodes, (*x, t(*x)), bias.map(|b| (b, t(b))), d1, d2, ybar, ybar_t, adj)
         }
         Op::Binary { a, b, f } => {
             elementwise::binary_backward(nodes, id, (*a, t(*a)), (*b, t(*b)), *f, ybar, ybar_t, adj)

@@ -1,7 +1,8 @@
 //! The user-facing vocabulary of [`Var`]: arithmetic operators and tensor methods.
 
-use super::elementwise::{binary, unary, Binary, Unary};
+use super::elementwise::{binary, Binary, Unary};
 use super::linear::{concat, linear, LinearMap};
+use super::unary::unary;
 use super::{matmul, softmax};
 use crate::ad::tape::Var;
 use std::ops::{Add, Div, Mul, Neg, Sub};
@@ -64,7 +65,7 @@ impl<'t> Var<'t> {
     /// # Panics
     /// If `bias` is not 1×cols (a programming error).
     pub fn map_with_bias(self, bias: Var<'t>, f: Unary) -> Var<'t> {
-        super::elementwise::unary_with_bias(self, bias, f)
+        super::unary::unary_with_bias(self, bias, f)
     }
 
     /// Matrix product (through `matrixmultiply`).
