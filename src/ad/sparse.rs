@@ -329,8 +329,9 @@ pub const SPARSE_MIN_LEN: usize = 1 << 14;
 /// cache holds a `Weak` to it.
 type Seen = Vec<(std::sync::Weak<Vec<f64>>, (usize, usize), Option<Arc<Csr>>)>;
 static SEEN: std::sync::Mutex<Seen> = std::sync::Mutex::new(Vec::new());
-/// Entries kept in [`SEEN`].
-const SEEN_CAPACITY: usize = 16;
+/// Entries kept in [`SEEN`]: each holds a CSR (with its transpose and row blocks, about
+/// four times the nonzeros), so a few; with 16, Colored MNIST's runs kept 230 MB more.
+const SEEN_CAPACITY: usize = 4;
 
 /// [`Storage::Auto`]'s choice for a shared buffer, from [`SEEN`] when it was seen. A
 /// buffer no one else holds (a `Vec` handed over) is not remembered: it dies with the
