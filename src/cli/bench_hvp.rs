@@ -4,9 +4,7 @@
 //! inputs and on the MNIST batch (81% zeros, stored sparse); plus the gemm's GFLOP/s on
 //! the sweep's big products. Medians, with the JAX anchor's work and names.
 
-use super::common::{
-    check_output_file, check_threads, median, mnist_batch, set_threads, write_json, CliError, CliResult,
-};
+use super::common::{check_output_file, check_threads, median, set_threads, write_json, CliError, CliResult};
 use super::outdir::OutDir;
 use super::report::{print_table, write_report, Row};
 use super::validate::{require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_REPEATS};
@@ -82,8 +80,9 @@ fn batch_loss(a: &Args, input: &str, store: Storage) -> Result<MlpLoss, CliError
     let mlp = Mlp::mnist(a.hidden, Activation::Tanh);
     let (x, labels) = match input {
         "mnist" => {
-            let l = mnist_batch(a.batch, a.hidden, Activation::Tanh)?;
-            (l.x.values().to_vec(), l.labels.to_vec())
+            // `validate` bounded the batch by the embedded digits.
+            let d = crate::problems::mnist::embedded_all().slice(0..a.batch);
+            (d.x, d.labels)
         }
         "random" => {
             let mut r = rng::seeded(a.seed, 7);

@@ -77,9 +77,7 @@ fn unary_values(xs: &[f64], f: Unary, derivatives: bool, second: bool) -> (Vec<f
     } else if !derivatives {
         blocks(&mut value, |o, v| v.iter_mut().zip(&xs[o..]).for_each(|(y, &x)| *y = f.apply(x)));
     } else if !second {
-        // d1 in the second half of one buffer, so one parallel pass writes both.
-        let mut both = pool::scratch(2 * n);
-        let (v, d) = both.split_at_mut(n);
+        d1 = pool::scratch(n);
         let run = |o: usize, v: &mut [f64], d: &mut [f64]| {
             for i in 0..v.len() {
                 let y = f.apply(Dual::variable(xs[o + i]));
@@ -88,16 +86,14 @@ fn unary_values(xs: &[f64], f: Unary, derivatives: bool, second: bool) -> (Vec<f
             }
         };
         if n <= BLOCK {
-            run(0, v, d);
+            run(0, &mut value, &mut d1);
         } else {
-            v.par_chunks_mut(BLOCK)
-                .zip(d.par_chunks_mut(BLOCK))
+            value
+                .par_chunks_mut(BLOCK)
+                .zip(d1.par_chunks_mut(BLOCK))
                 .enumerate()
                 .for_each(|(i, (v, d))| run(i * BLOCK, v, d));
         }
-        value.copy_from_slice(v);
-        d1 = pool::copy_of(d);
-        pool::give(both);
     } else {
         d1 = pool::scratch(n);
         d2 = pool::scratch(n);
