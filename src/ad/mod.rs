@@ -24,7 +24,8 @@ pub use constant::Constant;
 pub use dual::Dual;
 pub use hessian_at::HessianAt;
 pub use hvp::{
-    gradient, hessian, hessian_vector_product, hessian_vector_products, loss_fn, value, FnLoss, Hvp, Loss, ValueGrad,
+    gradient, hessian, hessian_vector_product, hessian_vector_products, loss_fn, release_cached_buffers, value, FnLoss,
+    Hvp, Loss, ValueGrad,
 };
 pub use ops::{Binary, Unary};
 pub use real::Real;

@@ -65,10 +65,12 @@ impl Node {
     }
 }
 
-/// A node's buffers go back to the pool (its value only if no one else holds it).
+/// A computed node's buffers go back to the pool (its value only if no one else holds
+/// it). A leaf's value came from the caller, not the pool: giving it would grow the
+/// pool by one buffer per evaluation that no later request takes.
 impl Drop for Node {
     fn drop(&mut self) {
-        if let Some(v) = Arc::get_mut(&mut self.value) {
+        if let (false, Some(v)) = (matches!(self.op, Op::Leaf), Arc::get_mut(&mut self.value)) {
             pool::give(std::mem::take(v));
         }
         self.op.recycle();
