@@ -95,6 +95,28 @@ fn spectrum_runs_and_writes_json() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("spectrum.json")).unwrap()).unwrap();
     assert_eq!((doc["experiment"].as_str(), doc["complete"].as_bool()), (Some("spectrum"), Some(true)));
     assert_eq!(doc["rows"].as_array().unwrap().len(), 2);
+    assert_eq!((doc["init"].as_str(), doc["params"].as_str()), (Some("standard"), None));
+    // θ from a file is named as such, not as an initialisation.
+    let theta = ridge_rider::linalg::npy::NpyArray { shape: vec![v.shape[1]], data: vec![0.01; v.shape[1]] };
+    let params = dir.join("theta.npy");
+    std::fs::write(&params, ridge_rider::linalg::npy::write_npy_bytes(&theta)).unwrap();
+    let (code, err) = run(&[
+        "spectrum",
+        "--batch",
+        "64",
+        "--hidden",
+        "8",
+        "--k",
+        "2",
+        "--params",
+        params.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("spectrum.json")).unwrap()).unwrap();
+    assert_eq!((doc["init"].as_str(), doc["params"].as_str()), (None, params.to_str()));
 }
 
 #[test]

@@ -173,6 +173,18 @@ proptest! {
         let p = power_iteration(&m, &PowerParams { k: 2, which: Which::Largest, tol: 1e-10, max_iterations: 200_000, seed, ..Default::default() }).unwrap();
         prop_assert!((p.values[0] - dense.values[n - 1]).abs() < 1e-8);
         prop_assert!((p.values[1] - dense.values[n - 2]).abs() < 1e-8);
+        // Every one of k pairs converges, and its reported residual is the one a fresh
+        // product gives.
+        let p = power_iteration(&m, &PowerParams { k, which: Which::MostNegative, tol: 1e-9, max_iterations: 200_000, seed, ..Default::default() }).unwrap();
+        prop_assert!(p.all_converged(), "{:?}", p.residuals);
+        let mut av = vec![0.0; n];
+        for i in 0..k {
+            m.apply(&p.vectors[i], &mut av).unwrap();
+            let fresh: f64 = av.iter().zip(&p.vectors[i]).map(|(x, v)| (x - p.values[i] * v).powi(2)).sum::<f64>().sqrt();
+            prop_assert!((fresh - p.residuals[i]).abs() <= 1e-13 * m.frobenius_norm(), "pair {i}: {fresh:e} vs {:e}", p.residuals[i]);
+            prop_assert!(fresh <= 1e-9 * p.values[i].abs() * 1.0001);
+            prop_assert!((p.values[i] - dense.values[i]).abs() < 1e-8);
+        }
     }
 
     #[test]
@@ -329,5 +341,28 @@ proptest! {
         let rank = mlp.first_layer_effective_rank(&theta);
         prop_assert!((rank - expected).abs() < 1e-9 * expected, "{rank} vs {expected}");
         prop_assert!(rank >= 1.0 - 1e-9 && rank <= inputs.min(hidden) as f64 + 1e-9, "{rank}");
+    }
+}
+
+/// Every pair of a deflated power run converges, each checked by a fresh product: a
+/// later pair must not inherit the error of an earlier pair's inexact vector.
+#[test]
+fn power_iteration_converges_every_pair_of_a_known_spectrum() {
+    let mut d = vec![-5.0, -3.0, -1.0];
+    d.extend((0..37).map(|i| 2.0 * i as f64 / 36.0));
+    let a = DenseSymmetric::from_diagonal(&d);
+    for (k, tol) in [(2, 1e-6), (3, 1e-8)] {
+        let p = PowerParams { k, which: Which::MostNegative, tol, max_iterations: 2_000, ..Default::default() };
+        let r = power_iteration(&a, &p).unwrap();
+        assert!(r.all_converged(), "k = {k}: {:?} {:?}", r.values, r.residuals);
+        assert!(r.operator_applications <= 3 * 2_000 + 30, "{} products", r.operator_applications);
+        for (i, want) in d[..k].iter().enumerate() {
+            let mut av = vec![0.0; d.len()];
+            a.apply(&r.vectors[i], &mut av).unwrap();
+            let residual: f64 =
+                av.iter().zip(&r.vectors[i]).map(|(x, v)| (x - r.values[i] * v).powi(2)).sum::<f64>().sqrt();
+            assert!(residual <= tol * want.abs(), "pair {i}: fresh residual {residual:e}");
+            assert!((r.values[i] - want).abs() <= 2.0 * tol * want.abs(), "pair {i}: {} vs {want}", r.values[i]);
+        }
     }
 }

@@ -9,7 +9,9 @@ use ridge_rider::linalg::kernels::{axpy, dot, norm, normalize};
 use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
 use ridge_rider::problems::figure1::{figure1_loss, gradient_descent_minima, ridge_rider_minima};
 use ridge_rider::rr::ridges::orient;
-use ridge_rider::rr::{ride, ridge_rider, update_ridge_approximate, update_ridge_exact, EndReason, RrParams};
+use ridge_rider::rr::{
+    get_ridges, ride, ridge_rider, update_ridge_approximate, update_ridge_exact, EndReason, RrError, RrParams, Spectrum,
+};
 
 #[test]
 fn figure1_rr_finds_four_minima_and_gd_only_the_shallow_two() {
@@ -229,4 +231,41 @@ proptest! {
         prop_assume!(u.halvings_exhausted == 0);
         prop_assert!(after <= before + 1e-12, "{after} > {before}");
     }
+}
+
+/// ½θᵀDθ with D = diag(−8.536, −3, −1, 0.5, …): its ridges are the first three axes.
+fn known_quadratic() -> impl ridge_rider::rr::Objective {
+    let mut d = vec![-8.536, -3.0, -1.0];
+    d.extend((0..27).map(|i| 0.5 + i as f64 / 10.0));
+    ridge_rider::ad::loss_fn(d.len(), move |t: Var| {
+        let tape = t.tape();
+        0.5 * (tape.constant(d.len(), 1, d.clone()) * t * t).sum()
+    })
+}
+
+#[test]
+fn a_starved_lanczos_is_flagged_in_the_ridges_and_stops_the_search() {
+    let f = known_quadratic();
+    let theta = vec![0.0; 30];
+    let starved = Spectrum::Lanczos { tol: 1e-8, max_hvps: 1 };
+    let (ridges, hvps) = get_ridges(&f, &theta, &starved, 2, 1e-8, 1e-6, false, 0).unwrap();
+    // Three attempts with doubling limits: 1 + 2 + 4 products.
+    assert_eq!(hvps, 7);
+    assert!(ridges.iter().all(|r| !r.converged), "{:?}", ridges.iter().map(|r| r.lambda).collect::<Vec<_>>());
+    let p = RrParams { spectrum: starved, ..Default::default() };
+    match ridge_rider(&f, &theta, &p) {
+        Err(RrError::SpectrumNotConverged { hvps: 7, residual }) => assert!(residual > 1e-8),
+        other => panic!("expected an unconverged spectrum, got {:?}", other.map(|o| o.solutions.len())),
+    }
+    // With room, every pair converges and carries its residual.
+    let fed = Spectrum::Lanczos { tol: 1e-8, max_hvps: 200 };
+    let (ridges, _) = get_ridges(&f, &theta, &fed, 2, 1e-8, 1e-6, false, 0).unwrap();
+    assert_eq!(ridges.len(), 4);
+    for r in &ridges {
+        assert!(r.converged && r.residual <= 1e-8 * r.lambda.abs(), "{} {}", r.lambda, r.residual);
+    }
+    assert!((ridges[0].lambda + 8.536).abs() < 1e-7 && (ridges[2].lambda + 3.0).abs() < 1e-7);
+    // The dense path reports true residuals too.
+    let (exact, _) = get_ridges(&f, &theta, &Spectrum::Exact, 3, 1e-8, 1e-6, false, 0).unwrap();
+    assert!(exact.iter().all(|r| r.converged && r.residual < 1e-12));
 }

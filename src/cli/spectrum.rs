@@ -168,7 +168,10 @@ pub fn run(a: Args) -> CliResult {
     });
     let detail = serde_json::json!({
         "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
-        "which": format!("{:?}", a.which), "tol": a.tol, "init": init_name(&a), "one_per_group": a.one_per_group,
+        "which": format!("{:?}", a.which), "tol": a.tol, "one_per_group": a.one_per_group,
+        // Where θ came from: the file, or the initialisation (never both).
+        "init": a.params.is_none().then(|| init_name(&a)),
+        "params": a.params.as_ref().map(|p| p.display().to_string()),
         "eigenvalues": r.values, "residuals": r.residuals, "converged": r.converged,
         "operator_applications": r.operator_applications, "restarts": r.iterations, "seconds": seconds,
     });

@@ -1,14 +1,19 @@
 //! Lanczos with full reorthogonalisation and thick restart, over any
 //! [`LinearOperator`].
 //!
-//! Each new basis vector is orthogonalised twice against the whole basis, so the
+//! Each new basis vector follows the three-term recurrence and is then orthogonalised
+//! once more against the whole basis (twice when the pass cancels most of it), so the
 //! projected matrix T = VᵀAV is formed explicitly (tridiagonal in exact arithmetic,
-//! tridiagonal plus an arrow after a restart). The images W = AV are kept beside V,
-//! so every reported residual ‖Ax − λx‖ is computed from true operator images at no
-//! extra application. A restart keeps the `k + (m − k)/2` most wanted Ritz vectors
-//! (thick restart, Wu & Simon 2000) and continues from the residual direction, so
-//! memory stays at 2·m vectors. An invariant subspace (lucky breakdown) is continued
-//! with a fresh random direction, not reported as an error.
+//! tridiagonal plus an arrow after a restart). The basis lives in one contiguous buffer
+//! (`basis::Basis`), so Ritz vectors are formed by a matrix product and each pass streams
+//! it on every core. The images W = AV are kept beside V, so every reported residual
+//! ‖Ax − λx‖ is computed from true operator images at no extra application; between
+//! restarts convergence is judged from the Lanczos relation AV = VT + f·cᵀ, and
+//! confirmed from the images before anything is returned. A restart keeps the most
+//! wanted Ritz vectors, how many chosen from the gaps of the Ritz values
+//! (`restart_size`), and continues from the residual direction, so memory stays at
+//! 2·m vectors. An invariant subspace (lucky breakdown) is continued with a fresh
+//! random direction, not reported as an error.
 //!
 //! One start vector spans one copy of each eigenvalue: an eigenvalue repeated exactly
 //! is found once (its other eigenvectors enter only through rounding or a breakdown's
@@ -16,9 +21,10 @@
 //! repeat by symmetry (the lever game), use the dense solver for all the copies, or
 //! `continue_after_breakdown: false` for one member of each group.
 
-use super::dense::{symmetric_eigen, DenseSymmetric};
-use super::kernels::{axpy, gram_schmidt, norm, normalize};
-use super::{check_count, EigenPairs, LinalgError, LinearOperator, Which};
+use super::basis::Basis;
+use super::dense::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
+use super::kernels::{axpy, dot, norm, normalize};
+use super::{check_count, check_tolerance, EigenPairs, LinalgError, LinearOperator, Which};
 use crate::rng;
 
 /// A new basis direction shorter than this fraction of the largest projected entry
@@ -26,6 +32,10 @@ use crate::rng;
 /// Hessian-vector products carry rounding noise near 1e-10 of their scale, so a tighter
 /// threshold would mistake that noise for a new direction.
 const BREAKDOWN: f64 = 1e-8;
+
+/// A vector that keeps less than this fraction of its norm through a Gram–Schmidt pass
+/// has lost digits to cancellation, and is orthogonalised once more (the DGKS rule).
+const REORTHOGONALIZE: f64 = std::f64::consts::FRAC_1_SQRT_2;
 
 /// Parameters of [`lanczos`].
 ///
@@ -47,7 +57,7 @@ pub struct LanczosParams {
     pub which: Which,
     /// Converged when ‖Ax − λx‖ ≤ tol·|λ| (ARPACK's criterion). Default 1e-6.
     pub tol: f64,
-    /// Basis size m before a restart; 0 picks max(2k + 20, 30), capped at n. Default 0.
+    /// Basis size m before a restart; 0 picks max(2k + 30, 40), capped at n. Default 0.
     pub max_subspace: usize,
     /// Hard limit on operator applications. Default 20,000.
     pub max_applications: usize,
@@ -60,6 +70,26 @@ pub struct LanczosParams {
     /// vector, which holds one copy of each distinct eigenvalue: how to see the groups
     /// of a spectrum whose eigenvalues repeat by symmetry. Default true.
     pub continue_after_breakdown: bool,
+}
+
+impl LanczosParams {
+    /// Checks the parameters before any product is spent.
+    ///
+    /// ```
+    /// use ridge_rider::linalg::{LanczosParams, LinalgError};
+    /// let p = LanczosParams { max_applications: 0, ..Default::default() };
+    /// assert_eq!(p.validate().unwrap_err().to_string(), "max_applications must be at least 1");
+    /// ```
+    pub fn validate(&self) -> Result<(), LinalgError> {
+        check_tolerance(self.tol)?;
+        if self.max_applications == 0 {
+            return Err(LinalgError::InvalidParameter { name: "max_applications", why: "must be at least 1" });
+        }
+        if self.start.as_ref().is_some_and(|s| s.iter().any(|x| !x.is_finite())) {
+            return Err(LinalgError::InvalidParameter { name: "start", why: "must be finite" });
+        }
+        Ok(())
+    }
 }
 
 impl Default for LanczosParams {
@@ -89,18 +119,22 @@ impl Default for LanczosParams {
 pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs, LinalgError> {
     let n = op.dim();
     check_count(p.k, n)?;
+    p.validate()?;
     let k = p.k;
-    let m = if p.max_subspace == 0 { (2 * k + 20).max(30) } else { p.max_subspace.max(k + 1) }.min(n);
+    let m = if p.max_subspace == 0 { (2 * k + 30).max(40) } else { p.max_subspace.max(k + 1) }.min(n);
     let mut rng = rng::seeded(p.seed, 0x6c616e);
     let mut next = match &p.start {
-        Some(s) if s.len() == n && norm(s) > 0.0 => s.clone(),
         Some(s) if s.len() != n => return Err(LinalgError::Shape { expected: n, got: s.len() }),
+        Some(s) if norm(s) > 0.0 => s.clone(),
         _ => rng::normal_vec(&mut rng, n, 1.0),
     };
     normalize(&mut next);
-    let mut basis: Vec<Vec<f64>> = Vec::with_capacity(m);
-    let mut images: Vec<Vec<f64>> = Vec::with_capacity(m);
+    let mut basis = Basis::new(n, m);
+    let mut w = vec![0.0; n]; // the next image, overwritten by every product
     let mut t = vec![0.0; m * m];
+    // A·V = V·T + next·couplingᵀ: how the residual direction couples to each basis
+    // vector, so that a Ritz pair's residual norm is known without forming it.
+    let mut coupling: Vec<f64> = Vec::new();
     let mut applications = 0;
     let mut restarts = 0;
     let mut exhausted = false; // the basis spans an invariant subspace we cannot extend
@@ -108,28 +142,45 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
         // Extend the basis to m vectors.
         while basis.len() < m && !exhausted && applications < p.max_applications {
             let j = basis.len();
-            let mut w = vec![0.0; n];
             op.apply(&next, &mut w)?;
             applications += 1;
             if w.iter().any(|x| !x.is_finite()) {
                 return Err(LinalgError::NonFinite);
             }
-            basis.push(std::mem::take(&mut next));
-            images.push(w.clone());
-            let h = gram_schmidt(&basis, &mut w);
-            for (i, hi) in h.iter().enumerate() {
+            basis.push(&next, &w);
+            // The three-term recurrence (after a restart, the arrow of kept vectors):
+            // the couplings to the old basis are known, and one full pass of
+            // Gram–Schmidt then removes what rounding left (a second one only when the
+            // first cancelled most of the vector: Daniel et al. 1976).
+            coupling.push(0.0);
+            basis.subtract(&coupling, &mut w);
+            let alpha = dot(&next, &w);
+            axpy(-alpha, &next, &mut w);
+            coupling[j] = alpha;
+            let before = norm(&w);
+            let h = basis.project_out(&mut w);
+            coupling.iter_mut().zip(&h).for_each(|(c, hi)| *c += hi);
+            if norm(&w) < REORTHOGONALIZE * before {
+                let again = basis.project_out(&mut w);
+                coupling.iter_mut().zip(&again).for_each(|(c, hi)| *c += hi);
+            }
+            for (i, hi) in coupling.iter().enumerate() {
                 t[i * m + j] = *hi;
                 t[j * m + i] = *hi;
             }
             let scale = t.iter().fold(0.0f64, |a, v| a.max(v.abs())).max(f64::MIN_POSITIVE);
             let beta = norm(&w);
+            coupling = vec![0.0; j + 1];
+            coupling[j] = beta;
             if beta > BREAKDOWN * scale {
-                next = w;
+                std::mem::swap(&mut next, &mut w);
                 normalize(&mut next);
             } else if basis.len() < n && p.continue_after_breakdown {
-                // Lucky breakdown: continue with a random direction orthogonal to the basis.
+                // Lucky breakdown: continue with a random direction orthogonal to the
+                // basis (which the basis's images do not couple to).
+                coupling.fill(0.0);
                 next = rng::normal_vec(&mut rng, n, 1.0);
-                gram_schmidt(&basis, &mut next);
+                basis.orthogonalize(&mut next);
                 if normalize(&mut next) < 1e-8 {
                     exhausted = true;
                 }
@@ -144,57 +195,110 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
         let mut order: Vec<usize> = (0..j).collect();
         order.sort_by(|&a, &b| p.which.key(eig.values[a]).total_cmp(&p.which.key(eig.values[b])));
         let wanted = &order[..k.min(j)];
-        let ritz = |idx: usize, of: &[Vec<f64>]| -> Vec<f64> {
-            let mut x = vec![0.0; n];
-            for (c, v) in eig.vectors[idx].iter().zip(of) {
-                axpy(*c, v, &mut x);
+        let estimate =
+            |idx: usize| -> f64 { coupling.iter().zip(&eig.vectors[idx]).map(|(c, y)| c * y).sum::<f64>().abs() };
+        let estimated =
+            wanted.len() == k && wanted.iter().all(|&i| estimate(i) <= p.tol * eig.values[i].abs().max(f64::EPSILON));
+        let stop = exhausted || j == n || applications >= p.max_applications;
+        if estimated || stop {
+            // The wanted pairs, their residuals from true images.
+            let pairs = ritz_pairs(&basis, &eig, wanted, p.tol, applications, restarts);
+            if pairs.all_converged() || stop {
+                return Ok(pairs);
             }
-            x
-        };
-        let mut pairs = EigenPairs {
-            values: vec![],
-            vectors: vec![],
-            residuals: vec![],
-            converged: vec![],
-            operator_applications: applications,
-            iterations: restarts,
-        };
-        for &idx in wanted {
-            let (x, ax) = (ritz(idx, &basis), ritz(idx, &images));
-            let lambda = eig.values[idx];
-            let mut r = ax;
-            axpy(-lambda, &x, &mut r);
-            let res = norm(&r);
-            pairs.values.push(lambda);
-            pairs.vectors.push(x);
-            pairs.residuals.push(res);
-            pairs.converged.push(res <= p.tol * lambda.abs().max(f64::EPSILON));
-        }
-        let done = pairs.converged.len() == k && pairs.all_converged();
-        if done || exhausted || basis.len() == n || applications >= p.max_applications {
-            return Ok(pairs);
         }
         // Thick restart: keep the most wanted Ritz vectors, continue from `next`.
-        let keep = (k + (m - k) / 2).clamp(k, m - 1);
-        let kept: Vec<usize> = order[..keep].to_vec();
-        let new_basis: Vec<Vec<f64>> = kept.iter().map(|&i| ritz(i, &basis)).collect();
-        let new_images: Vec<Vec<f64>> = kept.iter().map(|&i| ritz(i, &images)).collect();
-        basis = new_basis;
-        images = new_images;
+        let keep = restart_size(&eig.values, &order, k, m, p.which);
+        let kept = &order[..keep];
+        basis.restart(&coefficients(&eig, kept), keep);
         t.fill(0.0);
         for (a, &i) in kept.iter().enumerate() {
             t[a * m + a] = eig.values[i];
         }
+        coupling = kept.iter().map(|&i| coupling.iter().zip(&eig.vectors[i]).map(|(c, y)| c * y).sum()).collect();
         // `next` is orthogonal to the old basis, hence to the kept Ritz vectors; clean it.
-        gram_schmidt(&basis, &mut next);
+        basis.orthogonalize(&mut next);
         if normalize(&mut next) < 1e-8 {
             if !p.continue_after_breakdown {
                 exhausted = true;
             }
             next = rng::normal_vec(&mut rng, n, 1.0);
-            gram_schmidt(&basis, &mut next);
+            basis.orthogonalize(&mut next);
             normalize(&mut next);
+            coupling.fill(0.0);
         }
         restarts += 1;
     }
+}
+
+/// The `j × count` row-major coefficients of the Ritz vectors `which` (eigenvectors of T).
+fn coefficients(eig: &SymmetricEigen, which: &[usize]) -> Vec<f64> {
+    let j = eig.values.len();
+    let mut c = vec![0.0; j * which.len()];
+    for (a, &i) in which.iter().enumerate() {
+        for (r, y) in eig.vectors[i].iter().enumerate() {
+            c[r * which.len() + a] = *y;
+        }
+    }
+    c
+}
+
+/// The Ritz pairs `wanted`, with residuals ‖Ax − λx‖ from the stored images.
+fn ritz_pairs(
+    basis: &Basis,
+    eig: &SymmetricEigen,
+    wanted: &[usize],
+    tol: f64,
+    applications: usize,
+    restarts: usize,
+) -> EigenPairs {
+    let n = basis.dim();
+    let (x, ax) = basis.combine(&coefficients(eig, wanted), wanted.len());
+    let mut pairs = EigenPairs {
+        values: vec![],
+        vectors: vec![],
+        residuals: vec![],
+        converged: vec![],
+        operator_applications: applications,
+        iterations: restarts,
+    };
+    for ((&i, x), ax) in wanted.iter().zip(x.chunks_exact(n)).zip(ax.chunks_exact(n)) {
+        let lambda = eig.values[i];
+        let mut r = ax.to_vec();
+        axpy(-lambda, x, &mut r);
+        let res = norm(&r);
+        pairs.values.push(lambda);
+        pairs.vectors.push(x.to_vec());
+        pairs.residuals.push(res);
+        pairs.converged.push(res <= tol * lambda.abs().max(f64::EPSILON));
+    }
+    pairs
+}
+
+/// How many Ritz vectors a thick restart keeps. A cycle of d = m − keep new vectors
+/// damps the wanted residuals by about 1/T_d(1 + 2γ), with T_d the Chebyshev polynomial
+/// and γ = (θ_keep − θ_k)/(θ_far − θ_keep) the gap between the last wanted value and the
+/// first one discarded, relative to the rest of the spectrum (in wanted order). The keep
+/// chosen maximises that damping per product, ln T_d(1 + 2γ)/d, so a restart skips over
+/// a cluster instead of cutting it, yet still adds at least a third of the free room
+/// per cycle (Yamazaki et al. 2010); without gaps it keeps k + (m − k)/2 (Wu & Simon 2000).
+fn restart_size(values: &[f64], order: &[usize], k: usize, m: usize, which: Which) -> usize {
+    let j = order.len();
+    let fallback = (k + (m - k) / 2).clamp(k, m - 1).min(j);
+    let s = |i: usize| which.key(values[order[i]]);
+    let far = s(j - 1);
+    let most = (m - ((m - k) / 4).max(1)).min(j);
+    let mut best = (0.0, fallback);
+    for keep in k..most {
+        let spread = far - s(keep);
+        if spread <= 0.0 {
+            break;
+        }
+        let gamma = (s(keep) - s(k - 1)) / spread;
+        let damping = (m - keep) as f64 * gamma.sqrt();
+        if damping > best.0 {
+            best = (damping, keep);
+        }
+    }
+    best.1
 }

@@ -8,6 +8,7 @@
 //! assert!((r.values[0] + 5.0).abs() < 1e-10 && (r.values[1] + 1.0).abs() < 1e-10);
 //! ```
 
+mod basis;
 pub mod dense;
 pub mod hessian_operator;
 pub mod kernels;
@@ -169,6 +170,8 @@ pub enum LinalgError {
     NonFinite,
     /// A dense iteration did not converge within its limit.
     NoConvergence { iterations: usize },
+    /// A solver parameter is out of range (`why` says what it must be).
+    InvalidParameter { name: &'static str, why: &'static str },
     /// The operator failed for another reason.
     Operator(String),
 }
@@ -181,12 +184,22 @@ impl fmt::Display for LinalgError {
             LinalgError::Shape { expected, got } => write!(f, "expected {expected} entries, got {got}"),
             LinalgError::NonFinite => write!(f, "the operator produced a non-finite value"),
             LinalgError::NoConvergence { iterations } => write!(f, "no convergence after {iterations} iterations"),
+            LinalgError::InvalidParameter { name, why } => write!(f, "{name} {why}"),
             LinalgError::Operator(e) => write!(f, "operator failed: {e}"),
         }
     }
 }
 
 impl std::error::Error for LinalgError {}
+
+/// Checks a relative residual tolerance: in (0, 1].
+pub(crate) fn check_tolerance(tol: f64) -> Result<(), LinalgError> {
+    if tol > 0.0 && tol <= 1.0 {
+        Ok(())
+    } else {
+        Err(LinalgError::InvalidParameter { name: "tol", why: "must lie in (0, 1]" })
+    }
+}
 
 /// Checks k against n (0 < k ≤ n) for the iterative solvers.
 pub(crate) fn check_count(k: usize, n: usize) -> Result<(), LinalgError> {

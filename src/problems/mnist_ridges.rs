@@ -79,9 +79,10 @@ pub fn ridge_at_mis(loss: &MlpLoss, group: usize, seed: u64) -> Result<(Vec<f64>
     // Negative beyond rounding (zero is an eigenvalue at the MIS); rounding could still
     // let a second member of a group in, so equal neighbours share a group.
     let scale = r.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-    let ridges = ridges_from(&r.values, &r.vectors, r.values.len(), 1e-8 * scale, 1e-6, true);
+    let (count, hvps) = (r.values.len(), r.operator_applications);
+    let ridges = ridges_from(&r.into(), count, 1e-8 * scale, 1e-6, true);
     match ridges.iter().find(|ridge| ridge.group == group) {
-        Some(ridge) => Ok((ridge.direction.clone(), ridge.lambda, r.operator_applications)),
+        Some(ridge) => Ok((ridge.direction.clone(), ridge.lambda, hvps)),
         None if ridges.is_empty() => Err(RrError::NoNegativeCurvature),
         None => Err(RrError::NoSuchRidge { requested: group, available: ridges[ridges.len() - 1].group + 1 }),
     }

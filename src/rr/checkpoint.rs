@@ -128,13 +128,14 @@ impl R<'_> {
     }
 }
 
-const REASONS: [EndReason; 6] = [
+const REASONS: [EndReason; 7] = [
     EndReason::OverlapBelowThreshold,
     EndReason::CurvatureNonNegative,
     EndReason::LossStoppedImproving,
     EndReason::StepLimit,
     EndReason::Budget,
     EndReason::NonFinite,
+    EndReason::SpectrumNotConverged,
 ];
 
 /// Serialise a search state under `id`.

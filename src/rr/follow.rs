@@ -21,6 +21,10 @@ pub enum EndReason {
     Budget,
     /// A loss, gradient or Hessian was NaN or infinite.
     NonFinite,
+    /// The ride ended normally, but Lanczos could not resolve the spectrum at its end
+    /// (see [`super::RrError::SpectrumNotConverged`]),
+    /// so the branch ends there instead of branching on unresolved pairs.
+    SpectrumNotConverged,
 }
 
 impl EndReason {
@@ -37,6 +41,7 @@ impl EndReason {
             EndReason::StepLimit => "step-limit",
             EndReason::Budget => "budget",
             EndReason::NonFinite => "non-finite",
+            EndReason::SpectrumNotConverged => "spectrum-not-converged",
         }
     }
 }
@@ -299,9 +304,9 @@ fn ride_inner<O: Objective>(
                     (out.direction.clone(), out.lambda, f64::NEG_INFINITY, Vec::new(), 1.0)
                 }
                 Spectrum::Exact => {
-                    let (values, vectors, hvps) = spectrum(obj, &trial, &Spectrum::Exact, 0, seed)?;
-                    out.hvps += hvps;
-                    let (e, lambda, overlap) = update_ridge_exact(&values, &vectors, &out.direction);
+                    let s = spectrum(obj, &trial, &Spectrum::Exact, 0, seed)?;
+                    out.hvps += s.hvps;
+                    let (e, lambda, overlap) = update_ridge_exact(&s.values, &s.vectors, &out.direction);
                     (e, lambda, lambda, Vec::new(), overlap)
                 }
                 Spectrum::Lanczos { .. } => {

@@ -326,6 +326,12 @@ pub enum RrError {
     Checkpoint(String),
     /// Input the search cannot use (an empty data set, a shape that does not fit).
     BadInput(String),
+    /// Lanczos did not resolve the branching spectrum within its HVP limit, after
+    /// [`ridges::SPECTRUM_ATTEMPTS`] runs with doubling limits (`residual`: the worst).
+    SpectrumNotConverged {
+        hvps: usize,
+        residual: f64,
+    },
 }
 
 impl fmt::Display for RrError {
@@ -340,6 +346,11 @@ impl fmt::Display for RrError {
                 "ridge {requested} was not found: the negative eigenvalues searched at the start point form {available} groups (ridges 0..{available})"
             ),
             RrError::Interrupted => write!(f, "the search was interrupted"),
+            RrError::SpectrumNotConverged { hvps, residual } => write!(
+                f,
+                "Lanczos did not converge at the branch point ({hvps} HVPs over {} attempts, worst residual {residual:.3e}): raise max_hvps or tol",
+                ridges::SPECTRUM_ATTEMPTS
+            ),
             RrError::Checkpoint(m) => write!(f, "checkpoint: {m}"),
             RrError::BadInput(m) => write!(f, "{m}"),
         }
@@ -375,8 +386,13 @@ struct Processed {
 fn branch<O: Objective>(obj: &O, theta: &[f64], p: &RrParams, seed: u64) -> Result<(Vec<Ridge>, usize), RrError> {
     match p.directions {
         Directions::Eigenvectors => {
-            let (mut ridges, hvps) =
-                get_ridges(obj, theta, &p.spectrum, p.n_ridges, p.negative_tol, p.group_tol, p.one_per_group, seed)?;
+            let s = ridges::spectrum(obj, theta, &p.spectrum, p.n_ridges, seed)?;
+            if !s.all_converged() {
+                let worst = s.residuals.iter().fold(0.0f64, |a, &r| a.max(r));
+                return Err(RrError::SpectrumNotConverged { hvps: s.hvps, residual: worst });
+            }
+            let mut ridges = ridges::ridges_from(&s, p.n_ridges, p.negative_tol, p.group_tol, p.one_per_group);
+            let hvps = s.hvps;
             if p.descent_only_above.is_finite() {
                 let g = crate::ad::gradient(obj, theta)?.gradient;
                 if crate::linalg::kernels::norm(&g) > p.descent_only_above {
@@ -398,6 +414,8 @@ fn branch<O: Objective>(obj: &O, theta: &[f64], p: &RrParams, seed: u64) -> Resu
                         lambda: f64::NAN,
                         group: index,
                         degenerate: false,
+                        residual: f64::NAN,
+                        converged: true,
                     }
                 })
                 .collect();
@@ -417,6 +435,11 @@ fn process<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) ->
             Ok((r, h)) => {
                 hvps += h;
                 children = r;
+            }
+            // The documented rule: no branching on pairs the solver could not resolve.
+            Err(RrError::SpectrumNotConverged { hvps: h, .. }) => {
+                hvps += h;
+                outcome.reason = EndReason::SpectrumNotConverged;
             }
             Err(_) => outcome.reason = EndReason::NonFinite,
         }

@@ -1,9 +1,14 @@
 //! GetRidges: the most negative eigenpairs at θ, each in both directions, tagged with
-//! its eigen-index; eigenvalues equal within a tolerance form a group.
+//! its eigen-index; eigenvalues equal within a tolerance form a group. Each ridge
+//! carries its pair's residual and converged flag, so a starved eigensolver is seen.
 
 use super::{RrError, Spectrum};
 use crate::ad::hessian;
-use crate::linalg::{lanczos, symmetric_eigen, DenseSymmetric, HessianOperator, LanczosParams, Which};
+use crate::linalg::kernels::{axpy, norm};
+use crate::linalg::{
+    lanczos, symmetric_eigen, DenseSymmetric, EigenPairs, HessianOperator, LanczosParams, LinalgError, LinearOperator,
+    Which,
+};
 use crate::rr::Objective;
 
 /// One branch choice: eigen-index and direction. A fingerprint is a list of these.
@@ -22,7 +27,7 @@ pub struct Choice {
 }
 
 /// A ridge to ride: a unit direction (sign applied) with its eigenvalue (see
-/// [`get_ridges`]).
+/// [`get_ridges`]), and how well the eigensolver resolved it.
 #[derive(Clone, Debug)]
 pub struct Ridge {
     pub choice: Choice,
@@ -33,19 +38,50 @@ pub struct Ridge {
     /// The eigenvalue is repeated: the ridge is a whole eigenspace at the branch point,
     /// and this direction is one arbitrary member of it.
     pub degenerate: bool,
+    /// ‖He − λe‖ of the eigenpair (NaN for a direction that is not an eigenvector).
+    pub residual: f64,
+    /// The eigensolver met its tolerance for this pair (the dense solver always does).
+    pub converged: bool,
 }
 
-/// Ascending eigenvalues, their vectors, and the HVPs spent.
-pub(crate) type Eigen = (Vec<f64>, Vec<Vec<f64>>, usize);
+/// Ascending eigenpairs at a branch point, each with its residual and converged flag.
+#[derive(Clone, Debug)]
+pub(crate) struct BranchSpectrum {
+    pub(crate) values: Vec<f64>,
+    pub(crate) vectors: Vec<Vec<f64>>,
+    pub(crate) residuals: Vec<f64>,
+    pub(crate) converged: Vec<bool>,
+    /// Hessian-vector products spent (n for a dense Hessian).
+    pub(crate) hvps: usize,
+}
 
-/// An eigen-decomposition at θ, ascending: exact (dense) or approximate (Lanczos).
+impl BranchSpectrum {
+    pub(crate) fn all_converged(&self) -> bool {
+        self.converged.iter().all(|&c| c)
+    }
+}
+
+impl From<EigenPairs> for BranchSpectrum {
+    fn from(r: EigenPairs) -> Self {
+        let hvps = r.operator_applications;
+        BranchSpectrum { values: r.values, vectors: r.vectors, residuals: r.residuals, converged: r.converged, hvps }
+    }
+}
+
+/// Lanczos runs at a branch point before its spectrum is declared unconverged: each
+/// retry doubles the HVP limit and starts from the last run's most wanted vector.
+pub const SPECTRUM_ATTEMPTS: usize = 3;
+
+/// An eigen-decomposition at θ, ascending: exact (dense, residuals of the first `k`
+/// pairs computed from H) or approximate (Lanczos, `k` pairs, retried up to
+/// [`SPECTRUM_ATTEMPTS`] times while a pair is unconverged).
 pub(crate) fn spectrum<O: Objective>(
     obj: &O,
     theta: &[f64],
     how: &Spectrum,
     k: usize,
     seed: u64,
-) -> Result<Eigen, RrError> {
+) -> Result<BranchSpectrum, RrError> {
     let n = obj.dim();
     match how {
         Spectrum::Exact => {
@@ -53,12 +89,24 @@ pub(crate) fn spectrum<O: Objective>(
             if h.iter().any(|v| !v.is_finite()) {
                 return Err(RrError::NonFinite("Hessian"));
             }
-            let e = symmetric_eigen(&DenseSymmetric::new(n, h)?)?;
-            Ok((e.values, e.vectors, n))
+            let dense = DenseSymmetric::new(n, h)?;
+            let e = symmetric_eigen(&dense)?;
+            let mut hv = vec![0.0; n];
+            let residuals = (0..n)
+                .map(|i| {
+                    if i >= k {
+                        return Ok(f64::NAN);
+                    }
+                    dense.apply(&e.vectors[i], &mut hv)?;
+                    axpy(-e.values[i], &e.vectors[i], &mut hv);
+                    Ok(norm(&hv))
+                })
+                .collect::<Result<Vec<f64>, LinalgError>>()?;
+            Ok(BranchSpectrum { values: e.values, vectors: e.vectors, residuals, converged: vec![true; n], hvps: n })
         }
         Spectrum::Lanczos { tol, max_hvps } => {
             let op = HessianOperator::new(obj, theta.to_vec())?;
-            let p = LanczosParams {
+            let mut p = LanczosParams {
                 k: k.min(n),
                 which: Which::MostNegative,
                 tol: *tol,
@@ -66,8 +114,21 @@ pub(crate) fn spectrum<O: Objective>(
                 seed,
                 ..Default::default()
             };
-            let r = lanczos(&op, &p)?;
-            Ok((r.values, r.vectors, r.operator_applications))
+            let mut hvps = 0;
+            for attempt in 1..=SPECTRUM_ATTEMPTS {
+                let r = lanczos(&op, &p)?;
+                hvps += r.operator_applications;
+                if r.all_converged() && r.values.len() == p.k || attempt == SPECTRUM_ATTEMPTS {
+                    let mut s = BranchSpectrum::from(r);
+                    // Fewer pairs than asked (a tiny limit) count as unconverged too.
+                    s.converged.resize(p.k.max(s.converged.len()), false);
+                    s.hvps = hvps;
+                    return Ok(s);
+                }
+                p.start = r.vectors.into_iter().next();
+                p.max_applications = p.max_applications.saturating_mul(2);
+            }
+            unreachable!("the last attempt returns")
         }
     }
 }
@@ -101,8 +162,8 @@ pub fn get_ridges<O: Objective>(
     one_per_group: bool,
     seed: u64,
 ) -> Result<(Vec<Ridge>, usize), RrError> {
-    let (values, vectors, hvps) = spectrum(obj, theta, how, count, seed)?;
-    Ok((ridges_from(&values, &vectors, count, negative_tol, group_tol, one_per_group), hvps))
+    let s = spectrum(obj, theta, how, count, seed)?;
+    Ok((ridges_from(&s, count, negative_tol, group_tol, one_per_group), s.hvps))
 }
 
 /// The direction ±e along which the loss does not increase to first order (∇L·d ≤ 0).
@@ -139,16 +200,16 @@ pub fn canonical_sign(v: &[f64]) -> f64 {
 }
 
 pub(crate) fn ridges_from(
-    values: &[f64],
-    vectors: &[Vec<f64>],
+    s: &BranchSpectrum,
     count: usize,
     negative_tol: f64,
     group_tol: f64,
     one_per_group: bool,
 ) -> Vec<Ridge> {
+    let values = &s.values;
     let mut ridges = Vec::new();
     let mut group = 0;
-    for (i, (&lambda, v)) in values.iter().zip(vectors).enumerate().take(count) {
+    for (i, (&lambda, v)) in values.iter().zip(&s.vectors).enumerate().take(count) {
         if lambda >= -negative_tol {
             break;
         }
@@ -162,9 +223,11 @@ pub(crate) fn ridges_from(
             continue;
         }
         let canonical = canonical_sign(v);
+        let (residual, converged) = (s.residuals[i], s.converged[i]);
         for sign in [1i8, -1] {
             let direction = v.iter().map(|x| x * canonical * sign as f64).collect();
-            ridges.push(Ridge { choice: Choice { index: i, sign }, direction, lambda, group, degenerate });
+            let choice = Choice { index: i, sign };
+            ridges.push(Ridge { choice, direction, lambda, group, degenerate, residual, converged });
         }
     }
     ridges
