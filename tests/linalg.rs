@@ -366,3 +366,40 @@ fn power_iteration_converges_every_pair_of_a_known_spectrum() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    /// Block Lanczos against the dense solver, on spectra whose most negative value is
+    /// repeated exactly: a block of b ≥ the multiplicity finds every copy.
+    #[test]
+    fn block_lanczos_finds_every_copy_of_a_repeated_eigenvalue(n in 30usize..90, seed in 0u64..1000, copies in 2usize..4, extra in 0usize..2) {
+        let mut d: Vec<f64> = (0..n).map(|i| -2.0 + 5.0 * (i as f64 / n as f64) + 0.003 * ((i * 29 + seed as usize) % 7) as f64).collect();
+        d.sort_by(f64::total_cmp);
+        for i in 1..n {
+            d[i] = d[i].max(d[i - 1] + 1e-3);
+        }
+        for x in d.iter_mut().take(copies) {
+            *x = -3.0;
+        }
+        let mut rng = ridge_rider::rng::seeded(seed, 2);
+        let g = ridge_rider::rng::normal_vec(&mut rng, n * n, 1.0);
+        let m = DenseSymmetric::new(n, with_spectrum(n, &d, &g)).unwrap();
+        let dense = symmetric_eigen(&m).unwrap();
+        let k = copies + 1;
+        let p = LanczosParams { k, tol: 1e-10, seed, block_size: copies + extra, max_applications: 5_000, ..Default::default() };
+        let r = lanczos(&m, &p).unwrap();
+        prop_assert!(r.all_converged() && r.values.len() == k, "{:?} {:?}", r.values, r.residuals);
+        prop_assert!(r.block_applications * (copies + extra) >= r.operator_applications);
+        prop_assert!(r.block_applications < r.operator_applications);
+        let mut av = vec![0.0; n];
+        for i in 0..k {
+            prop_assert!((r.values[i] - dense.values[i]).abs() < 1e-8, "{i}: {} vs {}", r.values[i], dense.values[i]);
+            m.apply(&r.vectors[i], &mut av).unwrap();
+            let fresh: f64 = av.iter().zip(&r.vectors[i]).map(|(x, v)| (x - r.values[i] * v).powi(2)).sum::<f64>().sqrt();
+            prop_assert!(fresh <= 1e-10 * r.values[i].abs() * 1.0001 + 1e-13);
+            for j in 0..i {
+                prop_assert!(dot(&r.vectors[i], &r.vectors[j]).abs() < 1e-8);
+            }
+        }
+    }
+}

@@ -50,6 +50,9 @@ pub struct Args {
     /// Lanczos basis size before a restart (0: automatic; at most the parameter count).
     #[arg(long, default_value_t = 0)]
     max_subspace: usize,
+    /// Vectors per Lanczos block, 1–64 (block Lanczos when > 1: each block is one tangent sweep, and up to that many copies of a repeated eigenvalue are found).
+    #[arg(long, default_value_t = 1)]
+    block_size: usize,
     /// Limit on Hessian-vector products (1–100000000).
     #[arg(long, default_value_t = 20000)]
     max_hvps: usize,
@@ -84,7 +87,14 @@ pub fn validate(a: &Args) -> CliResult {
         ("--k", a.k, 1, n.min(1000)),
         ("--max-subspace", a.max_subspace, 0, n),
         ("--max-hvps", a.max_hvps, 1, MAX_STEPS),
+        ("--block-size", a.block_size, 1, 64.min(n)),
     ])?;
+    if a.max_hvps < a.block_size {
+        return Err(CliError::Input(format!(
+            "--max-hvps {} is less than one block (--block-size {})",
+            a.max_hvps, a.block_size
+        )));
+    }
     require_float("--tol", a.tol, 0.0, Low::Open, 1.0)?;
     if !["near-zero", "zero", "standard"].contains(&init_name(a)) {
         return Err(CliError::Input(format!("unknown --init '{}' (near-zero, zero or standard)", init_name(a))));
@@ -144,6 +154,7 @@ pub fn run(a: Args) -> CliResult {
         seed: a.run.seed,
         start: None,
         continue_after_breakdown: !a.one_per_group,
+        block_size: a.block_size,
     };
     let t = Instant::now();
     let r = lanczos(&op, &params).map_err(|e| match e {
@@ -163,7 +174,7 @@ pub fn run(a: Args) -> CliResult {
     let config = serde_json::json!({
         "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
         "which": format!("{:?}", a.which), "tol": a.tol, "init": a.params.as_ref().map_or(init_name(&a).to_string(), |p| format!("--params {}", p.display())),
-        "one_per_group": a.one_per_group, "max_subspace": a.max_subspace, "max_hvps": a.max_hvps,
+        "one_per_group": a.one_per_group, "max_subspace": a.max_subspace, "max_hvps": a.max_hvps, "block_size": a.block_size,
         "seed": a.run.seed, "out": a.run.out_text(),
     });
     let detail = serde_json::json!({
@@ -173,7 +184,8 @@ pub fn run(a: Args) -> CliResult {
         "init": a.params.is_none().then(|| init_name(&a)),
         "params": a.params.as_ref().map(|p| p.display().to_string()),
         "eigenvalues": r.values, "residuals": r.residuals, "converged": r.converged,
-        "operator_applications": r.operator_applications, "restarts": r.iterations, "seconds": seconds,
+        "operator_applications": r.operator_applications, "block_applications": r.block_applications,
+        "restarts": r.iterations, "seconds": seconds,
     });
     write_report(out.path(), "spectrum", config.clone(), &rows, detail.clone(), true)?;
     if let Some(path) = &a.json {
@@ -189,6 +201,12 @@ pub fn run(a: Args) -> CliResult {
     for i in 0..r.values.len() {
         say!("{:>4} {:>16.8} {:>12.2e} {:>10}", i, r.values[i], r.residuals[i], r.converged[i]);
     }
-    say!("{} HVPs, {} restarts, {:.1} s", r.operator_applications, r.iterations, seconds);
+    say!(
+        "{} HVPs in {} sweeps, {} restarts, {:.1} s",
+        r.operator_applications,
+        r.block_applications,
+        r.iterations,
+        seconds
+    );
     Ok(())
 }

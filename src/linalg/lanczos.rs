@@ -31,7 +31,7 @@ use crate::rng;
 /// means the basis spans an invariant subspace (a lucky breakdown). Operators such as
 /// Hessian-vector products carry rounding noise near 1e-10 of their scale, so a tighter
 /// threshold would mistake that noise for a new direction.
-const BREAKDOWN: f64 = 1e-8;
+pub(super) const BREAKDOWN: f64 = 1e-8;
 
 /// A vector that keeps less than this fraction of its norm through a Gram–Schmidt pass
 /// has lost digits to cancellation, and is orthogonalised once more (the DGKS rule).
@@ -70,6 +70,10 @@ pub struct LanczosParams {
     /// vector, which holds one copy of each distinct eigenvalue: how to see the groups
     /// of a spectrum whose eigenvalues repeat by symmetry. Default true.
     pub continue_after_breakdown: bool,
+    /// Vectors per block (block Lanczos when > 1): each step applies the operator to a
+    /// block in one [`LinearOperator::apply_block`] sweep. A block of b vectors finds up
+    /// to b copies of a repeated eigenvalue, which one start vector cannot. Default 1.
+    pub block_size: usize,
 }
 
 impl LanczosParams {
@@ -84,6 +88,12 @@ impl LanczosParams {
         check_tolerance(self.tol)?;
         if self.max_applications == 0 {
             return Err(LinalgError::InvalidParameter { name: "max_applications", why: "must be at least 1" });
+        }
+        if self.block_size == 0 {
+            return Err(LinalgError::InvalidParameter { name: "block_size", why: "must be at least 1" });
+        }
+        if self.max_applications < self.block_size {
+            return Err(LinalgError::InvalidParameter { name: "max_applications", why: "must be at least block_size" });
         }
         if self.start.as_ref().is_some_and(|s| s.iter().any(|x| !x.is_finite())) {
             return Err(LinalgError::InvalidParameter { name: "start", why: "must be finite" });
@@ -103,6 +113,7 @@ impl Default for LanczosParams {
             seed: 0,
             start: None,
             continue_after_breakdown: true,
+            block_size: 1,
         }
     }
 }
@@ -120,8 +131,11 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
     let n = op.dim();
     check_count(p.k, n)?;
     p.validate()?;
+    if p.block_size > 1 {
+        return super::block_lanczos::block_lanczos(op, p);
+    }
     let k = p.k;
-    let m = if p.max_subspace == 0 { (2 * k + 30).max(40) } else { p.max_subspace.max(k + 1) }.min(n);
+    let m = subspace_size(p, n);
     let mut rng = rng::seeded(p.seed, 0x6c616e);
     let mut next = match &p.start {
         Some(s) if s.len() != n => return Err(LinalgError::Shape { expected: n, got: s.len() }),
@@ -231,8 +245,15 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
     }
 }
 
+/// The basis size m: `max_subspace`, or max(2k + 30, 40), with room for the k wanted
+/// vectors and two blocks, at most n.
+pub(super) fn subspace_size(p: &LanczosParams, n: usize) -> usize {
+    let m = if p.max_subspace == 0 { (2 * p.k + 30).max(40) } else { p.max_subspace };
+    m.max(p.k + 2 * p.block_size - 1).min(n)
+}
+
 /// The `j × count` row-major coefficients of the Ritz vectors `which` (eigenvectors of T).
-fn coefficients(eig: &SymmetricEigen, which: &[usize]) -> Vec<f64> {
+pub(super) fn coefficients(eig: &SymmetricEigen, which: &[usize]) -> Vec<f64> {
     let j = eig.values.len();
     let mut c = vec![0.0; j * which.len()];
     for (a, &i) in which.iter().enumerate() {
@@ -244,7 +265,7 @@ fn coefficients(eig: &SymmetricEigen, which: &[usize]) -> Vec<f64> {
 }
 
 /// The Ritz pairs `wanted`, with residuals ‖Ax − λx‖ from the stored images.
-fn ritz_pairs(
+pub(super) fn ritz_pairs(
     basis: &Basis,
     eig: &SymmetricEigen,
     wanted: &[usize],
@@ -260,6 +281,7 @@ fn ritz_pairs(
         residuals: vec![],
         converged: vec![],
         operator_applications: applications,
+        block_applications: applications,
         iterations: restarts,
     };
     for ((&i, x), ax) in wanted.iter().zip(x.chunks_exact(n)).zip(ax.chunks_exact(n)) {
@@ -282,7 +304,7 @@ fn ritz_pairs(
 /// chosen maximises that damping per product, ln T_d(1 + 2γ)/d, so a restart skips over
 /// a cluster instead of cutting it, yet still adds at least a third of the free room
 /// per cycle (Yamazaki et al. 2010); without gaps it keeps k + (m − k)/2 (Wu & Simon 2000).
-fn restart_size(values: &[f64], order: &[usize], k: usize, m: usize, which: Which) -> usize {
+pub(super) fn restart_size(values: &[f64], order: &[usize], k: usize, m: usize, which: Which) -> usize {
     let j = order.len();
     let fallback = (k + (m - k) / 2).clamp(k, m - 1).min(j);
     let s = |i: usize| which.key(values[order[i]]);

@@ -9,6 +9,7 @@
 //! ```
 
 mod basis;
+mod block_lanczos;
 pub mod dense;
 pub mod hessian_operator;
 pub mod kernels;
@@ -138,6 +139,9 @@ pub struct EigenPairs {
     pub converged: Vec<bool>,
     /// Number of operator applications (HVPs) used.
     pub operator_applications: usize,
+    /// Block applications (one sweep of [`LinearOperator::apply_block`] each); equal to
+    /// `operator_applications` for the one-vector solvers.
+    pub block_applications: usize,
     /// Restarts (Lanczos) or iterations (power).
     pub iterations: usize,
 }

@@ -125,7 +125,12 @@ pub fn power_iteration(op: &impl LinearOperator, p: &PowerParams) -> Result<Eige
         let pairs = rayleigh_ritz(&mut vectors, &mut images, p)?;
         iterations += 1;
         if pairs.all_converged() || iterations >= p.max_iterations {
-            return Ok(EigenPairs { operator_applications: applications, iterations, ..pairs });
+            return Ok(EigenPairs {
+                operator_applications: applications,
+                block_applications: applications,
+                iterations,
+                ..pairs
+            });
         }
         // x ← (A − cI)x for each pair still open, made orthonormal to the rest.
         for i in (0..p.k).filter(|&i| !pairs.converged[i]) {
@@ -182,6 +187,7 @@ fn rayleigh_ritz(
         residuals: vec![],
         converged: vec![],
         operator_applications: 0,
+        block_applications: 0,
         iterations: 0,
     };
     for ((&c, x), ax) in order.iter().zip(vectors.iter()).zip(images.iter()) {
