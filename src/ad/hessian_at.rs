@@ -90,19 +90,50 @@ impl HessianAt {
         if lanes == 0 || n == 0 {
             return Ok(vec![Vec::new(); lanes]);
         }
-        Ok(pool::scoped(&self.pool, || self.sweep(directions)))
+        let seed = |seed: &mut [f64]| seed.chunks_exact_mut(n).zip(directions).for_each(|(s, d)| s.copy_from_slice(d));
+        let hv = pool::scoped(&self.pool, || {
+            let hv = self.sweep(lanes, seed);
+            let out = hv.chunks_exact(n).map(<[f64]>::to_vec).collect();
+            pool::give(hv);
+            out
+        });
+        Ok(hv)
     }
 
-    /// The tangent sweep forward and the adjoints' tangents backward, for `directions`
-    /// (checked, at least one); every buffer goes back to the recording's pool.
-    fn sweep(&self, directions: &[&[f64]]) -> Vec<Vec<f64>> {
-        let (n, lanes) = (self.dim(), directions.len());
+    /// H(θ)·e_j for the basis vectors j in `columns`, in one tangent sweep: `len × n`
+    /// values, column by column (so, H being symmetric, the rows `columns` of H).
+    pub(crate) fn basis_products(&self, columns: std::ops::Range<usize>) -> Vec<f64> {
+        let n = self.dim();
+        if columns.is_empty() || n == 0 {
+            return Vec::new();
+        }
+        let seed = |seed: &mut [f64]| {
+            seed.fill(0.0);
+            seed.chunks_exact_mut(n).zip(columns.clone()).for_each(|(s, j)| s[j] = 1.0);
+        };
+        pool::scoped(&self.pool, || self.sweep(columns.len(), seed))
+    }
+
+    /// Elements of all recorded values: what one lane of a sweep costs in memory, twice
+    /// over (its tangents forward and its adjoints' tangents back).
+    pub(crate) fn elements(&self) -> usize {
+        self.nodes.iter().map(Node::len).sum()
+    }
+
+    /// The tangent sweep forward and the adjoints' tangents backward for `lanes`
+    /// directions (at least one) that `seed` writes into θ's lane-major tangent; the
+    /// products come back lane-major, in a buffer of the recording's pool.
+    fn sweep(&self, lanes: usize, seed: impl FnOnce(&mut [f64])) -> Vec<f64> {
+        let n = self.dim();
         let mut tangents: Vec<Option<Vec<f64>>> = Vec::with_capacity(self.output + 1);
+        let mut seed = Some(seed);
         for (id, node) in self.nodes[..=self.output].iter().enumerate() {
             let t = if id == self.theta {
-                let mut seed = pool::scratch(lanes * n);
-                seed.chunks_exact_mut(n).zip(directions).for_each(|(s, d)| s.copy_from_slice(d));
-                Some(seed)
+                let mut buffer = pool::scratch(lanes * n);
+                if let Some(seed) = seed.take() {
+                    seed(&mut buffer);
+                }
+                Some(buffer)
             } else if node.active {
                 Some(ops::tangent(&self.nodes, &tangents, id, lanes))
             } else {
@@ -115,9 +146,7 @@ impl HessianAt {
         let mut adj = reverse_sweep(&self.nodes, &tangents, self.output, lanes, &keep, Some(&self.adjoints));
         pool::give_all(&mut tangents);
         let hv = adj.tangent[self.theta].take().unwrap_or_else(|| pool::zeroed(lanes * n));
-        let out = hv.chunks_exact(n).map(<[f64]>::to_vec).collect();
-        pool::give(hv);
         drop(adj);
-        out
+        hv
     }
 }

@@ -242,13 +242,21 @@ pub fn release_cached_buffers() {
     pool::release_fresh();
 }
 
-/// Basis columns per sweep when building a dense Hessian.
+/// Basis columns per group when building a dense Hessian: products that join lanes
+/// into one gemm choose its kernel per group of this many lanes, so a sweep of any
+/// width computes each column as a sweep of its group alone would.
 pub const HESSIAN_LANES: usize = 8;
 
+/// Tangent elements a sweep of [`hessian`] may hold at once (32 MiB per buffer set):
+/// lanes beyond it go to further sweeps.
+const SWEEP_ELEMENTS: usize = 1 << 22;
+
 /// The exact n×n Hessian (row-major) from HVPs with basis vectors: the loss is
-/// recorded once ([`HessianAt`](super::HessianAt)), then [`HESSIAN_LANES`] columns per
-/// tangent sweep, blocks in parallel with rayon. Each column is computed by the same
-/// arithmetic whatever the thread count, so the result is deterministic.
+/// recorded once ([`HessianAt`](super::HessianAt)), then all n columns in as few
+/// tangent sweeps as memory allows and the threads can share (one per thread, in
+/// parallel with rayon), each over whole groups of [`HESSIAN_LANES`] columns. Each
+/// column is computed by the same arithmetic whatever the thread count, so the result
+/// is deterministic.
 ///
 /// ```
 /// use ridge_rider::ad::{hessian, loss_fn, Var};
@@ -259,27 +267,17 @@ pub const HESSIAN_LANES: usize = 8;
 pub fn hessian(loss: &impl Loss, theta: &[f64]) -> Result<Vec<f64>, AdError> {
     let recorded = super::HessianAt::new(loss, theta)?;
     let n = recorded.dim();
-    let blocks: Vec<usize> = (0..n).step_by(HESSIAN_LANES).collect();
-    let columns: Vec<Vec<Vec<f64>>> = blocks
-        .par_iter()
-        .map(|&start| {
-            let end = (start + HESSIAN_LANES).min(n);
-            let basis: Vec<Vec<f64>> = (start..end)
-                .map(|j| {
-                    let mut e = vec![0.0; n];
-                    e[j] = 1.0;
-                    e
-                })
-                .collect();
-            let refs: Vec<&[f64]> = basis.iter().map(|b| b.as_slice()).collect();
-            recorded.hessian_vector_products(&refs)
-        })
-        .collect::<Result<_, _>>()?;
+    let groups = n.div_ceil(HESSIAN_LANES);
+    let per_sweep = (SWEEP_ELEMENTS / (2 * recorded.elements().max(1) * HESSIAN_LANES)).max(1);
+    let sweeps = groups.div_ceil(per_sweep).max(groups.min(rayon::current_num_threads())).max(1);
+    let starts: Vec<usize> = (0..=sweeps).map(|s| (s * groups / sweeps * HESSIAN_LANES).min(n)).collect();
+    let blocks: Vec<(usize, Vec<f64>)> =
+        starts.par_windows(2).map(|w| (w[0], recorded.basis_products(w[0]..w[1]))).collect();
     // Column j is H·e_j; H is symmetric, but fill it as columns to stay exact.
     let mut h = vec![0.0; n * n];
-    for (block, cols) in blocks.iter().zip(columns) {
-        for (c, col) in cols.into_iter().enumerate() {
-            let j = block + c;
+    for (start, cols) in blocks {
+        for (c, col) in cols.chunks_exact(n.max(1)).enumerate() {
+            let j = start + c;
             for i in 0..n {
                 h[i * n + j] = col[i];
             }

@@ -3,7 +3,9 @@
 //! Ā̇ = C̄̇Bᵀ + C̄Ḃᵀ, B̄̇ = ȦᵀC̄ + AᵀC̄̇. When A is a sparse constant (data), Ȧ = 0 and
 //! the three products with A (C, Ċ, B̄ and B̄̇) run sparse instead.
 
-use super::{lane, same_tape, Input, Op};
+use super::lanes::{add_block, hsplit_into, hstack, lane_groups, lanes_gemm, runs, Factor};
+use super::skinny::{self, Kernel};
+use super::{same_tape, Input, Op};
 use crate::ad::pool;
 use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Tangents, Var};
 
@@ -22,11 +24,30 @@ pub(crate) fn gemm(
     beta: f64,
     c: &mut [f64],
 ) {
+    gemm_on(skinny::choose(m, k, n, ta), m, k, n, alpha, a, ta, b, tb, beta, c);
+}
+
+/// [`gemm`] on a given kernel: a product stacked over lanes runs on the kernel of one
+/// lane's product (see [`super::lanes`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_on(
+    kernel: Kernel,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f64,
+    a: &[f64],
+    ta: bool,
+    b: &[f64],
+    tb: bool,
+    beta: f64,
+    c: &mut [f64],
+) {
     assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: buffer too small");
     if m == 0 || n == 0 {
         return;
     }
-    if super::skinny::try_gemm(m, k, n, alpha, a, ta, b, tb, beta, c) {
+    if skinny::run(kernel, m, k, n, alpha, a, ta, b, tb, beta, c) {
         return;
     }
     let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
@@ -104,8 +125,8 @@ pub(crate) fn matmul<'t>(a: Var<'t>, b: Var<'t>) -> Var<'t> {
     tape.push(Computed { op, rows: m, cols: n, value }, ai.active || bi.active)
 }
 
-/// Ċ = ȦB + AḂ per lane; data times weights (Ȧ = 0) is one wide gemm A·[Ḃ₁ | … | Ḃₖ],
-/// which packs A once for all lanes.
+/// Ċ = ȦB + AḂ per lane, each term one gemm over all lanes; data times weights (Ȧ = 0)
+/// is one wide gemm A·[Ḃ₁ | … | Ḃₖ], which packs A once for all lanes.
 pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, a: NodeId, b: NodeId, lanes: usize) -> Vec<f64> {
     let (na, nb) = (&nodes[a], &nodes[b]);
     let (m, k, n) = (na.rows, na.cols, nb.cols);
@@ -118,23 +139,41 @@ pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, a: NodeId, b: NodeId,
         return t;
     }
     if let (None, Some(bt), true) = (at, bt, lanes > 1) {
-        let parts: Vec<&[f64]> = bt.chunks_exact((k * n).max(1)).collect();
-        let wide_b = hstack(&parts, k, n);
-        let mut out = pool::scratch(m * lanes * n);
-        gemm(m, k, lanes * n, 1.0, &na.value, false, &wide_b, false, 0.0, &mut out);
-        pool::give(wide_b);
-        let t = hsplit(&out, m, n, lanes);
-        pool::give(out);
-        return t;
+        return data_times_tangents(&na.value, bt, (m, k, n), lanes);
     }
     let mut t = pool::zeroed(lanes * m * n);
-    for (l, tl) in t.chunks_exact_mut((m * n).max(1)).enumerate() {
-        if let Some(at) = lane(at, m * k, l) {
-            gemm(m, k, n, 1.0, at, false, &nb.value, false, 1.0, tl);
-        }
-        if let Some(bt) = lane(bt, k * n, l) {
-            gemm(m, k, n, 1.0, &na.value, false, bt, false, 1.0, tl);
-        }
+    if let Some(at) = at {
+        lanes_gemm(lanes, (m, k, n), Factor::PerLane(at), false, Factor::Shared(&nb.value), false, 1.0, &mut t);
+    }
+    if let Some(bt) = bt {
+        lanes_gemm(lanes, (m, k, n), Factor::Shared(&na.value), false, Factor::PerLane(bt), false, 1.0, &mut t);
+    }
+    t
+}
+
+/// A·[Ḃ₁ | … | Ḃₖ] for a constant A. The kernel is chosen per group of lanes on the
+/// group's width, as a sweep of that many lanes chooses it (a lone last lane as a
+/// one-lane sweep does), and neighbouring groups on the same kernel share one gemm.
+fn data_times_tangents(a: &[f64], bt: &[f64], (m, k, n): (usize, usize, usize), lanes: usize) -> Vec<f64> {
+    let mut t = pool::scratch(lanes * m * n);
+    let mut groups = lane_groups(lanes);
+    let lone = lanes > 1 && groups.last() == Some(&1);
+    if lone {
+        groups.pop();
+    }
+    for (first, count, kernel) in runs(&groups, |g| skinny::choose(m, k, g * n, false)) {
+        let parts: Vec<&[f64]> = bt[first * k * n..(first + count) * k * n].chunks_exact((k * n).max(1)).collect();
+        let wide_b = hstack(&parts, k, n);
+        let mut out = pool::scratch(m * count * n);
+        gemm_on(kernel, m, k, count * n, 1.0, a, false, &wide_b, false, 0.0, &mut out);
+        pool::give(wide_b);
+        hsplit_into(&out, m, n, count, &mut t[first * m * n..(first + count) * m * n]);
+        pool::give(out);
+    }
+    if lone {
+        let last = &mut t[(lanes - 1) * m * n..];
+        last.fill(0.0);
+        gemm(m, k, n, 1.0, a, false, &bt[(lanes - 1) * k * n..], false, 1.0, last);
     }
     t
 }
@@ -159,12 +198,10 @@ pub(crate) fn backward(
             gemm(m, n, k, 1.0, cbar, false, &nb.value, true, 1.0, abar);
         }
         if let (Some(abar_t), Some(cbar_t)) = (abar_t, cbar_t) {
-            for l in 0..lanes {
-                let out = &mut abar_t[l * m * k..(l + 1) * m * k];
-                gemm(m, n, k, 1.0, &cbar_t[l * m * n..(l + 1) * m * n], false, &nb.value, true, 1.0, out);
-                if let Some(bt) = lane(bt, k * n, l) {
-                    gemm(m, n, k, 1.0, cbar, false, bt, true, 1.0, out);
-                }
+            let (shape, b_value) = ((m, n, k), Factor::Shared(&nb.value));
+            lanes_gemm(lanes, shape, Factor::PerLane(cbar_t), false, b_value, true, 1.0, abar_t);
+            if let Some(bt) = bt {
+                lanes_gemm(lanes, shape, Factor::Shared(cbar), false, Factor::PerLane(bt), true, 1.0, abar_t);
             }
         }
     }
@@ -184,67 +221,37 @@ pub(crate) fn backward(
         }
         match (bbar_t, cbar_t) {
             (Some(bbar_t), Some(cbar_t)) => {
-                // [B̄ | B̄̇₁ | …] += Aᵀ·[C̄ | C̄̇₁ | …] in one wide gemm (without C̄ when it
-                // is known), then Ȧₗᵀ·C̄ per lane.
-                let primal = (!known).then_some(cbar);
-                let blocks: Vec<&[f64]> = primal.into_iter().chain(cbar_t.chunks_exact((m * n).max(1))).collect();
-                let count = blocks.len();
-                let wide_c = hstack(&blocks, m, n);
-                let mut out = pool::scratch(k * count * n);
-                gemm(k, m, count * n, 1.0, &na.value, true, &wide_c, false, 0.0, &mut out);
-                pool::give(wide_c);
-                let first_lane = if known {
-                    0
-                } else {
-                    add_block(bbar, &out, k, n, count, 0);
-                    1
-                };
-                for l in 0..lanes {
-                    let dst = &mut bbar_t[l * k * n..(l + 1) * k * n];
-                    add_block(dst, &out, k, n, count, first_lane + l);
-                    if let Some(at) = lane(at, m * k, l) {
-                        gemm(k, m, n, 1.0, at, true, cbar, false, 1.0, dst);
-                    }
+                // [B̄ | B̄̇₁ | …] += Aᵀ·[C̄ | C̄̇₁ | …] in wide gemms (without C̄ when it is
+                // known; the kernel chosen per group of lanes, C̄ joining the first), then
+                // Ȧₗᵀ·C̄ for all lanes.
+                let primal = usize::from(!known);
+                let blocks: Vec<&[f64]> =
+                    (!known).then_some(cbar).into_iter().chain(cbar_t.chunks_exact((m * n).max(1))).collect();
+                let mut groups = lane_groups(lanes);
+                match groups.first_mut() {
+                    Some(g) => *g += primal,
+                    None => groups.push(primal),
                 }
-                pool::give(out);
+                for (first, count, kernel) in runs(&groups, |g| skinny::choose(k, m, g * n, true)) {
+                    let wide_c = hstack(&blocks[first..first + count], m, n);
+                    let mut out = pool::scratch(k * count * n);
+                    gemm_on(kernel, k, m, count * n, 1.0, &na.value, true, &wide_c, false, 0.0, &mut out);
+                    pool::give(wide_c);
+                    for p in 0..count {
+                        let dst = match (first + p).checked_sub(primal) {
+                            None => &mut *bbar,
+                            Some(l) => &mut bbar_t[l * k * n..(l + 1) * k * n],
+                        };
+                        add_block(dst, &out, k, n, count, p);
+                    }
+                    pool::give(out);
+                }
+                if let Some(at) = at {
+                    lanes_gemm(lanes, (k, m, n), Factor::PerLane(at), true, Factor::Shared(cbar), false, 1.0, bbar_t);
+                }
             }
             _ if !known => gemm(k, m, n, 1.0, &na.value, true, cbar, false, 1.0, bbar),
             _ => {}
         }
-    }
-}
-
-/// Side by side: `parts` (each rows×cols) → rows × (parts·cols).
-fn hstack(parts: &[&[f64]], rows: usize, cols: usize) -> Vec<f64> {
-    let w = parts.len() * cols;
-    let mut out = pool::scratch(rows * w);
-    for (p, part) in parts.iter().enumerate() {
-        for r in 0..rows {
-            out[r * w + p * cols..r * w + (p + 1) * cols].copy_from_slice(&part[r * cols..(r + 1) * cols]);
-        }
-    }
-    out
-}
-
-/// The inverse of [`hstack`]: rows × (count·cols) → the `count` blocks of rows×cols
-/// laid end to end.
-fn hsplit(wide: &[f64], rows: usize, cols: usize, count: usize) -> Vec<f64> {
-    let w = count * cols;
-    let mut out = pool::scratch(count * rows * cols);
-    for p in 0..count {
-        for r in 0..rows {
-            let dst = (p * rows + r) * cols;
-            out[dst..dst + cols].copy_from_slice(&wide[r * w + p * cols..r * w + (p + 1) * cols]);
-        }
-    }
-    out
-}
-
-/// dst (rows×cols) += block `p` of the side-by-side rows × (count·cols) matrix `wide`.
-fn add_block(dst: &mut [f64], wide: &[f64], rows: usize, cols: usize, count: usize, p: usize) {
-    let w = count * cols;
-    for r in 0..rows {
-        let src = &wide[r * w + p * cols..r * w + (p + 1) * cols];
-        dst[r * cols..(r + 1) * cols].iter_mut().zip(src).for_each(|(d, s)| *d += s);
     }
 }

@@ -3,6 +3,7 @@
 //! one place.
 
 pub(crate) mod elementwise;
+mod lanes;
 pub(crate) mod linear;
 pub(crate) mod matmul;
 mod skinny;

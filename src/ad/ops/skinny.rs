@@ -18,10 +18,44 @@ const CHUNK: usize = 128;
 /// Chunks of a reduction held at once.
 const PARTIALS: usize = 16;
 
+/// The kernel a product runs on. Each computes every output element by arithmetic that
+/// depends only on that element's row of op(a), column of op(b) and the inner
+/// dimension, never on how many rows or columns the product has: a product over
+/// several lanes stacked into one matrix gives each lane the numbers of its own product,
+/// provided it runs on the kernel that product would choose ([`choose`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kernel {
+    /// `matrixmultiply`'s packed gemm.
+    General,
+    /// A dot product per output (few columns, a long inner dimension).
+    Rows,
+    /// Each output row a combination of the few rows of op(b).
+    Combine,
+    /// aᵀ·b with a long inner dimension, summed in fixed chunks.
+    Reduce,
+}
+
+/// The kernel for an m×k by k×n product (`ta`: a is stored transposed).
+pub(crate) fn choose(m: usize, k: usize, n: usize, ta: bool) -> Kernel {
+    if m * k * n < MIN_WORK {
+        Kernel::General
+    } else if !ta && n <= SMALL && k > SMALL {
+        Kernel::Rows
+    } else if !ta && k <= SMALL && n > SMALL {
+        Kernel::Combine
+    } else if ta && n <= SMALL && m <= 4 * SMALL * SMALL && k > 4 * CHUNK {
+        Kernel::Reduce
+    } else {
+        Kernel::General
+    }
+}
+
 /// c ← α·op(a)·op(b) + β·c when one dimension is small (see [`super::matmul`]'s
-/// `gemm` for the layout); `false` when the shape is not one of these.
+/// `gemm` for the layout), on the given kernel; `false` (nothing done) for
+/// [`Kernel::General`] or a layout the kernel does not take.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn try_gemm(
+pub(crate) fn run(
+    kernel: Kernel,
     m: usize,
     k: usize,
     n: usize,
@@ -33,9 +67,6 @@ pub(crate) fn try_gemm(
     beta: f64,
     c: &mut [f64],
 ) -> bool {
-    if m * k * n < MIN_WORK {
-        return false;
-    }
     // op(b) as k×n row-major, or its transpose as n×k, copied only when needed (small).
     let b_rows = |want_transpose: bool| -> Vec<f64> {
         match (tb, want_transpose) {
@@ -45,7 +76,7 @@ pub(crate) fn try_gemm(
         }
     };
     let finish = |out: &mut f64, s: f64| *out = if beta == 0.0 { alpha * s } else { alpha.mul_add(s, beta * *out) };
-    if !ta && n <= SMALL && k > SMALL {
+    if kernel == Kernel::Rows && !ta {
         // Each output is a dot product of a row of a with a column of op(b).
         let bt = b_rows(true);
         c[..m * n].par_chunks_mut(ROWS * n).enumerate().for_each(|(blk, rows)| {
@@ -59,7 +90,7 @@ pub(crate) fn try_gemm(
         });
         return true;
     }
-    if !ta && k <= SMALL && n > SMALL {
+    if kernel == Kernel::Combine && !ta {
         // Each output row is a combination of the few rows of op(b).
         let bk = b_rows(false);
         c[..m * n].par_chunks_mut(ROWS * n).enumerate().for_each(|(blk, rows)| {
@@ -75,7 +106,7 @@ pub(crate) fn try_gemm(
         });
         return true;
     }
-    if ta && n <= SMALL && m <= 4 * SMALL * SMALL && k > 4 * CHUNK {
+    if kernel == Kernel::Reduce && ta {
         // op(a) = aᵀ with a stored k×m: c = Σ over the long k of a row ⊗ op(b) row,
         // accumulated transposed (n×m) in fixed chunks of k, added in chunk order.
         let bk = b_rows(false);
@@ -155,7 +186,7 @@ mod tests {
                 let c0: Vec<f64> = (0..m * n).map(|i| val(i + 5)).collect();
                 for beta in [0.0, 1.0] {
                     let mut c = c0.clone();
-                    if !super::try_gemm(m, k, n, 2.0, &a, ta, &b, tb, beta, &mut c) {
+                    if !super::run(super::choose(m, k, n, ta), m, k, n, 2.0, &a, ta, &b, tb, beta, &mut c) {
                         continue;
                     }
                     for i in 0..m {
