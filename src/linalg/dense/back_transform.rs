@@ -7,7 +7,7 @@ use super::tridiagonal::Tridiagonal;
 use crate::linalg::kernels::dot;
 
 /// Reflectors per block.
-const BLOCK: usize = 32;
+const BLOCK: usize = 64;
 
 /// z (n × n, column-major) ← Q z.
 pub(super) fn apply_q(t: &Tridiagonal, z: &mut [f64]) {

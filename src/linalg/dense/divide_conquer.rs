@@ -42,8 +42,10 @@ fn solve(d: &mut [f64], e: &[f64], q: &mut [f64]) -> Result<(), LinalgError> {
     d2[0] -= beta.abs();
     let mut q1 = vec![0.0; k * k];
     let mut q2 = vec![0.0; (m - k) * (m - k)];
-    solve(d1, &e[..k - 1], &mut q1)?;
-    solve(d2, &e[k..], &mut q2)?;
+    // The halves are independent, so they run in parallel (with identical results).
+    let (r1, r2) = rayon::join(|| solve(d1, &e[..k - 1], &mut q1), || solve(d2, &e[k..], &mut q2));
+    r1?;
+    r2?;
     // The block-diagonal diag(Q₁, Q₂), column-major.
     q.fill(0.0);
     for c in 0..k {
@@ -141,13 +143,12 @@ fn merge(d: &mut [f64], q: &mut [f64], k: usize, beta: f64) -> Result<(), Linalg
     // Everything into ascending order.
     let values: Vec<f64> = lambda.iter().copied().chain(deflated.iter().map(|&j| d[j])).collect();
     let out = ascending(&values);
-    let mut qn = vec![0.0; m * m];
+    let kept_aside: Vec<f64> = deflated.iter().flat_map(|&j| q[j * m..(j + 1) * m].iter().copied()).collect();
     for (dst, &src) in out.iter().enumerate() {
-        let col = if src < nk { &fresh[src * m..(src + 1) * m] } else { &q[deflated[src - nk] * m..][..m] };
-        qn[dst * m..(dst + 1) * m].copy_from_slice(col);
+        let col = if src < nk { &fresh[src * m..(src + 1) * m] } else { &kept_aside[(src - nk) * m..][..m] };
+        q[dst * m..(dst + 1) * m].copy_from_slice(col);
         d[dst] = values[src];
     }
-    q.copy_from_slice(&qn);
     Ok(())
 }
 

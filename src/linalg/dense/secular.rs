@@ -9,6 +9,10 @@
 //! "middle way", as in LAPACK's `dlaed4`), safeguarded by bisection on a bracket.
 
 use crate::linalg::LinalgError;
+use rayon::prelude::*;
+
+/// Roots (or columns) per parallel task: each costs O(K).
+const PARALLEL_GRAIN: usize = 32;
 
 /// Model or bisection steps allowed per root. Bisection alone needs at most about
 /// 2100 halvings to pin a double; the model steps converge in a handful.
@@ -32,18 +36,23 @@ pub(super) fn rank_one_eigen(
 ) -> Result<(), LinalgError> {
     let k = d.len();
     let z2: Vec<f64> = z.iter().map(|x| x * x).collect();
-    let mut dd = vec![0.0; k];
-    let mut roots = Vec::with_capacity(k);
-    for (i, l) in lambda.iter_mut().enumerate() {
-        let r = find_root(i, d, &z2, rho, &mut dd)?;
+    // Roots and columns are independent: computed in parallel, each the same way
+    // whatever the thread count.
+    let roots: Vec<Root> = (0..k)
+        .into_par_iter()
+        .with_min_len(PARALLEL_GRAIN)
+        .map_init(|| vec![0.0; k], |dd, i| find_root(i, d, &z2, rho, dd))
+        .collect::<Result<_, _>>()?;
+    for (l, r) in lambda.iter_mut().zip(&roots) {
         *l = d[r.origin] + r.tau;
-        roots.push(r);
     }
     // λᵢ − dⱼ, accurate wherever it is small.
     let diff = |i: usize, j: usize| (d[roots[i].origin] - d[j]) + roots[i].tau;
     // ẑⱼ² = Πᵢ(λᵢ − dⱼ) / (ρ Π_{i≠j}(dᵢ − dⱼ)), paired factor by factor so that no
     // partial product overflows; its sign is zⱼ's.
     let zhat: Vec<f64> = (0..k)
+        .into_par_iter()
+        .with_min_len(PARALLEL_GRAIN)
         .map(|j| {
             let mut p = diff(k - 1, j) / rho;
             for i in 0..j {
@@ -55,13 +64,13 @@ pub(super) fn rank_one_eigen(
             p.abs().sqrt().copysign(z[j])
         })
         .collect();
-    for (i, col) in s.chunks_exact_mut(k).enumerate() {
+    s.par_chunks_exact_mut(k).with_min_len(PARALLEL_GRAIN).enumerate().for_each(|(i, col)| {
         for (j, c) in col.iter_mut().enumerate() {
             *c = -zhat[j] / diff(i, j);
         }
         let norm = col.iter().map(|x| x * x).sum::<f64>().sqrt();
         col.iter_mut().for_each(|x| *x /= norm);
-    }
+    });
     Ok(())
 }
 
