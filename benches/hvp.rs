@@ -8,6 +8,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ridge_rider::ad::check::finite_difference_hvp;
 use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value, HessianAt, Var};
+use ridge_rider::linalg::dense::symmetric_eigen_reference;
 use ridge_rider::linalg::kernels::{dot, dot_naive};
 use ridge_rider::linalg::{lanczos, symmetric_eigen, DenseSymmetric, HessianOperator, LanczosParams, Which};
 use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
@@ -98,13 +99,17 @@ fn kernels(c: &mut Criterion) {
     g.finish();
 }
 
+/// The blocked solver beside the unblocked reference path, at the bench's n = 512 and
+/// at the tree experiment's Hessian sizes.
 fn dense_eigen(c: &mut Criterion) {
-    let n = 512;
-    let g = ridge_rider::rng::normal_vec(&mut ridge_rider::rng::seeded(5, 0), n * n, 1.0);
-    let a = DenseSymmetric::new(n, g).unwrap();
     let mut grp = c.benchmark_group("dense-eigen");
     grp.sample_size(10);
-    grp.bench_function("n512", |b| b.iter(|| symmetric_eigen(black_box(&a)).unwrap()));
+    for n in [128, 300, 512] {
+        let g = ridge_rider::rng::normal_vec(&mut ridge_rider::rng::seeded(5, 0), n * n, 1.0);
+        let a = DenseSymmetric::new(n, g).unwrap();
+        grp.bench_function(format!("n{n}"), |b| b.iter(|| symmetric_eigen(black_box(&a)).unwrap()));
+        grp.bench_function(format!("n{n}-reference"), |b| b.iter(|| symmetric_eigen_reference(black_box(&a)).unwrap()));
+    }
     grp.finish();
 }
 
