@@ -15,11 +15,10 @@
 //! is minus the expected reward, −Σ_leaves r · P(reach leaf), computed exactly; a
 //! solution's label is the leaf its greedy policy reaches.
 
-use crate::ad::{Loss, Var};
+use crate::ad::{Constant, Loss, Storage, Var};
 use crate::rng::seeded;
 use crate::rr::Objective;
 use rand::Rng;
-use std::sync::Arc;
 
 /// Probability that a non-forced child above full depth is a decision node.
 pub const EXPAND: f64 = 0.6;
@@ -68,7 +67,9 @@ pub struct Tree {
     /// For each leaf, its path: (parameter, went left?).
     pub paths: Vec<Vec<(usize, bool)>>,
     /// Leaves × (2·params) incidence of path edges: column p is "left at p", n + p "right at p".
-    incidence: Arc<Vec<f64>>,
+    /// Stored sparse whatever its size: each leaf's row has only its path's `depth`
+    /// nonzeros, and the dense product was most of a small tree's Hessian sweep.
+    incidence: Constant,
     params: usize,
 }
 
@@ -174,7 +175,9 @@ impl Tree {
                 incidence[l * 2 * params + if left { p } else { params + p }] = 1.0;
             }
         }
-        Tree { depth, nodes, leaves, rewards, paths, incidence: Arc::new(incidence), params }
+        let incidence = Constant::with_storage(leaves.len(), 2 * params, incidence, Storage::Sparse)
+            .expect("the incidence has leaves × 2·params entries");
+        Tree { depth, nodes, leaves, rewards, paths, incidence, params }
     }
 
     /// Number of decision nodes (= parameters).
@@ -222,12 +225,11 @@ impl Loss for Tree {
         self.params
     }
     fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
-        let n = self.params;
         let left = -(-theta).softplus(); // ln σ(θ)
         let right = -theta.softplus(); // ln (1 − σ(θ))
         let edges = Var::concat(&[left, right]);
         let tape = theta.tape();
-        let m = tape.constant_shared(self.leaves.len(), 2 * n, self.incidence.clone());
+        let m = tape.data(&self.incidence);
         let reach = m.matmul(edges).exp();
         let r = tape.constant(self.leaves.len(), 1, self.rewards.clone());
         -(reach * r).sum()
