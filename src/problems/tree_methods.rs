@@ -12,6 +12,10 @@
 //! * Every descent (RR's final descent, each GD run) stops when ‖∇L‖ < 1e-3, after
 //!   [`DESCENT_STEPS`] steps, or when the budget is spent; the greedy leaf is then its
 //!   solution.
+//! * Equal budgets: RR, Fixed-EV and Rand-Ridge+ whose archive runs dry before the
+//!   budget is spent branch again at the MIS with the next N ridges (eigen-indices
+//!   N…2N − 1, then 2N…3N − 1, …; random directions: the next N draws), until the
+//!   budget is spent or no negative-curvature ridge is left ([`branch_again`]).
 //! * RR: exact, breadth-first, N = 6 ridges in both directions, δ_break = 0.95; each
 //!   step starts at α = min(2, twice the last accepted α) and halves down to 1e-4 until
 //!   the new ridge overlaps the old by δ_break; a ride ends when that fails, when the
@@ -28,7 +32,7 @@ use super::tree::Tree;
 use crate::linalg::kernels::axpy;
 use crate::rng::{normal_vec, seeded, unit_vector};
 use crate::rr::mis::{find_mis, gradient_descent, MisParams};
-use crate::rr::{ridge_rider, DescentParams, Directions, RrError, RrParams};
+use crate::rr::{branch_again, continue_search, start_search, DescentParams, Directions, Hooks, RrError, RrParams};
 use std::collections::BTreeSet;
 
 /// Step limit of one descent.
@@ -200,13 +204,24 @@ pub fn run_method(tree: &Tree, mis: &[f64], method: Method, budget: usize, seed:
             if method == Method::RandRidgePlus {
                 p.directions = Directions::RandomDescent;
             }
-            let out = match ridge_rider(tree, mis, &p) {
+            let mut state = match start_search(tree, mis, &p) {
                 Err(RrError::NoNegativeCurvature) => {
                     descend(tree, mis, &mut run, budget)?;
                     return Ok(run);
                 }
                 r => r?,
             };
+            // Equal budgets: an archive that runs dry branches again at the MIS with
+            // the next N ridges (`branch_again`), until the budget is spent or no
+            // negative-curvature ridge is left.
+            let mut hooks = Hooks { after_round: &mut |_| Ok(()), stop: &|| false };
+            for round in 1.. {
+                continue_search(tree, &p, &mut state, &mut hooks)?;
+                if state.output.timesteps >= budget || !branch_again(tree, mis, &p, &mut state, round)? {
+                    break;
+                }
+            }
+            let out = state.output;
             run.timesteps = out.timesteps;
             run.solutions = out.solutions.len();
             run.leaves = out.solutions.iter().map(|s| tree.greedy_leaf(&s.theta)).collect();

@@ -558,6 +558,49 @@ pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Re
     Ok(state.output)
 }
 
+/// Branch again at θ_MIS when a search's archive ran dry before its budget was spent:
+/// round r ≥ 1 pushes the ridges of eigen-indices r·N … (r+1)·N − 1 (N = `n_ridges`,
+/// both signs; for random directions, the next N draws), the ones no earlier round
+/// offered. Returns false, pushing nothing, when no such ridge has negative curvature.
+/// The expanded labels are kept, so equivalent branch points are still expanded once.
+/// This is how the tree experiment gives RR and its ablations the same budget.
+///
+/// ```
+/// use ridge_rider::ad::{loss_fn, Var};
+/// use ridge_rider::rr::{branch_again, continue_search, start_search, Hooks, RrParams};
+/// // Three independent double wells: curvatures −4.2, −4.1 and −4 at the saddle 0.
+/// let f = loss_fn(3, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0) - 0.05 * t.at(1) * t.at(1));
+/// let p = RrParams { n_ridges: 1, max_depth: 1, ..Default::default() };
+/// let mut state = start_search(&f, &[0.0; 3], &p).unwrap();
+/// let mut hooks = Hooks { after_round: &mut |_| Ok(()), stop: &|| false };
+/// continue_search(&f, &p, &mut state, &mut hooks).unwrap();
+/// assert!(branch_again(&f, &[0.0; 3], &p, &mut state, 1).unwrap()); // the second ridge
+/// assert_eq!(state.archive.len(), 2);
+/// continue_search(&f, &p, &mut state, &mut hooks).unwrap();
+/// assert!(branch_again(&f, &[0.0; 3], &p, &mut state, 2).unwrap()); // the third
+/// continue_search(&f, &p, &mut state, &mut hooks).unwrap();
+/// assert!(!branch_again(&f, &[0.0; 3], &p, &mut state, 3).unwrap()); // none left
+/// ```
+pub fn branch_again<O: Objective>(
+    obj: &O,
+    theta_mis: &[f64],
+    p: &RrParams,
+    state: &mut SearchState,
+    round: usize,
+) -> Result<bool, RrError> {
+    let first = round.saturating_mul(p.n_ridges);
+    let wider = RrParams { n_ridges: first.saturating_add(p.n_ridges), ..p.clone() };
+    let (ridges, hvps) = branch(obj, theta_mis, &wider, p.seed)?;
+    state.output.hvps += hvps;
+    let fresh: Vec<Ridge> = ridges.into_iter().filter(|r| r.choice.index >= first).collect();
+    if fresh.is_empty() {
+        return Ok(false);
+    }
+    let loss = crate::ad::value(obj, theta_mis)?;
+    push_children(&mut state.archive, theta_mis, loss, &[], fresh);
+    Ok(true)
+}
+
 fn push_children(archive: &mut Archive, theta: &[f64], loss: f64, prefix: &[Choice], ridges: Vec<Ridge>) {
     for r in ridges {
         let mut fingerprint = prefix.to_vec();
