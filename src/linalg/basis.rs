@@ -15,15 +15,16 @@ pub(crate) struct Basis {
     n: usize,
     vectors: Vec<f64>,
     images: Vec<f64>,
-    /// The buffers of the last basis replaced, reused by the next restart (mapping
-    /// fresh pages for a basis of tens of MB at every restart costs more than the product).
-    spare: (Vec<f64>, Vec<f64>),
 }
+
+/// Columns of the basis combined per product in [`Basis::restart`]: the scratch block
+/// (kept vectors × this) stays small, so a restart needs no second basis.
+const RESTART_COLUMNS: usize = 4096;
 
 impl Basis {
     pub(crate) fn new(n: usize, capacity: usize) -> Self {
         let buffer = || Vec::with_capacity(capacity * n);
-        Basis { n, vectors: buffer(), images: buffer(), spare: (Vec::new(), Vec::new()) }
+        Basis { n, vectors: buffer(), images: buffer() }
     }
 
     pub(crate) fn dim(&self) -> usize {
@@ -44,13 +45,44 @@ impl Basis {
         self.images.extend_from_slice(image);
     }
 
-    /// Replace the basis by the `count` combinations of [`Basis::combine`] (a thick
-    /// restart onto Ritz vectors), reusing the previous buffers.
+    /// Replace the basis by the `count` ≤ len combinations of [`Basis::combine`] (a
+    /// thick restart onto Ritz vectors), in place: a block of columns at a time, each
+    /// read in full before it is overwritten, so memory stays at one basis (a second
+    /// one, for a basis of tens of MB, also cost its page faults at every restart).
     pub(crate) fn restart(&mut self, coeffs: &[f64], count: usize) {
-        let (mut vectors, mut images) = std::mem::take(&mut self.spare);
-        self.combine_into(coeffs, count, &mut vectors, &mut images);
-        let old = (std::mem::replace(&mut self.vectors, vectors), std::mem::replace(&mut self.images, images));
-        self.spare = old;
+        let (len, n) = (self.len(), self.n);
+        assert!(count <= len && coeffs.len() == len * count, "restart: {count} of {len} vectors");
+        let mut block = vec![0.0; count * RESTART_COLUMNS.min(n)];
+        for buffer in [&mut self.vectors, &mut self.images] {
+            for start in (0..n).step_by(RESTART_COLUMNS) {
+                let width = RESTART_COLUMNS.min(n - start);
+                // SAFETY: a = coeffsᵀ (count × len, strides 1 and count) lies in `coeffs`;
+                // b = the len × width block of `buffer` at column `start` (row stride n)
+                // lies in `buffer`; c = `block` holds count × width. No two overlap.
+                unsafe {
+                    matrixmultiply::dgemm(
+                        count,
+                        len,
+                        width,
+                        1.0,
+                        coeffs.as_ptr(),
+                        1,
+                        count as isize,
+                        buffer.as_ptr().add(start),
+                        n as isize,
+                        1,
+                        0.0,
+                        block.as_mut_ptr(),
+                        width as isize,
+                        1,
+                    );
+                }
+                for (a, row) in block.chunks_exact(width).take(count).enumerate() {
+                    buffer[a * n + start..a * n + start + width].copy_from_slice(row);
+                }
+            }
+            buffer.truncate(count * n);
+        }
     }
 
     /// Classical Gram–Schmidt run twice (as accurate as the modified form run twice,
@@ -87,19 +119,15 @@ impl Basis {
     /// The combinations `Σᵢ cᵢₐ vᵢ` and their images for the `count` columns of the
     /// `len × count` row-major coefficients.
     pub(crate) fn combine(&self, coeffs: &[f64], count: usize) -> (Vec<f64>, Vec<f64>) {
-        let (mut vectors, mut images) = (Vec::new(), Vec::new());
-        self.combine_into(coeffs, count, &mut vectors, &mut images);
-        (vectors, images)
-    }
-
-    fn combine_into(&self, coeffs: &[f64], count: usize, vectors: &mut Vec<f64>, images: &mut Vec<f64>) {
         let len = self.len();
         let c = Operand { data: coeffs, rows: count, cols: len, transposed: true };
-        for (of, out) in [(&self.vectors, vectors), (&self.images, images)] {
-            out.resize(count * self.n, 0.0);
-            matmul_into(c, Operand { data: of, rows: len, cols: self.n, transposed: false }, out)
+        let product = |of: &[f64]| {
+            let mut out = vec![0.0; count * self.n];
+            matmul_into(c, Operand { data: of, rows: len, cols: self.n, transposed: false }, &mut out)
                 .expect("shapes agree by construction");
-        }
+            out
+        };
+        (product(&self.vectors), product(&self.images))
     }
 }
 
@@ -138,6 +166,15 @@ mod tests {
                 assert!((got - w).abs() < 1e-13, "entry {e}");
                 assert!((ax[col * n + e] - 2.0 * w).abs() < 1e-13);
             }
+        }
+        // A restart in place gives the same combinations.
+        basis.restart(&coeffs, 2);
+        assert_eq!(basis.len(), 2);
+        for (got, want) in basis.vectors.iter().zip(&x) {
+            assert!((got - want).abs() < 1e-13);
+        }
+        for (got, want) in basis.images.iter().zip(&ax) {
+            assert!((got - want).abs() < 1e-13);
         }
     }
 }
