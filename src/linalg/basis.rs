@@ -4,6 +4,7 @@
 //! on every core. Every result is computed by the same arithmetic at any thread count.
 
 use super::kernels::{axpy, dot};
+use super::strided::{gemm, View};
 use crate::ad::ops::{matmul_into, Operand};
 use rayon::prelude::*;
 
@@ -56,27 +57,15 @@ impl Basis {
         for buffer in [&mut self.vectors, &mut self.images] {
             for start in (0..n).step_by(RESTART_COLUMNS) {
                 let width = RESTART_COLUMNS.min(n - start);
-                // SAFETY: a = coeffsᵀ (count × len, strides 1 and count) lies in `coeffs`;
-                // b = the len × width block of `buffer` at column `start` (row stride n)
-                // lies in `buffer`; c = `block` holds count × width. No two overlap.
-                unsafe {
-                    matrixmultiply::dgemm(
-                        count,
-                        len,
-                        width,
-                        1.0,
-                        coeffs.as_ptr(),
-                        1,
-                        count as isize,
-                        buffer.as_ptr().add(start),
-                        n as isize,
-                        1,
-                        0.0,
-                        block.as_mut_ptr(),
-                        width as isize,
-                        1,
-                    );
-                }
+                let coeffs_t = View::row_major(len, count, 0, count).t();
+                let columns = View::row_major(len, width, start, n);
+                gemm(
+                    1.0,
+                    (coeffs, coeffs_t),
+                    (buffer, columns),
+                    0.0,
+                    (&mut block, View::row_major(count, width, 0, width)),
+                );
                 for (a, row) in block.chunks_exact(width).take(count).enumerate() {
                     buffer[a * n + start..a * n + start + width].copy_from_slice(row);
                 }

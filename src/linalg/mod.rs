@@ -16,6 +16,7 @@ pub mod kernels;
 pub mod lanczos;
 pub mod npy;
 pub mod power;
+mod strided;
 
 pub use dense::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
 pub use hessian_operator::HessianOperator;

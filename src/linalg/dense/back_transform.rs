@@ -2,9 +2,9 @@
 //! a block of reflectors at a time in compact WY form (H_p ⋯ H_{p+b−1} = I − Y S Yᵀ,
 //! S upper triangular, as LAPACK's `dlarft`/`dlarfb`), so the work is two gemms.
 
-use super::strided::{gemm, View};
 use super::tridiagonal::Tridiagonal;
 use crate::linalg::kernels::dot;
+use crate::linalg::strided::{gemm, View};
 
 /// Reflectors per block.
 const BLOCK: usize = 64;

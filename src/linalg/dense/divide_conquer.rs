@@ -5,7 +5,7 @@
 
 use super::ql::{ascending, tridiagonal_ql};
 use super::secular::rank_one_eigen;
-use super::strided::{gemm, View};
+use crate::linalg::strided::{gemm, View};
 use crate::linalg::LinalgError;
 
 /// Subproblems this small go to implicit QL.

@@ -10,7 +10,6 @@ mod ql;
 mod reference;
 mod secular;
 mod simd;
-mod strided;
 mod tridiagonal;
 
 pub use reference::symmetric_eigen_reference;

@@ -4,8 +4,8 @@
 //! one rank-2b update A ← A − V Wᵀ − W Vᵀ through gemm.
 
 use super::simd;
-use super::strided::{gemm, View};
 use crate::linalg::kernels::{axpy, dot, norm, scale};
+use crate::linalg::strided::{gemm, View};
 
 /// Columns reduced per panel.
 const PANEL: usize = 32;

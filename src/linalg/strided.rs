@@ -1,9 +1,10 @@
 //! Strided matrix views into flat buffers and a bounds-checked gemm over them: the
-//! blocked stages address sub-blocks and transposes without copying.
+//! blocked stages of the dense eigensolver and the Lanczos restart address sub-blocks
+//! and transposes without copying.
 
 /// An r × c block of a flat buffer: element (i, j) sits at `off + i·rs + j·cs`.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct View {
+pub(crate) struct View {
     pub rows: usize,
     pub cols: usize,
     pub off: usize,
@@ -36,7 +37,7 @@ impl View {
 
 /// c ← α·a·b + β·c over views. matrixmultiply splits only the output between its
 /// threads, never the k sum, so the result does not depend on the thread count.
-pub(super) fn gemm(
+pub(crate) fn gemm(
     alpha: f64,
     (a, va): (&[f64], View),
     (b, vb): (&[f64], View),
