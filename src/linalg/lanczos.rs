@@ -209,8 +209,7 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
         let mut order: Vec<usize> = (0..j).collect();
         order.sort_by(|&a, &b| p.which.key(eig.values[a]).total_cmp(&p.which.key(eig.values[b])));
         let wanted = &order[..k.min(j)];
-        let estimate =
-            |idx: usize| -> f64 { coupling.iter().zip(&eig.vectors[idx]).map(|(c, y)| c * y).sum::<f64>().abs() };
+        let estimate = |idx: usize| -> f64 { coupled(&coupling, &eig.vectors[idx]).abs() };
         let estimated =
             wanted.len() == k && wanted.iter().all(|&i| estimate(i) <= p.tol * eig.values[i].abs().max(f64::EPSILON));
         let stop = exhausted || j == n || applications >= p.max_applications;
@@ -229,7 +228,7 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
         for (a, &i) in kept.iter().enumerate() {
             t[a * m + a] = eig.values[i];
         }
-        coupling = kept.iter().map(|&i| coupling.iter().zip(&eig.vectors[i]).map(|(c, y)| c * y).sum()).collect();
+        coupling = kept.iter().map(|&i| coupled(&coupling, &eig.vectors[i])).collect();
         // `next` is orthogonal to the old basis, hence to the kept Ritz vectors; clean it.
         basis.orthogonalize(&mut next);
         if normalize(&mut next) < 1e-8 {
@@ -243,6 +242,12 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
         }
         restarts += 1;
     }
+}
+
+/// How the residual direction couples to the Ritz vector of coefficients `y`: its
+/// residual norm is the absolute value (the Lanczos relation AV = VT + f·cᵀ).
+fn coupled(coupling: &[f64], y: &[f64]) -> f64 {
+    coupling.iter().zip(y).map(|(c, y)| c * y).sum()
 }
 
 /// The basis size m: `max_subspace`, or max(2k + 30, 40), with room for the k wanted
