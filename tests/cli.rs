@@ -158,6 +158,8 @@ fn tree_writes_the_shared_json_shape() {
         vec!["tree", "--methods", "magic"],
         vec!["tree", "--budget", "-5"],
         vec!["tree", "--trees", "0"],
+        vec!["tree", "--ridges", "0"],
+        vec!["tree", "--ridges", "101"],
     ] {
         let (code, err) = run(&bad);
         assert_eq!(code, 2, "{bad:?}: {err}");

@@ -403,3 +403,57 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    /// Thick restarts on clustered and repeated spectra: a small basis forces many
+    /// restarts, the wanted end holds a tight cluster (relative gaps down to 1e-6) and
+    /// one value repeated exactly. Every pair converges (checked by a fresh product), the
+    /// values are eigenvalues, and no distinct eigenvalue below the last one returned is
+    /// skipped: a restart never drops a wanted direction.
+    #[test]
+    fn thick_restarts_converge_on_clustered_and_repeated_spectra(
+        n in 60usize..160, seed in 0u64..1000, k in 2usize..6, spare in 4usize..10, gap_exp in 3i32..7, copies in 1usize..3,
+    ) {
+        let gap = 10f64.powi(-gap_exp);
+        let mut d: Vec<f64> = (0..n).map(|i| -1.0 + 3.0 * (i as f64 / n as f64) + 0.01 * ((i * 31 + seed as usize) % 13) as f64).collect();
+        d.sort_by(f64::total_cmp);
+        for i in 1..n {
+            d[i] = d[i].max(d[i - 1] + 1e-3);
+        }
+        // The cluster: k + 1 values within k·gap of −2, then `copies` copies of −1.5.
+        for (i, x) in d.iter_mut().take(k + 1).enumerate() {
+            *x = -2.0 + gap * i as f64;
+        }
+        for x in d.iter_mut().skip(k + 1).take(copies) {
+            *x = -1.5;
+        }
+        let mut rng = ridge_rider::rng::seeded(seed, 3);
+        let g = ridge_rider::rng::normal_vec(&mut rng, n * n, 1.0);
+        let m = DenseSymmetric::new(n, with_spectrum(n, &d, &g)).unwrap();
+        let dense = symmetric_eigen(&m).unwrap();
+        let want = k + copies + 1;
+        let p = LanczosParams { k: want, tol: 1e-10, seed, max_subspace: want + spare, max_applications: 20_000, ..Default::default() };
+        let r = lanczos(&m, &p).unwrap();
+        prop_assert!(r.all_converged() && r.values.len() == want, "{:?} {:?}", r.values, r.residuals);
+        prop_assert!(r.iterations > 0, "no restart happened");
+        let mut av = vec![0.0; n];
+        for i in 0..want {
+            m.apply(&r.vectors[i], &mut av).unwrap();
+            let fresh: f64 = av.iter().zip(&r.vectors[i]).map(|(x, v)| (x - r.values[i] * v).powi(2)).sum::<f64>().sqrt();
+            prop_assert!(fresh <= 1e-10 * r.values[i].abs() * 1.0001 + 1e-13, "pair {i}: {fresh:e}");
+            prop_assert!(dense.values.iter().any(|l| (l - r.values[i]).abs() < 1e-8), "{} is no eigenvalue", r.values[i]);
+            for j in 0..i {
+                prop_assert!(dot(&r.vectors[i], &r.vectors[j]).abs() < 1e-8);
+            }
+        }
+        let last = r.values[want - 1];
+        for l in dense.values.iter().filter(|l| **l < last - 1e-8) {
+            prop_assert!(r.values.iter().any(|v| (v - l).abs() < 1e-8), "skipped {l} (found {:?})", r.values);
+        }
+        // The cluster itself is resolved pair by pair.
+        for i in 0..=k.min(want - 1) {
+            prop_assert!((r.values[i] - dense.values[i]).abs() < 1e-8, "cluster {i}: {} vs {}", r.values[i], dense.values[i]);
+        }
+    }
+}

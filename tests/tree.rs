@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use ridge_rider::ad::{gradient, value};
 use ridge_rider::problems::tree::{Node, Tree};
-use ridge_rider::problems::tree_methods::{run_method, tree_mis, Method};
+use ridge_rider::problems::tree_methods::{run_method, tree_mis, Method, MethodRun};
 
 /// Expected reward by recursion over nodes (independent of the path table).
 fn brute_value(tree: &Tree, theta: &[f64], id: usize) -> f64 {
@@ -72,8 +72,14 @@ fn rr_finds_more_positive_leaves_than_gd_from_random_starts() {
         for seed in 0..6 {
             let tree = Tree::generate(depth, 1000 + seed).unwrap();
             let mis = tree_mis(&tree).unwrap();
-            let r = run_method(&tree, &mis, Method::RidgeRider, 100_000, seed).unwrap();
-            let g = run_method(&tree, &mis, Method::GdRandom, r.timesteps, seed).unwrap();
+            let r = run_method(&tree, &mis, Method::RidgeRider, &MethodRun { seed, ..Default::default() }).unwrap();
+            let g = run_method(
+                &tree,
+                &mis,
+                Method::GdRandom,
+                &MethodRun { budget: r.timesteps, seed, ..Default::default() },
+            )
+            .unwrap();
             rr += r.percent_found(&tree);
             gd += g.percent_found(&tree);
             count += 1.0;
@@ -81,4 +87,13 @@ fn rr_finds_more_positive_leaves_than_gd_from_random_starts() {
     }
     println!("RR {:.1}% vs GD(R) {:.1}%", rr / count, gd / count);
     assert!(rr > gd, "RR {:.1}% vs GD(R) {:.1}%", rr / count, gd / count);
+}
+
+#[test]
+fn zero_ridges_per_branching_is_refused_before_any_work() {
+    let tree = Tree::generate(4, 1).unwrap();
+    let mis = tree_mis(&tree).unwrap();
+    let settings = MethodRun { ridges: 0, ..Default::default() };
+    let err = run_method(&tree, &mis, Method::RidgeRider, &settings).unwrap_err();
+    assert_eq!(err.to_string(), "ridges must be at least 1");
 }

@@ -9,7 +9,7 @@ use super::report::{mean_ci95, print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use super::validate::{require_counts, require_distinct, MAX_REPEATS, MAX_STEPS};
 use crate::problems::tree::{Tree, EXPAND, POSITIVE};
-use crate::problems::tree_methods::{run_method, tree_mis_within, Method, DESCENT_STEPS};
+use crate::problems::tree_methods::{run_method, tree_mis_within, Method, MethodRun, DEFAULT_RIDGES, DESCENT_STEPS};
 use rayon::prelude::*;
 use serde_json::json;
 use std::sync::Mutex;
@@ -30,6 +30,9 @@ pub struct Args {
     /// Timestep budget T of each search (baselines get the timesteps RR used); the MIS takes at most this many steps too.
     #[arg(long, default_value_t = 100_000)]
     budget: usize,
+    /// N: ridges per branching of rr, fixed-ev and rand-ridge-plus (1–100).
+    #[arg(long, default_value_t = DEFAULT_RIDGES)]
+    ridges: usize,
     #[command(flatten)]
     run: RunFlags,
 }
@@ -49,7 +52,11 @@ pub fn validate(a: &Args) -> CliResult {
         return Err(CliError::Input("--depths must list depths between 1 and 30".into()));
     }
     require_distinct("--depths", &a.depths)?;
-    require_counts(&[("--trees", a.trees, 1, MAX_REPEATS), ("--budget", a.budget, 1, MAX_STEPS)])?;
+    require_counts(&[
+        ("--trees", a.trees, 1, MAX_REPEATS),
+        ("--budget", a.budget, 1, MAX_STEPS),
+        ("--ridges", a.ridges, 1, 100),
+    ])?;
     if a.methods.is_empty() {
         return Err(CliError::Input("--methods must name at least one method".into()));
     }
@@ -83,7 +90,8 @@ pub fn run(a: Args) -> CliResult {
         for &m in &methods {
             let budget = if m.is_search() { a.budget } else { rr_steps.unwrap_or(a.budget) };
             let t0 = Instant::now();
-            let run = run_method(&tree, &mis, m, budget, seed).map_err(|e| CliError::Runtime(e.to_string()))?;
+            let settings = MethodRun { budget, ridges: a.ridges, seed };
+            let run = run_method(&tree, &mis, m, &settings).map_err(|e| CliError::Runtime(e.to_string()))?;
             if m == Method::RidgeRider {
                 rr_steps = Some(run.timesteps.max(1));
             }
@@ -143,7 +151,7 @@ fn report(
     }
     let config = json!({
         "depths": a.depths, "trees": a.trees, "methods": methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
-        "budget": a.budget, "seed": a.run.seed, "threads": threads, "out": a.run.out_text(),
+        "budget": a.budget, "ridges": a.ridges, "seed": a.run.seed, "threads": threads, "out": a.run.out_text(),
         "conventions": {
             "generator": format!("forced full-depth path ending in (+10, -1) terminals; other children expand with p={EXPAND}; terminals +10 with p={POSITIVE}; equal sibling terminals merged; one logit per decision node, P(left)=sigmoid"),
             "timestep": "one loss evaluation along a ridge/direction (exact RR: with Hessian) or one gradient step",
@@ -151,7 +159,7 @@ fn report(
             "search_budget": "rr, fixed-ev and rand-ridge-plus stop when their archive is empty or --budget is spent",
             "mis": "min 0.5*||grad||^2 - 1.0*sum node entropies from theta=0, 300 adaptive steps (the budget when smaller)",
             "descent": format!("gradient descent, adaptive step from 1.0, until ||grad||<1e-3, {DESCENT_STEPS} steps or the budget is spent; solution = greedy leaf"),
-            "rr": "exact, BFS, N=6 both signs, delta_break=0.95, alpha=min(2, 2*last accepted) halved to 1e-4, end when loss improves < 1e-4 or 100 steps, solution at every branch point, each (leaf, depth) expanded once",
+            "rr": "exact, BFS, N=--ridges both signs, delta_break=0.95, alpha=min(2, 2*last accepted) halved to 1e-4, end when loss improves < 1e-4 or 100 steps, solution at every branch point, each (leaf, depth) expanded once",
             "gd_saddle_noise": 0.1, "gd_random_init": "N(0,1)", "random_vector_step": 0.5,
             "percent_found": "distinct positive leaves reached by the method's solutions / positive leaves * 100",
         },

@@ -16,7 +16,7 @@
 //!   budget is spent branch again at the MIS with the next N ridges (eigen-indices
 //!   N…2N − 1, then 2N…3N − 1, …; random directions: the next N draws), until the
 //!   budget is spent or no negative-curvature ridge is left ([`branch_again`]).
-//! * RR: exact, breadth-first, N = 6 ridges in both directions, δ_break = 0.95; each
+//! * RR: exact, breadth-first, N = 6 ridges (`--ridges`) in both directions, δ_break = 0.95; each
 //!   step starts at α = min(2, twice the last accepted α) and halves down to 1e-4 until
 //!   the new ridge overlaps the old by δ_break; a ride ends when that fails, when the
 //!   loss improves by less than 1e-4, or after 100 steps. A solution (descent to a
@@ -152,7 +152,7 @@ pub fn tree_mis_within(tree: &Tree, budget: usize) -> Result<Vec<f64>, RrError> 
 /// ```
 pub fn tree_rr_params(budget: usize, seed: u64) -> RrParams {
     RrParams {
-        n_ridges: 6,
+        n_ridges: DEFAULT_RIDGES,
         alpha: 2.0,
         alpha_min: 1e-4,
         delta_break: 0.95,
@@ -181,25 +181,55 @@ fn descend(tree: &Tree, start: &[f64], run: &mut TreeRun, budget: usize) -> Resu
     Ok(())
 }
 
+/// How one method runs on one tree (see [`run_method`]).
+///
+/// ```
+/// let r = ridge_rider::problems::tree_methods::MethodRun::default();
+/// assert_eq!((r.budget, r.ridges, r.seed), (100_000, 6, 0));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct MethodRun {
+    /// Timestep budget: searches stop there, gradient baselines use exactly this many.
+    pub budget: usize,
+    /// N, ridges per branching of RR, Fixed-EV and Rand-Ridge+. Default 6.
+    pub ridges: usize,
+    /// Seed of every random choice of the method.
+    pub seed: u64,
+}
+
+impl Default for MethodRun {
+    fn default() -> Self {
+        MethodRun { budget: 100_000, ridges: DEFAULT_RIDGES, seed: 0 }
+    }
+}
+
+/// N of the tree experiment's default: ridges per branching.
+pub const DEFAULT_RIDGES: usize = 6;
+
 /// Run one method on one tree. `budget` caps the search methods; the gradient
 /// baselines use exactly `budget` timesteps (their last descent is cut short there).
 ///
 /// ```
 /// use ridge_rider::problems::tree::Tree;
-/// use ridge_rider::problems::tree_methods::{run_method, tree_mis, Method};
+/// use ridge_rider::problems::tree_methods::{run_method, tree_mis, Method, MethodRun};
 /// let t = Tree::generate(4, 5).unwrap();
 /// let mis = tree_mis(&t).unwrap();
-/// let rr = run_method(&t, &mis, Method::RidgeRider, 2000, 0).unwrap();
-/// let gd = run_method(&t, &mis, Method::GdRandom, rr.timesteps, 0).unwrap();
+/// let rr = run_method(&t, &mis, Method::RidgeRider, &MethodRun { budget: 2000, ..Default::default() }).unwrap();
+/// let gd = run_method(&t, &mis, Method::GdRandom, &MethodRun { budget: rr.timesteps, ..Default::default() }).unwrap();
 /// assert!(rr.percent_found(&t) > 0.0 && gd.timesteps >= rr.timesteps);
 /// ```
-pub fn run_method(tree: &Tree, mis: &[f64], method: Method, budget: usize, seed: u64) -> Result<TreeRun, RrError> {
+pub fn run_method(tree: &Tree, mis: &[f64], method: Method, settings: &MethodRun) -> Result<TreeRun, RrError> {
+    let MethodRun { budget, ridges, seed } = *settings;
+    if ridges == 0 {
+        return Err(RrError::InvalidParameter { name: "ridges", why: "must be at least 1" });
+    }
     let mut run = TreeRun::default();
     let n = tree.params();
     let mut rng = seeded(seed, 0x6d6574 + method as u64);
     match method {
         Method::RidgeRider | Method::FixedEv | Method::RandRidgePlus => {
             let mut p = tree_rr_params(budget, seed);
+            p.n_ridges = ridges;
             p.update_ridge = method != Method::FixedEv;
             if method == Method::RandRidgePlus {
                 p.directions = Directions::RandomDescent;

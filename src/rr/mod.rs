@@ -332,6 +332,11 @@ pub enum RrError {
         hvps: usize,
         residual: f64,
     },
+    /// A parameter outside its documented range, caught before any work.
+    InvalidParameter {
+        name: &'static str,
+        why: &'static str,
+    },
 }
 
 impl fmt::Display for RrError {
@@ -346,6 +351,7 @@ impl fmt::Display for RrError {
                 "ridge {requested} was not found: the negative eigenvalues searched at the start point form {available} groups (ridges 0..{available})"
             ),
             RrError::Interrupted => write!(f, "the search was interrupted"),
+            RrError::InvalidParameter { name, why } => write!(f, "{name} {why}"),
             RrError::SpectrumNotConverged { hvps, residual } => write!(
                 f,
                 "Lanczos did not converge at the branch point ({hvps} HVPs over {} attempts, worst residual {residual:.3e}): raise max_hvps or tol",
