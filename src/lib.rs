@@ -9,15 +9,27 @@
 //! * [`rng`]: seeded randomness shared by every layer.
 //! * [`linalg`]: dense symmetric eigen, Lanczos and power iteration over HVP operators.
 //! * [`rr`]: the Ridge Rider search: ridges, rides, archive, fingerprints, MIS.
-//! * [`problems`]: losses of the paper's experiments, written once against the tape.
+//! * `problems` (feature `experiments`): losses of the paper's experiments, written
+//!   once against the tape, and the embedded MNIST digits.
+//! * `cli` (feature `cli`, the default): the `ridge-rider` command.
+//!
+//! With `default-features = false` the crate is the first four layers and `io`: no
+//! experiment, no embedded data, no CLI dependency.
 
 pub mod ad;
-pub mod fuzzing;
 pub mod io;
 pub mod linalg;
-pub mod problems;
 pub mod rng;
 pub mod rr;
+
+#[cfg(feature = "experiments")]
+pub mod problems;
+
+/// Entry points of the cargo-fuzz targets in `fuzz/`, shared with ordinary tests; not
+/// part of the library's API.
+#[cfg(feature = "experiments")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -10,7 +10,8 @@ use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
 use ridge_rider::problems::figure1::{figure1_loss, gradient_descent_minima, ridge_rider_minima};
 use ridge_rider::rr::ridges::orient;
 use ridge_rider::rr::{
-    get_ridges, ride, ridge_rider, update_ridge_approximate, update_ridge_exact, EndReason, RrError, RrParams, Spectrum,
+    get_ridges, ride, ridge_rider, update_ridge_approximate, update_ridge_exact, ApproximateParams, BranchParams,
+    EndReason, PreviousRidge, RideStart, RrError, RrParams, Spectrum,
 };
 
 #[test]
@@ -67,7 +68,8 @@ fn nan_mid_ride_ends_that_ride_and_the_search_goes_on() {
 #[test]
 fn same_seed_same_solutions_with_one_and_two_threads() {
     let f = wells([1.0, 1.3, 1.7]);
-    let p = RrParams { round: 4, seed: 11, ..Default::default() };
+    let mut p = RrParams::default();
+    (p.round, p.seed) = (4, 11);
     let run = |threads| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| ridge_rider(&f, &[0.0; 3], &p).unwrap())
@@ -115,15 +117,25 @@ fn cubic_strategy(n: usize) -> impl Strategy<Value = (Vec<f64>, Vec<Vec<f64>>, V
 }
 
 fn one_step_params(alpha: f64, steps: usize) -> RrParams {
-    RrParams {
-        alpha,
-        adaptive_alpha: false,
-        delta_break: 0.0,
-        max_ride_steps: steps,
-        min_improvement: f64::NEG_INFINITY,
-        negative_tol: f64::NEG_INFINITY,
-        ..Default::default()
-    }
+    let mut p = RrParams::default();
+    p.riding.alpha = alpha;
+    p.riding.adaptive_alpha = false;
+    p.riding.delta_break = 0.0;
+    p.riding.max_steps = steps;
+    p.riding.min_improvement = f64::NEG_INFINITY;
+    p.branching.negative_tol = f64::NEG_INFINITY;
+    p
+}
+
+/// A ride from `theta` along `direction` of eigenvalue `lambda` (not degenerate).
+fn ride_along(
+    f: &impl ridge_rider::rr::Objective,
+    theta: &[f64],
+    direction: &[f64],
+    lambda: f64,
+    p: &RrParams,
+) -> ridge_rider::rr::RideOutcome {
+    ride(f, &RideStart { theta, direction, lambda, degenerate: false }, p, 10, 0)
 }
 
 fn most_negative(f: &impl Loss, theta: &[f64]) -> (f64, Vec<f64>) {
@@ -156,7 +168,7 @@ proptest! {
         prop_assume!(lambda < -1e-3);
         let alpha = frac * 3.0 * lambda.abs() / rho;
         let d = orient(&e, &gradient(&f, &x).unwrap().gradient);
-        let out = ride(&f, &x, &d, lambda, &one_step_params(alpha, 1), 10, 0);
+        let out = ride_along(&f, &x, &d, lambda, &one_step_params(alpha, 1));
         prop_assert_eq!(out.steps, 1);
         let bound = value(&f, &x).unwrap() - alpha * alpha * lambda.abs() / 2.0 + rho * alpha.powi(3) / 6.0;
         prop_assert!(out.loss <= bound + 1e-12, "{} > {}", out.loss, bound);
@@ -172,12 +184,13 @@ proptest! {
         let d0: Vec<f64> = e0.iter().map(|x| if sign { *x } else { -x }).collect();
         // First pick α for the bound with the worst case γ = √3/2, |λ₁| = |λ₀|/2 (D3), then check the conditions.
         let alpha = frac * 3.0 * (0.866 * l0.abs() + l0.abs() / 4.0) / (2.0 * rho);
-        let one = ride(&f, &zero, &d0, l0, &one_step_params(alpha, 1), 10, 0);
-        let two = ride(&f, &zero, &d0, l0, &one_step_params(alpha, 2), 10, 0);
+        let one = ride_along(&f, &zero, &d0, l0, &one_step_params(alpha, 1));
+        let two = ride_along(&f, &zero, &d0, l0, &one_step_params(alpha, 2));
         prop_assume!(two.steps == 2);
         // The followed eigenpair at θ₁ by the project's UpdateRidge.
         let h1 = symmetric_eigen(&DenseSymmetric::new(4, hessian(&f, &one.theta).unwrap()).unwrap()).unwrap();
-        let (e1, l1, _) = update_ridge_exact(&h1.values, &h1.vectors, &d0);
+        let u1 = update_ridge_exact(&h1.values, &h1.vectors, &d0);
+        let (e1, l1) = (u1.direction, u1.eigenvalue);
         let gamma = dot(&e1, &d0);
         prop_assume!(l1 < 0.0 && gamma > 0.0 && alpha < 3.0 * (gamma * l0.abs() + l1.abs() / 2.0) / (2.0 * rho));
         let bound = one.loss - alpha * alpha * (gamma * l0.abs() + l1.abs() / 2.0) + 2.0 / 3.0 * rho * alpha.powi(3);
@@ -193,7 +206,8 @@ proptest! {
         let start = perturbed_most_negative(&f, &x, &noise);
         prop_assume!(start.is_some());
         let (start, he0) = start.unwrap();
-        let u = update_ridge_approximate(&f, &x, &start, dot(&start, &he0), &he0, 20, 0.05, 0.01).unwrap();
+        let prev = PreviousRidge { direction: &start, lambda: dot(&start, &he0), image: &he0 };
+        let u = update_ridge_approximate(&f, &x, &prev, &ApproximateParams { inner_steps: 20, lr_x: 0.05, lr_lambda: 0.01 }).unwrap();
         let (ehat, lhat, curvature, he) = (u.direction, u.eigenvalue, u.curvature, u.image);
         // The image, kept up to date by linearity through the halvings, is H·ê.
         let direct = hessian_vector_product(&f, &x, &ehat).unwrap().hv;
@@ -206,7 +220,7 @@ proptest! {
         prop_assert!(curvature <= -(lhat.abs() - eps) + 1e-12, "êᵀHê {curvature} vs {}", -(lhat.abs() - eps));
         let alpha = frac * 3.0 * (lhat.abs() - eps) / rho;
         let d = orient(&ehat, &gradient(&f, &x).unwrap().gradient);
-        let out = ride(&f, &x, &d, lhat, &one_step_params(alpha, 1), 10, 0);
+        let out = ride_along(&f, &x, &d, lhat, &one_step_params(alpha, 1));
         prop_assert!(out.loss < value(&f, &x).unwrap(), "{} ≥ {}", out.loss, value(&f, &x).unwrap());
     }
 
@@ -223,7 +237,8 @@ proptest! {
         prop_assume!(l0.abs() > 1e-3);
         let loss = |he: &[f64], e: &[f64]| he.iter().zip(e).map(|(h, v)| (h / l0 - v).powi(2)).sum::<f64>();
         let before = loss(&he0, &start);
-        let u = update_ridge_approximate(&f, &x, &start, l0, &he0, 1, 4.0, 0.0).unwrap();
+        let prev = PreviousRidge { direction: &start, lambda: l0, image: &he0 };
+        let u = update_ridge_approximate(&f, &x, &prev, &ApproximateParams { inner_steps: 1, lr_x: 4.0, lr_lambda: 0.0 }).unwrap();
         prop_assert_eq!(u.eigenvalue, l0);
         prop_assert_eq!(u.hvps, 3);
         let after = loss(&u.image, &u.direction);
@@ -247,25 +262,34 @@ fn known_quadratic() -> impl ridge_rider::rr::Objective {
 fn a_starved_lanczos_is_flagged_in_the_ridges_and_stops_the_search() {
     let f = known_quadratic();
     let theta = vec![0.0; 30];
-    let starved = Spectrum::Lanczos { tol: 1e-8, max_hvps: 1 };
-    let (ridges, hvps) = get_ridges(&f, &theta, &starved, 2, 1e-8, 1e-6, false, 0).unwrap();
+    let lanczos = |max_hvps_per_call| {
+        let mut b = BranchParams::default();
+        b.ridges = 2;
+        b.spectrum = Spectrum::Lanczos { tol: 1e-8, max_hvps_per_call, update: ApproximateParams::default() };
+        b
+    };
+    let starved = lanczos(1);
+    let r = get_ridges(&f, &theta, &starved, 0).unwrap();
+    let (ridges, hvps) = (r.ridges, r.hvps);
     // Three attempts with doubling limits: 1 + 2 + 4 products.
     assert_eq!(hvps, 7);
     assert!(ridges.iter().all(|r| !r.converged), "{:?}", ridges.iter().map(|r| r.lambda).collect::<Vec<_>>());
-    let p = RrParams { spectrum: starved, ..Default::default() };
+    let mut p = RrParams::default();
+    p.branching.spectrum = starved.spectrum;
     match ridge_rider(&f, &theta, &p) {
         Err(RrError::SpectrumNotConverged { hvps: 7, residual }) => assert!(residual > 1e-8),
         other => panic!("expected an unconverged spectrum, got {:?}", other.map(|o| o.solutions.len())),
     }
     // With room, every pair converges and carries its residual.
-    let fed = Spectrum::Lanczos { tol: 1e-8, max_hvps: 200 };
-    let (ridges, _) = get_ridges(&f, &theta, &fed, 2, 1e-8, 1e-6, false, 0).unwrap();
+    let ridges = get_ridges(&f, &theta, &lanczos(200), 0).unwrap().ridges;
     assert_eq!(ridges.len(), 4);
     for r in &ridges {
         assert!(r.converged && r.residual <= 1e-8 * r.lambda.abs(), "{} {}", r.lambda, r.residual);
     }
     assert!((ridges[0].lambda + 8.536).abs() < 1e-7 && (ridges[2].lambda + 3.0).abs() < 1e-7);
     // The dense path reports true residuals too.
-    let (exact, _) = get_ridges(&f, &theta, &Spectrum::Exact, 3, 1e-8, 1e-6, false, 0).unwrap();
+    let mut three = BranchParams::default();
+    three.ridges = 3;
+    let exact = get_ridges(&f, &theta, &three, 0).unwrap().ridges;
     assert!(exact.iter().all(|r| r.converged && r.residual < 1e-12));
 }

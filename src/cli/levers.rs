@@ -16,7 +16,7 @@ use super::report::{mean_ci95, print_table, progress, write_report, Row};
 use super::svg::{bar_chart, heatmaps, stack, write_svg, Bar};
 use super::validate::{require_count, require_float, Low, MAX_REPEATS};
 use crate::problems::levers::{gather, protocol_rr_params, replicate, self_and_cross_play, LeverGame};
-use crate::rr::{mis::gradient_descent, Choice};
+use crate::rr::{mis::gradient_descent, Choice, DescentParams};
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -45,8 +45,8 @@ fn baseline_replicate(payoffs: &[f64], seed: u64, k: u64) -> Result<(Vec<f64>, V
     let perm = crate::rng::permutation(&mut crate::rng::seeded(seed, 0x6c6576 + k), payoffs.len());
     let game = LeverGame::relabelled(payoffs, perm);
     let start = crate::rng::normal_vec(&mut crate::rng::seeded(seed, 0x62617365 + k), 2 * payoffs.len(), 1.0);
-    let (theta, _, _) =
-        gradient_descent(&game, &start, 5000, 1.0, 1e-9).map_err(|e| CliError::Runtime(e.to_string()))?;
+    let descent = DescentParams { steps: 5000, lr: 1.0, grad_tol: 1e-9 };
+    let theta = gradient_descent(&game, &start, &descent).map_err(|e| CliError::Runtime(e.to_string()))?.theta;
     let (p1, p2) = game.policies(&theta);
     Ok((game.canonical(&p1), game.canonical(&p2)))
 }
@@ -181,8 +181,8 @@ pub fn run(a: Args) -> CliResult {
         fmt(pm, pc)
     ));
     let config = json!({"payoffs": a.payoffs, "replicates": a.replicates, "repeats": a.repeats, "seed": a.run.seed,
-        "threads": threads, "out": a.run.out_text(), "rr": {"spectrum": "exact", "branching_depth": 1, "delta_break": rr.delta_break,
-        "alpha": rr.alpha, "final_descent": true, "mis": "min ||grad||^2 from uniform logits", "sign_rule": "sum e_i^3 > 0"}});
+        "threads": threads, "out": a.run.out_text(), "rr": {"spectrum": "exact", "branching_depth": 1, "delta_break": rr.riding.delta_break,
+        "alpha": rr.riding.alpha, "final_descent": true, "mis": "min ||grad||^2 from uniform logits", "sign_rule": "sum e_i^3 > 0"}});
     let detail =
         json!({"ridges": ridges_json, "protocol_picks": pick_counts, "picked_lever": pick_lever, "seconds": seconds});
     write_report(out.path(), "levers", config, &rows, detail, true)?;

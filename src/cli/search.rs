@@ -9,7 +9,7 @@ use super::outdir::OutDir;
 use super::validate::{require_counts, MAX_STEPS};
 use crate::problems::figure1::figure1_loss;
 use crate::problems::tree::Tree;
-use crate::problems::tree_methods::{tree_mis_within, tree_rr_params};
+use crate::problems::tree_methods::{tree_mis_within, tree_rr_params, MethodRun};
 use crate::rr::checkpoint::{load, search_key, Identity};
 use crate::rr::{continue_search, start_search, Hooks, Objective, RrError, RrParams};
 use serde_json::json;
@@ -83,7 +83,7 @@ fn check_checkpoint(a: &Args, ckpt: &Path) -> CliResult {
 }
 
 fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, threads: usize) -> CliResult {
-    p.max_evaluations = a.budget;
+    p.budget.timesteps = a.budget;
     p.round = a.round;
     p.seed = a.run.seed;
     let out = OutDir::open(&a.run.out)?;
@@ -163,7 +163,13 @@ pub fn run(a: Args) -> CliResult {
         "tree" => {
             let tree = Tree::generate(a.depth, a.tree_seed).map_err(CliError::Input)?;
             let mis = tree_mis_within(&tree, a.budget).map_err(|e| CliError::Runtime(e.to_string()))?;
-            run_search(&a, &tree, mis, tree_rr_params(a.budget, a.run.seed), threads)
+            run_search(
+                &a,
+                &tree,
+                mis,
+                tree_rr_params(&MethodRun { budget: a.budget, seed: a.run.seed, ..Default::default() }),
+                threads,
+            )
         }
         _ => run_search(&a, &figure1_loss(), vec![0.0, 0.0], RrParams::default(), threads),
     }

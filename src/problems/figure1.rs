@@ -7,7 +7,7 @@
 //! +46, so all four are strict minima).
 
 use crate::ad::{loss_fn, FnLoss, Var};
-use crate::rr::{mis::gradient_descent, ridge_rider, RrParams, Solution};
+use crate::rr::{mis::gradient_descent, ridge_rider, DescentParams, RrParams, Solution};
 
 /// The loss type of [`figure1_loss`] (an example is there).
 pub type Figure1 = FnLoss<fn(Var) -> Var>;
@@ -59,7 +59,8 @@ pub fn gradient_descent_minima(loss: &Figure1, count: usize) -> Vec<(f64, f64, f
     for i in 0..count {
         let a = 2.0 * std::f64::consts::PI * (i as f64 + 0.5) / count as f64;
         let start = [0.01 * a.cos(), 0.01 * a.sin()];
-        let (theta, l, _) = gradient_descent(loss, &start, 20_000, 0.01, 1e-10).expect("finite surface");
+        let d = gradient_descent(loss, &start, &DescentParams { steps: 20_000, lr: 0.01, grad_tol: 1e-10 });
+        let (theta, l) = d.map(|d| (d.theta, d.loss)).expect("finite surface");
         match found.iter_mut().find(|f| (f.0 - theta[0]).hypot(f.1 - theta[1]) < 1e-3) {
             Some(f) => f.3 += 1,
             None => found.push((theta[0], theta[1], l, 1)),

@@ -191,7 +191,7 @@ pub fn replicate(
     let perm = crate::rng::permutation(&mut crate::rng::seeded(seed, 0x6c6576 + replicate), payoffs.len());
     let game = LeverGame::relabelled(payoffs, perm);
     let mis_params = crate::rr::mis::MisParams { steps: 5000, ..Default::default() };
-    let (mis, _) = crate::rr::mis::find_mis::<_, LeverGame>(&game, None, &vec![0.0; game.dim()], &mis_params)?;
+    let mis = crate::rr::mis::find_mis(&game, None, &vec![0.0; game.dim()], &mis_params)?.theta;
     let out = crate::rr::ridge_rider(&game, &mis, rr)?;
     Ok(out
         .solutions
@@ -208,10 +208,13 @@ pub fn replicate(
 ///
 /// ```
 /// let p = ridge_rider::problems::levers::protocol_rr_params(10);
-/// assert_eq!((p.n_ridges, p.max_depth), (20, 1));
+/// assert_eq!((p.branching.ridges, p.branching.max_depth), (20, 1));
 /// ```
 pub fn protocol_rr_params(levers: usize) -> crate::rr::RrParams {
-    crate::rr::RrParams { n_ridges: 2 * levers, max_depth: 1, ..Default::default() }
+    let mut p = crate::rr::RrParams::default();
+    p.branching.ridges = 2 * levers;
+    p.branching.max_depth = 1;
+    p
 }
 
 /// The zero-shot coordination protocol: `replicates` independent, relabelled runs;

@@ -16,6 +16,7 @@ use crate::ad::gradient;
 use crate::linalg::kernels::{dot, normalize};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, LinearOperator, Which};
 use crate::rr::ridges::{orient, ridges_from};
+use crate::rr::BranchParams;
 use crate::rr::RrError;
 
 /// GetRidges by Lanczos on the probe batch: ridge `index`, oriented downhill. A
@@ -80,7 +81,14 @@ pub fn ridge_at_mis(loss: &MlpLoss, group: usize, seed: u64) -> Result<(Vec<f64>
     // let a second member of a group in, so equal neighbours share a group.
     let scale = r.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
     let (count, hvps) = (r.values.len(), r.operator_applications);
-    let ridges = ridges_from(&r.into(), count, 1e-8 * scale, 1e-6, true);
+    let selection = BranchParams {
+        ridges: count,
+        negative_tol: 1e-8 * scale,
+        group_tol: 1e-6,
+        one_per_group: true,
+        ..Default::default()
+    };
+    let ridges = ridges_from(&r.into(), &selection);
     match ridges.iter().find(|ridge| ridge.group == group) {
         Some(ridge) => Ok((ridge.direction.clone(), ridge.lambda, hvps)),
         None if ridges.is_empty() => Err(RrError::NoNegativeCurvature),

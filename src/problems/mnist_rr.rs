@@ -49,7 +49,7 @@ use crate::ad::gradient;
 use crate::linalg::kernels::{axpy, dot, norm, normalize};
 use crate::rng::{seeded, unit_vector, EpochShuffle};
 use crate::rr::ridges::orient;
-use crate::rr::{update_ridge_approximate, RrError};
+use crate::rr::{update_ridge_approximate, ApproximateParams, PreviousRidge, RrError};
 
 /// A training method.
 ///
@@ -536,16 +536,9 @@ impl Ride {
     ) -> Result<bool, RrError> {
         let c = run.c;
         axpy(self.alpha, &self.e, theta);
-        let u = update_ridge_approximate(
-            b,
-            theta,
-            &self.e,
-            self.lambda,
-            &self.he,
-            self.inner_steps,
-            self.lr_x,
-            c.lr_lambda,
-        )?;
+        let prev = PreviousRidge { direction: &self.e, lambda: self.lambda, image: &self.he };
+        let update = ApproximateParams { inner_steps: self.inner_steps, lr_x: self.lr_x, lr_lambda: c.lr_lambda };
+        let u = update_ridge_approximate(b, theta, &prev, &update)?;
         run.curve.hvps += u.hvps;
         let curvature = u.curvature;
         (self.e, self.lambda, self.he) = (u.direction, u.eigenvalue, u.image);

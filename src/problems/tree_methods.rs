@@ -31,8 +31,8 @@
 use super::tree::Tree;
 use crate::linalg::kernels::axpy;
 use crate::rng::{normal_vec, seeded, unit_vector};
-use crate::rr::mis::{find_mis, gradient_descent, MisParams};
-use crate::rr::{branch_again, continue_search, start_search, DescentParams, Directions, Hooks, RrError, RrParams};
+use crate::rr::mis::{find_mis, gradient_descent, Descent, MisParams};
+use crate::rr::{branch_again, continue_search, start_search, Ablation, DescentParams, Hooks, RrError, RrParams};
 use std::collections::BTreeSet;
 
 /// Step limit of one descent.
@@ -141,39 +141,40 @@ pub fn tree_mis(tree: &Tree) -> Result<Vec<f64>, RrError> {
 /// ```
 pub fn tree_mis_within(tree: &Tree, budget: usize) -> Result<Vec<f64>, RrError> {
     let p = MisParams { steps: MIS_STEPS.min(budget), lr: 0.5, tau: 1.0, grad_tol: 0.0 };
-    Ok(find_mis(tree, Some(&tree.entropy()), &vec![0.0; tree.params()], &p)?.0)
+    Ok(find_mis(tree, Some(&tree.entropy()), &vec![0.0; tree.params()], &p)?.theta)
 }
 
 /// RR settings of the tree experiment (see the module docs).
 ///
 /// ```
-/// let p = ridge_rider::problems::tree_methods::tree_rr_params(5000, 1);
-/// assert_eq!((p.max_evaluations, p.seed, p.alpha), (5000, 1, 2.0));
+/// use ridge_rider::problems::tree_methods::{tree_rr_params, MethodRun};
+/// let p = tree_rr_params(&MethodRun { budget: 5000, ridges: 6, seed: 1 });
+/// assert_eq!((p.budget.timesteps, p.seed, p.riding.alpha), (5000, 1, 2.0));
 /// ```
-pub fn tree_rr_params(budget: usize, seed: u64) -> RrParams {
-    RrParams {
-        n_ridges: DEFAULT_RIDGES,
-        alpha: 2.0,
-        alpha_min: 1e-4,
-        delta_break: 0.95,
-        max_depth: 12,
-        max_evaluations: budget,
-        final_descent: Some(DescentParams { steps: DESCENT_STEPS, lr: 1.0, grad_tol: GRAD_TOL }),
-        solutions_at_branch_points: true,
-        min_improvement: 1e-4,
-        alpha_warm_start: true,
-        expand_label_once_per_depth: true,
-        max_ride_steps: 100,
-        seed,
-        ..Default::default()
-    }
+pub fn tree_rr_params(settings: &MethodRun) -> RrParams {
+    let mut p = RrParams::default();
+    p.branching.ridges = settings.ridges;
+    p.branching.max_depth = 12;
+    p.riding.alpha = 2.0;
+    p.riding.alpha_min = 1e-4;
+    p.riding.delta_break = 0.95;
+    p.riding.min_improvement = 1e-4;
+    p.riding.max_steps = 100;
+    p.budget.timesteps = settings.budget;
+    p.final_descent = Some(DescentParams { steps: DESCENT_STEPS, lr: 1.0, grad_tol: GRAD_TOL });
+    p.heuristics.solutions_at_branch_points = true;
+    p.heuristics.alpha_warm_start = true;
+    p.heuristics.expand_label_once_per_depth = true;
+    p.seed = settings.seed;
+    p
 }
 
 /// A descent to a leaf within what is left of `budget` (none when nothing is left: the
 /// start's own leaf is the solution).
 fn descend(tree: &Tree, start: &[f64], run: &mut TreeRun, budget: usize) -> Result<(), RrError> {
     let room = budget.saturating_sub(run.timesteps);
-    let (theta, _, steps) = gradient_descent(tree, start, DESCENT_STEPS.min(room), 1.0, GRAD_TOL)?;
+    let limits = DescentParams { steps: DESCENT_STEPS.min(room), lr: 1.0, grad_tol: GRAD_TOL };
+    let Descent { theta, steps, .. } = gradient_descent(tree, start, &limits)?;
     // A descent already at its tolerance still costs a timestep (else GD would loop).
     run.timesteps += if room == 0 { 0 } else { steps.max(1) };
     run.solutions += 1;
@@ -228,12 +229,12 @@ pub fn run_method(tree: &Tree, mis: &[f64], method: Method, settings: &MethodRun
     let mut rng = seeded(seed, 0x6d6574 + method as u64);
     match method {
         Method::RidgeRider | Method::FixedEv | Method::RandRidgePlus => {
-            let mut p = tree_rr_params(budget, seed);
-            p.n_ridges = ridges;
-            p.update_ridge = method != Method::FixedEv;
-            if method == Method::RandRidgePlus {
-                p.directions = Directions::RandomDescent;
-            }
+            let mut p = tree_rr_params(settings);
+            p.ablation = match method {
+                Method::FixedEv => Ablation::FixedEv,
+                Method::RandRidgePlus => Ablation::RandRidgePlus,
+                _ => Ablation::RidgeRider,
+            };
             let mut state = match start_search(tree, mis, &p) {
                 Err(RrError::NoNegativeCurvature) => {
                     descend(tree, mis, &mut run, budget)?;

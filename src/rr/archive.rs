@@ -44,7 +44,7 @@ pub struct Entry {
     pub loss: f64,
     pub direction: Vec<f64>,
     pub lambda: f64,
-    /// The eigenvalue was repeated at the branch point (see [`ride_from`](super::follow::ride_from)).
+    /// The eigenvalue was repeated at the branch point (see [`RideStart::degenerate`](super::RideStart::degenerate)).
     pub degenerate: bool,
     /// The choices that led here, this ridge's last.
     pub fingerprint: Vec<Choice>,

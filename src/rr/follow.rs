@@ -2,7 +2,7 @@
 //! stop by the EndRide rules.
 
 use super::ridges::spectrum;
-use super::{Objective, RrError, RrParams, Spectrum};
+use super::{ApproximateParams, Objective, RrError, RrParams, Spectrum};
 use crate::ad::{hessian_vector_product, value, HessianAt};
 use crate::linalg::kernels::{axpy, dot, norm, normalize, scale};
 
@@ -70,17 +70,27 @@ fn finite(x: f64) -> Result<f64, RrError> {
     }
 }
 
+/// What [`update_ridge_exact`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactUpdate {
+    /// The eigenvector followed, sign-aligned with the previous ridge.
+    pub direction: Vec<f64>,
+    pub eigenvalue: f64,
+    /// |⟨e, e′⟩|.
+    pub overlap: f64,
+}
+
 /// Exact UpdateRidge: the eigenvector of H(θ) with the greatest |overlap| with `prev`,
-/// sign-aligned; returns (vector, eigenvalue, overlap).
+/// sign-aligned.
 ///
 /// ```
 /// use ridge_rider::rr::update_ridge_exact;
 /// let vectors = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
-/// let (e, lambda, overlap) = update_ridge_exact(&[-2.0, -1.0], &vectors, &[0.1, -0.9]);
-/// assert_eq!((e, lambda), (vec![0.0, -1.0], -1.0));
-/// assert!((overlap - 0.9).abs() < 1e-15);
+/// let u = update_ridge_exact(&[-2.0, -1.0], &vectors, &[0.1, -0.9]);
+/// assert_eq!((u.direction, u.eigenvalue), (vec![0.0, -1.0], -1.0));
+/// assert!((u.overlap - 0.9).abs() < 1e-15);
 /// ```
-pub fn update_ridge_exact(values: &[f64], vectors: &[Vec<f64>], prev: &[f64]) -> (Vec<f64>, f64, f64) {
+pub fn update_ridge_exact(values: &[f64], vectors: &[Vec<f64>], prev: &[f64]) -> ExactUpdate {
     let (mut best, mut best_overlap) = (0, -1.0);
     for (i, v) in vectors.iter().enumerate() {
         let o = dot(v, prev).abs();
@@ -90,7 +100,11 @@ pub fn update_ridge_exact(values: &[f64], vectors: &[Vec<f64>], prev: &[f64]) ->
         }
     }
     let sign = if dot(&vectors[best], prev) < 0.0 { -1.0 } else { 1.0 };
-    (vectors[best].iter().map(|x| sign * x).collect(), values[best], best_overlap)
+    ExactUpdate {
+        direction: vectors[best].iter().map(|x| sign * x).collect(),
+        eigenvalue: values[best],
+        overlap: best_overlap,
+    }
 }
 
 /// Step halvings an approximate UpdateRidge step may take before it is accepted anyway.
@@ -113,36 +127,45 @@ pub struct ApproximateUpdate {
     pub halvings_exhausted: usize,
 }
 
-/// Approximate UpdateRidge at θ: warm-start λ ≈ λ' + e'ᵀ(H(θ) − H(θ'))e', then `steps`
-/// gradient steps on ℓ(e, λ) = ‖(1/λ)Hê − ê‖² (rates `lr_x` for e, `lr_lambda` for λ;
-/// e's step is halved, up to [`MAX_HALVINGS`] times, until ℓ does not increase),
-/// HVPs only: one for He, then two per step (H·r and H·∇ℓ; the halvings cost none,
-/// since H is linear: H·(e − η∇ℓ) = He − η·H∇ℓ). `prev_he` is H(θ')e' from the previous
-/// point.
+/// The ridge at the previous point θ′, from which [`update_ridge_approximate`] starts.
+#[derive(Clone, Copy, Debug)]
+pub struct PreviousRidge<'a> {
+    /// e′, unit.
+    pub direction: &'a [f64],
+    /// λ′, the eigenvalue tracked there.
+    pub lambda: f64,
+    /// H(θ′)·e′.
+    pub image: &'a [f64],
+}
+
+/// Approximate UpdateRidge at θ: warm-start λ ≈ λ′ + e′ᵀ(H(θ) − H(θ′))e′, then
+/// `a.inner_steps` gradient steps on ℓ(e, λ) = ‖(1/λ)Hê − ê‖² (rates `a.lr_x` for e,
+/// `a.lr_lambda` for λ; e's step is halved, up to [`MAX_HALVINGS`] times, until ℓ does
+/// not increase), HVPs only: one for He, then two per step (H·r and H·∇ℓ; the halvings
+/// cost none, since H is linear: H·(e − η∇ℓ) = He − η·H∇ℓ).
 ///
 /// ```
 /// use ridge_rider::ad::{loss_fn, Var};
-/// use ridge_rider::rr::update_ridge_approximate;
+/// use ridge_rider::rr::{update_ridge_approximate, ApproximateParams, PreviousRidge};
 /// // L = −x² − ½y²: H = diag(−2, −1); e starts off the eigenvector (1, 0).
 /// let f = loss_fn(2, |t: Var| -(t.at(0) * t.at(0)) - 0.5 * t.at(1) * t.at(1));
 /// let (mut e, mut lambda, mut he) = (vec![0.8, 0.6], -1.64, vec![-1.6, -0.6]);
+/// let a = ApproximateParams { inner_steps: 20, lr_x: 0.5, lr_lambda: 0.1 };
 /// for _ in 0..5 {
-///     let u = update_ridge_approximate(&f, &[0.0, 0.0], &e, lambda, &he, 20, 0.5, 0.1).unwrap();
+///     let prev = PreviousRidge { direction: &e, lambda, image: &he };
+///     let u = update_ridge_approximate(&f, &[0.0, 0.0], &prev, &a).unwrap();
 ///     (e, lambda, he) = (u.direction, u.eigenvalue, u.image);
 /// }
 /// assert!(e[0].abs() > 0.999 && (lambda + 2.0).abs() < 1e-2);
 /// ```
-#[allow(clippy::too_many_arguments)]
 pub fn update_ridge_approximate<O: Objective>(
     obj: &O,
     theta: &[f64],
-    e_prev: &[f64],
-    lambda_prev: f64,
-    prev_he: &[f64],
-    steps: usize,
-    lr_x: f64,
-    lr_lambda: f64,
+    prev: &PreviousRidge,
+    a: &ApproximateParams,
 ) -> Result<ApproximateUpdate, RrError> {
+    let PreviousRidge { direction: e_prev, lambda: lambda_prev, image: prev_he } = *prev;
+    let ApproximateParams { inner_steps: steps, lr_x, lr_lambda } = *a;
     // θ is fixed during the update: record the loss once, then each product runs
     // only the tangent sweeps.
     let recorded = HessianAt::new(obj, theta)?;
@@ -202,57 +225,42 @@ pub fn update_ridge_approximate<O: Objective>(
     Ok(ApproximateUpdate { direction: e, eigenvalue: lambda, curvature, image: he, hvps, halvings_exhausted })
 }
 
-/// Ride from θ along `direction` (unit, sign applied) until an EndRide rule fires.
-/// `budget` caps evaluations for this ride.
-///
-/// ```
-/// use ridge_rider::ad::{loss_fn, Var};
-/// use ridge_rider::rr::{ride, EndReason, RrParams};
-/// // A one-dimensional double well: from the maximum at 0 down to the minimum at 1.
-/// let f = loss_fn(1, |t: Var| (t.at(0) * t.at(0) - 1.0).powi(2));
-/// let o = ride(&f, &[0.0], &[1.0], -4.0, &RrParams::default(), 10_000, 0);
-/// assert_eq!(o.reason, EndReason::CurvatureNonNegative);
-/// assert!(o.theta[0] > 0.5 && o.loss < 1.0);
-/// ```
-pub fn ride<O: Objective>(
-    obj: &O,
-    theta0: &[f64],
-    direction: &[f64],
-    lambda0: f64,
-    p: &RrParams,
-    budget: usize,
-    seed: u64,
-) -> RideOutcome {
-    ride_from(obj, theta0, direction, lambda0, false, p, budget, seed)
+/// Where a ride starts.
+#[derive(Clone, Copy, Debug)]
+pub struct RideStart<'a> {
+    /// θ at the branch point.
+    pub theta: &'a [f64],
+    /// The ridge: unit, sign applied.
+    pub direction: &'a [f64],
+    /// Its eigenvalue.
+    pub lambda: f64,
+    /// The ridge may lie in a repeated eigenvalue's eigenspace. Its direction is then one
+    /// arbitrary member, and the first step breaks the symmetry that made the value
+    /// repeated, so no single new eigenvector need overlap it by δ_break at any α: the
+    /// first step follows the eigenvector of greatest overlap without the δ_break test;
+    /// later steps are tested as usual.
+    pub degenerate: bool,
 }
 
-/// [`ride`] for a ridge that may start in a repeated eigenvalue's eigenspace. There the
-/// starting direction is one arbitrary member of the eigenspace, and the first step
-/// breaks the symmetry that made the eigenvalue repeated, so no single new
-/// eigenvector need overlap it by δ_break at any α. With `degenerate`, the first step
-/// therefore follows the eigenvector of greatest overlap without the δ_break test;
-/// later steps are tested as usual.
+/// Ride from `start` until an EndRide rule fires, within `budget` evaluations.
 ///
 /// ```
 /// use ridge_rider::ad::{loss_fn, Var};
-/// use ridge_rider::rr::{ride_from, RrParams};
+/// use ridge_rider::rr::{ride, EndReason, RideStart, RrParams};
+/// // A one-dimensional double well: from the maximum at 0 down to the minimum at 1.
+/// let f = loss_fn(1, |t: Var| (t.at(0) * t.at(0) - 1.0).powi(2));
+/// let start = RideStart { theta: &[0.0], direction: &[1.0], lambda: -4.0, degenerate: false };
+/// let o = ride(&f, &start, &RrParams::default(), 10_000, 0);
+/// assert_eq!(o.reason, EndReason::CurvatureNonNegative);
+/// assert!(o.theta[0] > 0.5 && o.loss < 1.0);
 /// // x and y curve down equally at 0: the eigenspace is the plane, (1, 1)/√2 one member.
-/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum());
+/// let g = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum());
 /// let d = [0.5f64.sqrt(), 0.5f64.sqrt()];
-/// let o = ride_from(&f, &[0.0, 0.0], &d, -4.0, true, &RrParams::default(), 10_000, 0);
+/// let o = ride(&g, &RideStart { theta: &[0.0, 0.0], direction: &d, lambda: -4.0, degenerate: true }, &RrParams::default(), 10_000, 0);
 /// assert!(o.loss < 2.0 && o.steps > 0);
 /// ```
-#[allow(clippy::too_many_arguments)]
-pub fn ride_from<O: Objective>(
-    obj: &O,
-    theta0: &[f64],
-    direction: &[f64],
-    lambda0: f64,
-    degenerate: bool,
-    p: &RrParams,
-    budget: usize,
-    seed: u64,
-) -> RideOutcome {
+pub fn ride<O: Objective>(obj: &O, start: &RideStart, p: &RrParams, budget: usize, seed: u64) -> RideOutcome {
+    let RideStart { theta: theta0, direction, lambda: lambda0, degenerate } = *start;
     let mut out = RideOutcome {
         theta: theta0.to_vec(),
         loss: f64::NAN,
@@ -279,17 +287,18 @@ fn ride_inner<O: Objective>(
     seed: u64,
 ) -> Result<EndReason, RrError> {
     out.loss = finite(value(obj, &out.theta)?)?;
-    let mut he = match &p.spectrum {
+    let mut he = match &p.branching.spectrum {
         Spectrum::Exact => Vec::new(),
         Spectrum::Lanczos { .. } => {
             out.hvps += 1;
             hessian_vector_product(obj, &out.theta, &out.direction)?.hv
         }
     };
-    let mut last_alpha = p.alpha;
-    for _ in 0..p.max_ride_steps {
+    let mut last_alpha = p.riding.alpha;
+    for _ in 0..p.riding.max_steps {
         // Each step starts large: at α, or (warm start) at twice the last accepted α.
-        let mut alpha = if p.alpha_warm_start { (2.0 * last_alpha).min(p.alpha) } else { p.alpha };
+        let mut alpha =
+            if p.heuristics.alpha_warm_start { (2.0 * last_alpha).min(p.riding.alpha) } else { p.riding.alpha };
         let accepted = loop {
             if out.evaluations >= budget {
                 return Ok(EndReason::Budget);
@@ -298,48 +307,39 @@ fn ride_inner<O: Objective>(
             let mut trial = out.theta.clone();
             axpy(alpha, &out.direction, &mut trial);
             let loss = finite(value(obj, &trial)?)?;
-            let (e, lambda, curvature, new_he, overlap) = match &p.spectrum {
+            let (e, lambda, curvature, new_he, overlap) = match &p.branching.spectrum {
                 // Fixed-EV and random directions: keep the direction; only the loss decides.
-                _ if !p.update_ridge || p.directions == super::Directions::RandomDescent => {
+                _ if !p.ablation.updates_ridge() => {
                     (out.direction.clone(), out.lambda, f64::NEG_INFINITY, Vec::new(), 1.0)
                 }
                 Spectrum::Exact => {
                     let s = spectrum(obj, &trial, &Spectrum::Exact, 0, seed)?;
                     out.hvps += s.hvps;
-                    let (e, lambda, overlap) = update_ridge_exact(&s.values, &s.vectors, &out.direction);
-                    (e, lambda, lambda, Vec::new(), overlap)
+                    let u = update_ridge_exact(&s.values, &s.vectors, &out.direction);
+                    (u.direction, u.eigenvalue, u.eigenvalue, Vec::new(), u.overlap)
                 }
-                Spectrum::Lanczos { .. } => {
-                    let a = &p.approximate;
-                    let u = update_ridge_approximate(
-                        obj,
-                        &trial,
-                        &out.direction,
-                        out.lambda,
-                        &he,
-                        a.inner_steps,
-                        a.lr_x,
-                        a.lr_lambda,
-                    )?;
+                Spectrum::Lanczos { update, .. } => {
+                    let prev = PreviousRidge { direction: &out.direction, lambda: out.lambda, image: &he };
+                    let u = update_ridge_approximate(obj, &trial, &prev, update)?;
                     out.hvps += u.hvps;
                     let overlap = dot(&u.direction, &out.direction).abs() / norm(&u.direction).max(1e-300);
                     (u.direction, u.eigenvalue, u.curvature, u.image, overlap)
                 }
             };
             let free_step = degenerate && out.steps == 0;
-            if overlap >= p.delta_break || !p.adaptive_alpha || free_step {
+            if overlap >= p.riding.delta_break || !p.riding.adaptive_alpha || free_step {
                 last_alpha = alpha;
                 break Some((trial, loss, e, lambda, curvature, new_he));
             }
             alpha *= 0.5;
-            if alpha < p.alpha_min {
+            if alpha < p.riding.alpha_min {
                 break None;
             }
         };
         let Some((trial, loss, e, lambda, curvature, new_he)) = accepted else {
             return Ok(EndReason::OverlapBelowThreshold);
         };
-        if loss > out.loss - p.min_improvement {
+        if loss > out.loss - p.riding.min_improvement {
             return Ok(EndReason::LossStoppedImproving);
         }
         out.theta = trial;
@@ -348,7 +348,7 @@ fn ride_inner<O: Objective>(
         out.lambda = lambda;
         he = new_he;
         out.steps += 1;
-        if curvature >= -p.negative_tol {
+        if curvature >= -p.branching.negative_tol {
             return Ok(EndReason::CurvatureNonNegative);
         }
     }

@@ -2,7 +2,7 @@
 //! problem's symmetries. For policies, minimise ‖∇L‖² − τ·H(π) from a symmetric start;
 //! for supervised networks, start near zero.
 
-use super::{Objective, RrError};
+use super::{DescentParams, Objective, RrError};
 use crate::ad::{gradient, hessian_vector_product, Loss};
 
 /// Parameters of [`find_mis`] (an example is there).
@@ -25,9 +25,9 @@ impl Default for MisParams {
 }
 
 /// The MIS objective ½‖∇L(θ)‖² − τ·entropy(θ) and its gradient H∇L − τ∇entropy.
-fn objective<O: Objective, E: Loss>(
+fn objective<O: Objective>(
     obj: &O,
-    entropy: Option<&E>,
+    entropy: Option<&dyn Loss>,
     tau: f64,
     theta: &[f64],
 ) -> Result<(f64, Vec<f64>, f64), RrError> {
@@ -37,7 +37,7 @@ fn objective<O: Objective, E: Loss>(
     let mut value = 0.5 * gnorm2;
     let mut grad = hg;
     if let (Some(ent), true) = (entropy, tau != 0.0) {
-        let e = gradient(ent, theta)?;
+        let e = gradient(&ent, theta)?;
         value -= tau * e.value;
         for (gi, ei) in grad.iter_mut().zip(&e.gradient) {
             *gi -= tau * ei;
@@ -49,23 +49,30 @@ fn objective<O: Objective, E: Loss>(
     Ok((value, grad, gnorm2.sqrt()))
 }
 
-/// Minimise ½‖∇L‖² − τ·entropy from `theta0` (which should be symmetric); returns θ
-/// and the final ‖∇L‖.
+/// What [`find_mis`] returns.
+#[derive(Clone, Debug)]
+pub struct Mis {
+    pub theta: Vec<f64>,
+    /// ‖∇L‖ there.
+    pub gradient_norm: f64,
+}
+
+/// Minimise ½‖∇L‖² − τ·entropy from `theta0` (which should be symmetric).
 ///
 /// ```
 /// use ridge_rider::ad::{loss_fn, Var};
 /// use ridge_rider::rr::mis::{find_mis, MisParams};
 /// // L = (x² − 1)²: the saddle (a maximum) at 0 is found from 0.3.
 /// let f = loss_fn(1, |t: Var| (t.at(0) * t.at(0) - 1.0).powi(2));
-/// let (theta, g) = find_mis::<_, ridge_rider::ad::FnLoss<fn(Var) -> Var>>(&f, None, &[0.3], &MisParams::default()).unwrap();
-/// assert!(theta[0].abs() < 1e-6 && g < 1e-6);
+/// let mis = find_mis(&f, None, &[0.3], &MisParams::default()).unwrap();
+/// assert!(mis.theta[0].abs() < 1e-6 && mis.gradient_norm < 1e-6);
 /// ```
-pub fn find_mis<O: Objective, E: Loss>(
+pub fn find_mis<O: Objective>(
     obj: &O,
-    entropy: Option<&E>,
+    entropy: Option<&dyn Loss>,
     theta0: &[f64],
     p: &MisParams,
-) -> Result<(Vec<f64>, f64), RrError> {
+) -> Result<Mis, RrError> {
     let mut theta = theta0.to_vec();
     let (mut val, mut grad, mut gnorm) = objective(obj, entropy, p.tau, &theta)?;
     let mut lr = p.lr;
@@ -88,26 +95,31 @@ pub fn find_mis<O: Objective, E: Loss>(
             }
         }
     }
-    Ok((theta, gnorm))
+    Ok(Mis { theta, gradient_norm: gnorm })
+}
+
+/// What [`gradient_descent`] returns.
+#[derive(Clone, Debug)]
+pub struct Descent {
+    pub theta: Vec<f64>,
+    pub loss: f64,
+    /// Steps tried (each one gradient evaluation).
+    pub steps: usize,
 }
 
 /// Plain gradient descent with the same adaptive step, used for the optional final
-/// descent from a ride's end to the local optimum. Returns (θ, loss, steps).
+/// descent from a ride's end to the local optimum.
 ///
 /// ```
 /// use ridge_rider::ad::{loss_fn, Var};
 /// use ridge_rider::rr::mis::gradient_descent;
+/// use ridge_rider::rr::DescentParams;
 /// let f = loss_fn(1, |t: Var| (t.at(0) * t.at(0) - 1.0).powi(2));
-/// let (theta, loss, _) = gradient_descent(&f, &[0.5], 1000, 0.1, 1e-10).unwrap();
-/// assert!((theta[0] - 1.0).abs() < 1e-8 && loss < 1e-15);
+/// let d = gradient_descent(&f, &[0.5], &DescentParams { steps: 1000, lr: 0.1, grad_tol: 1e-10 }).unwrap();
+/// assert!((d.theta[0] - 1.0).abs() < 1e-8 && d.loss < 1e-15);
 /// ```
-pub fn gradient_descent<O: Objective>(
-    obj: &O,
-    theta0: &[f64],
-    steps: usize,
-    lr0: f64,
-    grad_tol: f64,
-) -> Result<(Vec<f64>, f64, usize), RrError> {
+pub fn gradient_descent<O: Objective>(obj: &O, theta0: &[f64], p: &DescentParams) -> Result<Descent, RrError> {
+    let DescentParams { steps, lr: lr0, grad_tol } = *p;
     let mut theta = theta0.to_vec();
     let mut vg = gradient(obj, &theta)?;
     if !vg.value.is_finite() {
@@ -134,5 +146,5 @@ pub fn gradient_descent<O: Objective>(
             }
         }
     }
-    Ok((theta, vg.value, taken))
+    Ok(Descent { theta, loss: vg.value, steps: taken })
 }

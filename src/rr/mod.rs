@@ -19,215 +19,24 @@ pub mod checkpoint;
 pub mod follow;
 pub mod mis;
 pub mod objective;
+pub mod params;
 pub mod ridges;
 
 pub use archive::{Archive, Entry, Order};
 pub use follow::{
-    ride, ride_from, update_ridge_approximate, update_ridge_exact, ApproximateUpdate, EndReason, RideOutcome,
+    ride, update_ridge_approximate, update_ridge_exact, ApproximateUpdate, EndReason, ExactUpdate, PreviousRidge,
+    RideOutcome, RideStart,
 };
 pub use objective::Objective;
-pub use ridges::{get_ridges, Choice, Ridge};
+pub use params::{
+    Ablation, ApproximateParams, BranchParams, Budget, DescentParams, Heuristics, RideParams, RrParams, Spectrum,
+};
+pub use ridges::{get_ridges, BranchRidges, Choice, Ridge};
 
 use crate::ad::AdError;
 use crate::linalg::LinalgError;
 use rayon::prelude::*;
 use std::fmt;
-
-/// How eigenpairs are computed.
-///
-/// ```
-/// use ridge_rider::ad::{loss_fn, Var};
-/// use ridge_rider::rr::{ridge_rider, RrParams, Spectrum};
-/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
-/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
-/// // Approximate RR: Lanczos and the eigen-loss, HVPs only, no dense Hessian.
-/// let p = RrParams { spectrum: Spectrum::Lanczos { tol: 1e-8, max_hvps: 200 }, ..Default::default() };
-/// let out = ridge_rider(&f, &[0.0, 0.0], &p).unwrap();
-/// assert_eq!(out.distinct_minima(1e-3).len(), 4);
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub enum Spectrum {
-    /// Exact RR: the dense Hessian and its full eigendecomposition at every step.
-    Exact,
-    /// Approximate RR: Lanczos for GetRidges; UpdateRidge by gradient steps on the
-    /// eigen-loss (see [`ApproximateParams`]).
-    Lanczos { tol: f64, max_hvps: usize },
-}
-
-/// UpdateRidge settings of approximate RR (used with [`Spectrum::Lanczos`]).
-///
-/// ```
-/// use ridge_rider::rr::{ApproximateParams, RrParams, Spectrum};
-/// let p = RrParams {
-///     spectrum: Spectrum::Lanczos { tol: 1e-6, max_hvps: 500 },
-///     approximate: ApproximateParams { inner_steps: 8, ..Default::default() },
-///     ..Default::default()
-/// };
-/// assert_eq!(p.approximate.lr_x, 0.5);
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct ApproximateParams {
-    /// Gradient steps S on the eigen-loss after each parameter step. Default 4.
-    pub inner_steps: usize,
-    /// Learning rate LR_x of the eigenvector. Default 0.5.
-    pub lr_x: f64,
-    /// Learning rate LR_λ of the eigenvalue. Default 1e-3.
-    pub lr_lambda: f64,
-}
-
-impl Default for ApproximateParams {
-    fn default() -> Self {
-        ApproximateParams { inner_steps: 4, lr_x: 0.5, lr_lambda: 1e-3 }
-    }
-}
-
-/// Where branch directions come from.
-///
-/// ```
-/// use ridge_rider::ad::{loss_fn, Var};
-/// use ridge_rider::rr::{ridge_rider, Directions, RrParams};
-/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
-/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
-/// // The Rand-Ridge+ ablation: random downhill directions instead of eigenvectors.
-/// let p = RrParams { directions: Directions::RandomDescent, n_ridges: 2, ..Default::default() };
-/// let out = ridge_rider(&f, &[0.1, 0.1], &p).unwrap();
-/// assert!(!out.solutions.is_empty());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Directions {
-    /// The most negative eigenvectors of the Hessian, both signs (Ridge Rider).
-    Eigenvectors,
-    /// `n_ridges` random unit vectors, each oriented downhill (the paper's Rand-Ridge+
-    /// ablation); they are never updated during a ride.
-    RandomDescent,
-}
-
-/// Final gradient descent from each ride's end to the local optimum.
-///
-/// ```
-/// use ridge_rider::rr::{DescentParams, RrParams};
-/// let p = RrParams { final_descent: Some(DescentParams { steps: 100, lr: 0.05, grad_tol: 1e-8 }), ..Default::default() };
-/// // `None` keeps each ride's end as it is.
-/// let raw = RrParams { final_descent: None, ..p };
-/// assert!(raw.final_descent.is_none());
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct DescentParams {
-    /// Step limit.
-    pub steps: usize,
-    /// Initial learning rate (×1.2 after a step that lowers the loss, ×0.5 otherwise).
-    pub lr: f64,
-    /// Stop when ‖∇L‖ falls below this.
-    pub grad_tol: f64,
-}
-
-/// Parameters of [`ridge_rider`], with the defaults of the paper's tree experiment
-/// where it gives them.
-///
-/// ```
-/// use ridge_rider::ad::{loss_fn, Var};
-/// use ridge_rider::rr::{ridge_rider, Order, RrParams};
-/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
-/// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
-/// // Depth-first, one branching deep, at most 2 ridges per branch point.
-/// let p = RrParams { order: Order::DepthFirst, max_depth: 1, n_ridges: 2, ..Default::default() };
-/// let out = ridge_rider(&f, &[0.0, 0.0], &p).unwrap();
-/// assert!(out.solutions.iter().all(|s| s.fingerprint.len() <= 2));
-/// ```
-#[derive(Clone, Debug)]
-pub struct RrParams {
-    /// GetRidges returns at most this many negative eigenvalues (N). Default 6.
-    pub n_ridges: usize,
-    /// Exact or approximate eigenpairs. Default exact.
-    pub spectrum: Spectrum,
-    pub approximate: ApproximateParams,
-    /// Initial step α of each step. Default 0.1.
-    pub alpha: f64,
-    /// Halve α until the new ridge overlaps the old by δ_break. Default true.
-    pub adaptive_alpha: bool,
-    /// Start each step's halving at twice the last accepted α instead of at α.
-    /// Default false.
-    pub alpha_warm_start: bool,
-    /// Smallest α before the ride ends. Default 1e-6.
-    pub alpha_min: f64,
-    /// δ_break: required |⟨e, e'⟩| between successive ridges. Default 0.95.
-    pub delta_break: f64,
-    /// An eigenvalue is negative when below −negative_tol. Default 1e-8.
-    pub negative_tol: f64,
-    /// Relative tolerance for grouping equal eigenvalues. Default 1e-6.
-    pub group_tol: f64,
-    /// Explore one ridge per group of equal eigenvalues. Default false.
-    pub one_per_group: bool,
-    /// A step must lower the loss by more than this. Default 0.
-    pub min_improvement: f64,
-    /// Step limit of one ride. Default 1,000.
-    pub max_ride_steps: usize,
-    /// Branching depth limit (fingerprint length). Default 8.
-    pub max_depth: usize,
-    /// Search order. Default breadth-first.
-    pub order: Order,
-    /// Budget: loss-and-Hessian evaluations over the whole search. Default 100,000.
-    pub max_evaluations: usize,
-    /// Budget: Hessian-vector products over the whole search. Default unlimited.
-    pub max_hvps: usize,
-    /// Final gradient descent from each solution. Default 2,000 steps.
-    pub final_descent: Option<DescentParams>,
-    /// UpdateRidge during a ride; `false` follows each ridge's initial direction
-    /// unchanged (the paper's Fixed-EV ablation). Default true.
-    pub update_ridge: bool,
-    /// Where branch directions come from. Default eigenvectors.
-    pub directions: Directions,
-    /// Also take a solution (final descent) at every branch point, not only where no
-    /// negative curvature is left. Default false.
-    pub solutions_at_branch_points: bool,
-    /// At a branch point whose gradient norm exceeds this, ride only the direction of
-    /// each ridge that does not climb (∇L·d ≤ 0): the other ends after one rejected
-    /// step anyway. Default ∞ (both directions everywhere, as from a saddle).
-    pub descent_only_above: f64,
-    /// Branch at most once per (solution label, branching depth): a ride that ends at
-    /// the same depth committed to an already-expanded [`Objective::label`] adds its
-    /// solution but no new ridges. Keeps BFS from re-expanding equivalent branch
-    /// points exponentially often. Default false (labels unused).
-    pub expand_label_once_per_depth: bool,
-    /// Rides taken from the archive per parallel round (fixed, so results do not
-    /// depend on the thread count). Default 8.
-    pub round: usize,
-    /// Seed of every random choice (Lanczos start vectors, random directions, the
-    /// random archive order). Default 0.
-    pub seed: u64,
-}
-
-impl Default for RrParams {
-    fn default() -> Self {
-        RrParams {
-            n_ridges: 6,
-            spectrum: Spectrum::Exact,
-            approximate: ApproximateParams::default(),
-            alpha: 0.1,
-            adaptive_alpha: true,
-            alpha_warm_start: false,
-            alpha_min: 1e-6,
-            delta_break: 0.95,
-            negative_tol: 1e-8,
-            group_tol: 1e-6,
-            one_per_group: false,
-            min_improvement: 0.0,
-            max_ride_steps: 1000,
-            max_depth: 8,
-            order: Order::BreadthFirst,
-            max_evaluations: 100_000,
-            max_hvps: usize::MAX,
-            final_descent: Some(DescentParams { steps: 2000, lr: 0.1, grad_tol: 1e-9 }),
-            update_ridge: true,
-            directions: Directions::Eigenvectors,
-            solutions_at_branch_points: false,
-            descent_only_above: f64::INFINITY,
-            expand_label_once_per_depth: false,
-            round: 8,
-            seed: 0,
-        }
-    }
-}
 
 /// A finished ride: a candidate solution.
 ///
@@ -273,7 +82,7 @@ pub struct RrOutput {
     /// Loss-and-Hessian evaluations used along ridges.
     pub evaluations: usize,
     /// Timesteps: ride evaluations plus final-descent gradient steps. The budget
-    /// `max_evaluations` caps this.
+    /// `budget.timesteps` caps this.
     pub timesteps: usize,
     pub hvps: usize,
     /// Ridges left in the archive when the budget ran out.
@@ -390,27 +199,27 @@ struct Processed {
 
 /// The branch directions at θ: eigenvectors (GetRidges) or random descent directions.
 fn branch<O: Objective>(obj: &O, theta: &[f64], p: &RrParams, seed: u64) -> Result<(Vec<Ridge>, usize), RrError> {
-    match p.directions {
-        Directions::Eigenvectors => {
-            let s = ridges::spectrum(obj, theta, &p.spectrum, p.n_ridges, seed)?;
+    match p.ablation {
+        Ablation::RidgeRider | Ablation::FixedEv => {
+            let s = ridges::spectrum(obj, theta, &p.branching.spectrum, p.branching.ridges, seed)?;
             if !s.all_converged() {
                 let worst = s.residuals.iter().fold(0.0f64, |a, &r| a.max(r));
                 return Err(RrError::SpectrumNotConverged { hvps: s.hvps, residual: worst });
             }
-            let mut ridges = ridges::ridges_from(&s, p.n_ridges, p.negative_tol, p.group_tol, p.one_per_group);
+            let mut ridges = ridges::ridges_from(&s, &p.branching);
             let hvps = s.hvps;
-            if p.descent_only_above.is_finite() {
+            if p.heuristics.descent_only_above.is_finite() {
                 let g = crate::ad::gradient(obj, theta)?.gradient;
-                if crate::linalg::kernels::norm(&g) > p.descent_only_above {
+                if crate::linalg::kernels::norm(&g) > p.heuristics.descent_only_above {
                     ridges.retain(|r| crate::linalg::kernels::dot(&r.direction, &g) <= 0.0);
                 }
             }
             Ok((ridges, hvps))
         }
-        Directions::RandomDescent => {
+        Ablation::RandRidgePlus => {
             let g = crate::ad::gradient(obj, theta)?.gradient;
             let mut rng = crate::rng::seeded(seed, 0x726e64);
-            let ridges = (0..p.n_ridges)
+            let ridges = (0..p.branching.ridges)
                 .map(|index| {
                     let v = crate::rng::unit_vector(&mut rng, theta.len());
                     let direction = ridges::orient(&v, &g);
@@ -432,11 +241,17 @@ fn branch<O: Objective>(obj: &O, theta: &[f64], p: &RrParams, seed: u64) -> Resu
 
 fn process<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) -> Processed {
     let seed = p.seed ^ entry.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let mut outcome = ride_from(obj, &entry.theta, &entry.direction, entry.lambda, entry.degenerate, p, budget, seed);
+    let start = RideStart {
+        theta: &entry.theta,
+        direction: &entry.direction,
+        lambda: entry.lambda,
+        degenerate: entry.degenerate,
+    };
+    let mut outcome = ride(obj, &start, p, budget, seed);
     let mut hvps = outcome.hvps;
     let mut children = Vec::new();
     // A ride that could not take a single step branches nowhere new: it is a dead end.
-    if outcome.reason != EndReason::NonFinite && outcome.steps > 0 && entry.fingerprint.len() < p.max_depth {
+    if outcome.reason != EndReason::NonFinite && outcome.steps > 0 && entry.fingerprint.len() < p.branching.max_depth {
         match branch(obj, &outcome.theta, p, seed) {
             Ok((r, h)) => {
                 hvps += h;
@@ -454,8 +269,8 @@ fn process<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) ->
     let mut descent_steps = 0;
     // With solutions at branch points, a ride that took no step would only repeat its
     // parent's solution from the same θ.
-    let repeat = p.solutions_at_branch_points && outcome.steps == 0;
-    if (children.is_empty() || p.solutions_at_branch_points) && !repeat {
+    let repeat = p.heuristics.solutions_at_branch_points && outcome.steps == 0;
+    if (children.is_empty() || p.heuristics.solutions_at_branch_points) && !repeat {
         let (s, d) = solution(obj, entry, &outcome, p, usize::MAX);
         solutions.push(s);
         descent_steps = d;
@@ -475,12 +290,9 @@ fn solution<O: Objective>(
     let (mut theta, mut loss, mut descent) = (o.theta.clone(), o.loss, 0);
     let mut end_reason = o.reason;
     if let (Some(d), true) = (&p.final_descent, o.reason != EndReason::NonFinite) {
-        match mis::gradient_descent(obj, &theta, d.steps.min(max_steps), d.lr, d.grad_tol) {
-            Ok((t, l, s)) => {
-                theta = t;
-                loss = l;
-                descent = s;
-            }
+        let limited = DescentParams { steps: d.steps.min(max_steps), ..d.clone() };
+        match mis::gradient_descent(obj, &theta, &limited) {
+            Ok(r) => (theta, loss, descent) = (r.theta, r.loss, r.steps),
             Err(_) => end_reason = EndReason::NonFinite,
         }
     }
@@ -523,7 +335,8 @@ pub struct SearchState {
 /// use ridge_rider::rr::{continue_search, start_search, Hooks, RrError, RrParams};
 /// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
 /// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
-/// let p = RrParams { round: 1, ..Default::default() };
+/// let mut p = RrParams::default();
+/// p.round = 1;
 /// let mut state = start_search(&f, &[0.0, 0.0], &p).unwrap();
 /// // Stop once the first round has been seen.
 /// let rounds = std::cell::Cell::new(0);
@@ -565,7 +378,7 @@ pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Re
 }
 
 /// Branch again at θ_MIS when a search's archive ran dry before its budget was spent:
-/// round r ≥ 1 pushes the ridges of eigen-indices r·N … (r+1)·N − 1 (N = `n_ridges`,
+/// round r ≥ 1 pushes the ridges of eigen-indices r·N … (r+1)·N − 1 (N = `branching.ridges`,
 /// both signs; for random directions, the next N draws), the ones no earlier round
 /// offered. Returns false, pushing nothing, when no such ridge has negative curvature.
 /// The expanded labels are kept, so equivalent branch points are still expanded once.
@@ -576,7 +389,8 @@ pub fn ridge_rider<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Re
 /// use ridge_rider::rr::{branch_again, continue_search, start_search, Hooks, RrParams};
 /// // Three independent double wells: curvatures −4.2, −4.1 and −4 at the saddle 0.
 /// let f = loss_fn(3, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0) - 0.05 * t.at(1) * t.at(1));
-/// let p = RrParams { n_ridges: 1, max_depth: 1, ..Default::default() };
+/// let mut p = RrParams::default();
+/// (p.branching.ridges, p.branching.max_depth) = (1, 1);
 /// let mut state = start_search(&f, &[0.0; 3], &p).unwrap();
 /// let mut hooks = Hooks { after_round: &mut |_| Ok(()), stop: &|| false };
 /// continue_search(&f, &p, &mut state, &mut hooks).unwrap();
@@ -594,8 +408,9 @@ pub fn branch_again<O: Objective>(
     state: &mut SearchState,
     round: usize,
 ) -> Result<bool, RrError> {
-    let first = round.saturating_mul(p.n_ridges);
-    let wider = RrParams { n_ridges: first.saturating_add(p.n_ridges), ..p.clone() };
+    let first = round.saturating_mul(p.branching.ridges);
+    let mut wider = p.clone();
+    wider.branching.ridges = first.saturating_add(p.branching.ridges);
     let (ridges, hvps) = branch(obj, theta_mis, &wider, p.seed)?;
     state.output.hvps += hvps;
     let fresh: Vec<Ridge> = ridges.into_iter().filter(|r| r.choice.index >= first).collect();
@@ -625,6 +440,7 @@ fn push_children(archive: &mut Archive, theta: &[f64], loss: f64, prefix: &[Choi
 
 /// The first branching at θ_MIS: the state a search starts from (see [`SearchState`]).
 pub fn start_search<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> Result<SearchState, RrError> {
+    p.validate()?;
     crate::ad::hvp::check_input("theta", obj.dim(), theta_mis)?;
     let loss0 = crate::ad::value(obj, theta_mis)?;
     if !loss0.is_finite() {
@@ -652,12 +468,14 @@ pub fn continue_search<O: Objective>(
     state: &mut SearchState,
     hooks: &mut Hooks,
 ) -> Result<(), RrError> {
-    while !state.archive.is_empty() && state.output.timesteps < p.max_evaluations && state.output.hvps < p.max_hvps {
+    p.validate()?;
+    while !state.archive.is_empty() && state.output.timesteps < p.budget.timesteps && state.output.hvps < p.budget.hvps
+    {
         if (hooks.stop)() {
             return Err(RrError::Interrupted);
         }
         // At most one ride per timestep left, so every ride's share is at least one.
-        let left = p.max_evaluations - state.output.timesteps;
+        let left = p.budget.timesteps - state.output.timesteps;
         let batch: Vec<Entry> = (0..p.round.max(1).min(left)).map_while(|_| state.archive.pop()).collect();
         // Each ride in a round gets an equal share of what is left of the budget.
         let budget = (left / batch.len()).max(1);
@@ -675,7 +493,7 @@ pub fn continue_search<O: Objective>(
             out.timesteps += r.outcome.evaluations + r.descent_steps;
             out.hvps += r.hvps;
             out.solutions.extend(r.solutions);
-            if p.expand_label_once_per_depth && !r.children.is_empty() {
+            if p.heuristics.expand_label_once_per_depth && !r.children.is_empty() {
                 if let Some(label) = obj.label(&r.outcome.theta) {
                     if !state.expanded.insert((label, entry.fingerprint.len())) {
                         continue;

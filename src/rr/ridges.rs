@@ -2,7 +2,7 @@
 //! its eigen-index; eigenvalues equal within a tolerance form a group. Each ridge
 //! carries its pair's residual and converged flag, so a starved eigensolver is seen.
 
-use super::{RrError, Spectrum};
+use super::{BranchParams, RrError, Spectrum};
 use crate::ad::hessian;
 use crate::linalg::kernels::{axpy, norm};
 use crate::linalg::{
@@ -104,13 +104,13 @@ pub(crate) fn spectrum<O: Objective>(
                 .collect::<Result<Vec<f64>, LinalgError>>()?;
             Ok(BranchSpectrum { values: e.values, vectors: e.vectors, residuals, converged: vec![true; n], hvps: n })
         }
-        Spectrum::Lanczos { tol, max_hvps } => {
+        Spectrum::Lanczos { tol, max_hvps_per_call, .. } => {
             let op = HessianOperator::new(obj, theta.to_vec())?;
             let mut p = LanczosParams {
                 k: k.min(n),
                 which: Which::MostNegative,
                 tol: *tol,
-                max_applications: *max_hvps,
+                max_applications: *max_hvps_per_call,
                 seed,
                 ..Default::default()
             };
@@ -134,37 +134,37 @@ pub(crate) fn spectrum<O: Objective>(
     }
 }
 
-/// The `count` most negative eigenpairs (λ < −`negative_tol`), both signs each, most
-/// negative first. With `group_tol`, eigenvalues within it of their neighbour share a
-/// group and, if `one_per_group`, only the first of each group is returned.
+/// What [`get_ridges`] returns.
+#[derive(Clone, Debug)]
+pub struct BranchRidges {
+    /// Most negative first, each eigenvector in both signs.
+    pub ridges: Vec<Ridge>,
+    /// Hessian-vector products spent (n for a dense Hessian).
+    pub hvps: usize,
+}
+
+/// GetRidges: the `b.ridges` most negative eigenpairs (λ < −`b.negative_tol`), both
+/// signs each, most negative first, from `b.spectrum`. Eigenvalues within `b.group_tol`
+/// of their neighbour share a group and, if `b.one_per_group`, only the first of each
+/// group is returned.
 ///
 /// ```
 /// use ridge_rider::ad::{loss_fn, Var};
-/// use ridge_rider::rr::{get_ridges, Spectrum};
-/// // At 0: curvatures −4.2 (x) and −4 (y).
-/// // Two independent double wells: minima at (±1, ±1), a saddle (maximum) at 0.
+/// use ridge_rider::rr::{get_ridges, BranchParams};
+/// // Two independent double wells: curvatures −4.2 (x) and −4 (y) at the saddle 0.
 /// let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
-/// let (ridges, _) = get_ridges(&f, &[0.0, 0.0], &Spectrum::Exact, 6, 1e-8, 1e-6, false, 0).unwrap();
-/// assert_eq!(ridges.len(), 4);
-/// assert!((ridges[0].lambda + 4.2).abs() < 1e-12 && ridges[0].choice.index == 0);
-/// assert_eq!(ridges[0].choice.sign, -ridges[1].choice.sign);
+/// let r = get_ridges(&f, &[0.0, 0.0], &BranchParams::default(), 0).unwrap();
+/// assert_eq!(r.ridges.len(), 4);
+/// assert!((r.ridges[0].lambda + 4.2).abs() < 1e-12 && r.ridges[0].choice.index == 0);
+/// assert_eq!(r.ridges[0].choice.sign, -r.ridges[1].choice.sign);
 /// // Only the most negative one, both signs.
-/// let (one, _) = get_ridges(&f, &[0.0, 0.0], &Spectrum::Exact, 1, 1e-8, 1e-6, false, 0).unwrap();
-/// assert_eq!(one.len(), 2);
+/// let mut b = BranchParams::default();
+/// b.ridges = 1;
+/// assert_eq!(get_ridges(&f, &[0.0, 0.0], &b, 0).unwrap().ridges.len(), 2);
 /// ```
-#[allow(clippy::too_many_arguments)]
-pub fn get_ridges<O: Objective>(
-    obj: &O,
-    theta: &[f64],
-    how: &Spectrum,
-    count: usize,
-    negative_tol: f64,
-    group_tol: f64,
-    one_per_group: bool,
-    seed: u64,
-) -> Result<(Vec<Ridge>, usize), RrError> {
-    let s = spectrum(obj, theta, how, count, seed)?;
-    Ok((ridges_from(&s, count, negative_tol, group_tol, one_per_group), s.hvps))
+pub fn get_ridges<O: Objective>(obj: &O, theta: &[f64], b: &BranchParams, seed: u64) -> Result<BranchRidges, RrError> {
+    let s = spectrum(obj, theta, &b.spectrum, b.ridges, seed)?;
+    Ok(BranchRidges { ridges: ridges_from(&s, b), hvps: s.hvps })
 }
 
 /// The direction ±e along which the loss does not increase to first order (∇L·d ≤ 0).
@@ -200,13 +200,9 @@ pub fn canonical_sign(v: &[f64]) -> f64 {
     }
 }
 
-pub(crate) fn ridges_from(
-    s: &BranchSpectrum,
-    count: usize,
-    negative_tol: f64,
-    group_tol: f64,
-    one_per_group: bool,
-) -> Vec<Ridge> {
+/// The ridges of a spectrum under `b`'s selection rules (see [`get_ridges`]).
+pub(crate) fn ridges_from(s: &BranchSpectrum, b: &BranchParams) -> Vec<Ridge> {
+    let BranchParams { ridges: count, negative_tol, group_tol, one_per_group, .. } = *b;
     let values = &s.values;
     let mut ridges = Vec::new();
     let mut group = 0;
