@@ -8,6 +8,7 @@
 //! * [`ad`]: hand-written autodiff: duals, a tensor tape, forward-over-reverse HVPs.
 //! * [`rng`]: seeded randomness shared by every layer.
 //! * [`linalg`]: dense symmetric eigen, Lanczos and power iteration over HVP operators.
+//! * [`optim`]: gradient descent and Adam over any loss.
 //! * [`rr`]: the Ridge Rider search: ridges, rides, archive, fingerprints, MIS.
 //! * `problems` (feature `experiments`): losses of the paper's experiments, written
 //!   once against the tape, and the embedded MNIST digits.
@@ -19,6 +20,7 @@
 pub mod ad;
 pub mod io;
 pub mod linalg;
+pub mod optim;
 pub mod rng;
 pub mod rr;
 

@@ -44,13 +44,13 @@
 //! the same: RR 85.1% / 10.0%, ERM 85.1 / 10.6, IRMv1 57.0 / 56.3, colour share 99%.
 //! README.md lists what was tried.
 
-use super::adam::Adam;
 use super::cmnist_fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit, EPS};
 use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
 use super::colored_mnist::Environment;
 use crate::ad::{gradient, hessian, AdError, Loss, Var};
 use crate::linalg::kernels::{axpy, dot, normalize, scale};
 use crate::linalg::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
+use crate::optim::Adam;
 use crate::rng::{seeded, unit_vector, EpochShuffle, SeededRng};
 use crate::rr::RrError;
 

@@ -7,7 +7,8 @@
 //! +46, so all four are strict minima).
 
 use crate::ad::{loss_fn, FnLoss, Var};
-use crate::rr::{mis::gradient_descent, ridge_rider, DescentParams, RrParams, Solution};
+use crate::optim::{gradient_descent, DescentParams};
+use crate::rr::{ridge_rider, RrParams, Solution};
 
 /// The loss type of [`figure1_loss`] (an example is there).
 pub type Figure1 = FnLoss<fn(Var) -> Var>;

@@ -39,7 +39,6 @@
 //! `linear` (a softmax regression trained by Adam on the same batches: the linear
 //! classifier RR must beat).
 
-use super::adam::Adam;
 use super::classification::fraction_correct;
 use super::mlp::{Mlp, MlpLoss};
 use super::mnist::Dataset;
@@ -47,6 +46,7 @@ use super::mnist_ridges::{get_ridge, member_on_one_unit, ridge_at_mis};
 use super::softmax_regression::SoftmaxRegression;
 use crate::ad::gradient;
 use crate::linalg::kernels::{axpy, dot, norm, normalize};
+use crate::optim::Adam;
 use crate::rng::{seeded, unit_vector, EpochShuffle};
 use crate::rr::ridges::orient;
 use crate::rr::{update_ridge_approximate, ApproximateParams, PreviousRidge, RrError};

@@ -1,4 +1,3 @@
-pub mod adam;
 pub mod classification;
 pub mod cmnist_fit;
 pub mod cmnist_model;

@@ -30,8 +30,9 @@
 
 use super::tree::Tree;
 use crate::linalg::kernels::axpy;
+use crate::optim::{gradient_descent, Descent};
 use crate::rng::{normal_vec, seeded, unit_vector};
-use crate::rr::mis::{find_mis, gradient_descent, Descent, MisParams};
+use crate::rr::mis::{find_mis, MisParams};
 use crate::rr::{branch_again, continue_search, start_search, Ablation, DescentParams, Hooks, RrError, RrParams};
 use std::collections::BTreeSet;
 

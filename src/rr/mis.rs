@@ -2,7 +2,7 @@
 //! problem's symmetries. For policies, minimise ‖∇L‖² − τ·H(π) from a symmetric start;
 //! for supervised networks, start near zero.
 
-use super::{DescentParams, Objective, RrError};
+use super::{Objective, RrError};
 use crate::ad::{gradient, hessian_vector_product, Loss};
 
 /// Parameters of [`find_mis`] (an example is there).
@@ -96,55 +96,4 @@ pub fn find_mis<O: Objective>(
         }
     }
     Ok(Mis { theta, gradient_norm: gnorm })
-}
-
-/// What [`gradient_descent`] returns.
-#[derive(Clone, Debug)]
-pub struct Descent {
-    pub theta: Vec<f64>,
-    pub loss: f64,
-    /// Steps tried (each one gradient evaluation).
-    pub steps: usize,
-}
-
-/// Plain gradient descent with the same adaptive step, used for the optional final
-/// descent from a ride's end to the local optimum.
-///
-/// ```
-/// use ridge_rider::ad::{loss_fn, Var};
-/// use ridge_rider::rr::mis::gradient_descent;
-/// use ridge_rider::rr::DescentParams;
-/// let f = loss_fn(1, |t: Var| (t.at(0) * t.at(0) - 1.0).powi(2));
-/// let d = gradient_descent(&f, &[0.5], &DescentParams { steps: 1000, lr: 0.1, grad_tol: 1e-10 }).unwrap();
-/// assert!((d.theta[0] - 1.0).abs() < 1e-8 && d.loss < 1e-15);
-/// ```
-pub fn gradient_descent<O: Objective>(obj: &O, theta0: &[f64], p: &DescentParams) -> Result<Descent, RrError> {
-    let DescentParams { steps, lr: lr0, grad_tol } = *p;
-    let mut theta = theta0.to_vec();
-    let mut vg = gradient(obj, &theta)?;
-    if !vg.value.is_finite() {
-        return Err(RrError::NonFinite("loss"));
-    }
-    let mut lr = lr0;
-    let mut taken = 0;
-    for _ in 0..steps {
-        let gnorm = vg.gradient.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if gnorm < grad_tol {
-            break;
-        }
-        taken += 1;
-        let trial: Vec<f64> = theta.iter().zip(&vg.gradient).map(|(t, g)| t - lr * g).collect();
-        let next = gradient(obj, &trial)?;
-        if next.value.is_finite() && next.value <= vg.value {
-            theta = trial;
-            vg = next;
-            lr *= 1.2;
-        } else {
-            lr *= 0.5;
-            if lr < 1e-16 {
-                break;
-            }
-        }
-    }
-    Ok(Descent { theta, loss: vg.value, steps: taken })
 }

@@ -179,6 +179,16 @@ impl From<AdError> for RrError {
         RrError::Ad(e)
     }
 }
+impl From<crate::optim::OptimError> for RrError {
+    fn from(e: crate::optim::OptimError) -> Self {
+        use crate::optim::OptimError;
+        match e {
+            OptimError::Ad(e) => RrError::Ad(e),
+            OptimError::NonFiniteLoss => RrError::NonFinite("loss"),
+            OptimError::InvalidParameter { name, why } => RrError::InvalidParameter { name, why },
+        }
+    }
+}
 impl From<LinalgError> for RrError {
     fn from(e: LinalgError) -> Self {
         match e {
@@ -291,7 +301,7 @@ fn solution<O: Objective>(
     let mut end_reason = o.reason;
     if let (Some(d), true) = (&p.final_descent, o.reason != EndReason::NonFinite) {
         let limited = DescentParams { steps: d.steps.min(max_steps), ..d.clone() };
-        match mis::gradient_descent(obj, &theta, &limited) {
+        match crate::optim::gradient_descent(obj, &theta, &limited) {
             Ok(r) => (theta, loss, descent) = (r.theta, r.loss, r.steps),
             Err(_) => end_reason = EndReason::NonFinite,
         }

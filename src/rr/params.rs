@@ -20,6 +20,7 @@
 
 use super::archive::Order;
 use super::RrError;
+pub use crate::optim::DescentParams;
 
 /// Parameters of [`super::ridge_rider`] and of every function of the search.
 #[derive(Clone, Debug, PartialEq)]
@@ -237,26 +238,6 @@ impl Default for Heuristics {
             expand_label_once_per_depth: false,
         }
     }
-}
-
-/// Final gradient descent from each ride's end to the local optimum.
-///
-/// ```
-/// use ridge_rider::rr::{DescentParams, RrParams};
-/// let mut p = RrParams::default();
-/// p.final_descent = Some(DescentParams { steps: 100, lr: 0.05, grad_tol: 1e-8 });
-/// // `None` keeps each ride's end as it is.
-/// p.final_descent = None;
-/// assert!(p.validate().is_ok());
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct DescentParams {
-    /// Step limit.
-    pub steps: usize,
-    /// Initial learning rate (×1.2 after a step that lowers the loss, ×0.5 otherwise).
-    pub lr: f64,
-    /// Stop when ‖∇L‖ falls below this.
-    pub grad_tol: f64,
 }
 
 impl RrParams {

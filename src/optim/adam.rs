@@ -2,7 +2,7 @@
 //! inner steps, with β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
 //!
 //! ```
-//! use ridge_rider::problems::adam::Adam;
+//! use ridge_rider::optim::Adam;
 //! // Minimise (x − 3)²: the gradient is 2(x − 3).
 //! let (mut x, mut adam) = (vec![0.0], Adam::new(1));
 //! for _ in 0..2000 {
@@ -15,7 +15,7 @@
 /// Adam's moment estimates.
 ///
 /// ```
-/// use ridge_rider::problems::adam::Adam;
+/// use ridge_rider::optim::Adam;
 /// // The first step moves every parameter by about its learning rate, whatever the
 /// // gradient's scale.
 /// let (mut theta, mut adam) = (vec![0.0, 0.0], Adam::new(2));
