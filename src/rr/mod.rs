@@ -185,9 +185,10 @@ pub struct RrParams {
     /// step anyway. Default ∞ (both directions everywhere, as from a saddle).
     pub descent_only_above: f64,
     /// Branch at most once per (solution label, branching depth): a ride that ends at
-    /// the same depth committed to an already-expanded [`Objective::label`] adds its
-    /// solution but no new ridges. Keeps BFS from re-expanding equivalent branch
-    /// points exponentially often. Default false (labels unused).
+    /// the same depth committed to an already-expanded
+    /// [`Loss::label`](crate::ad::Loss::label) adds its solution but no new ridges. Keeps
+    /// BFS from re-expanding equivalent branch points exponentially often. Default false
+    /// (labels unused).
     pub expand_label_once_per_depth: bool,
     /// Rides taken from the archive per parallel round (fixed, so results do not
     /// depend on the thread count). Default 8.
