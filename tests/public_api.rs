@@ -10,13 +10,11 @@ use ridge_rider::rr::{ridge_rider, DescentParams, RrParams};
 use std::f64::consts::PI;
 
 /// Rastrigin in 20 dimensions: 10·d + Σ (xᵢ² − 10 cos 2πxᵢ).
-#[cfg(any())]
 fn rastrigin(d: usize) -> impl ridge_rider::ad::Loss {
     loss_fn(d, move |t: Var| (t * t - 10.0 * (2.0 * PI * t).cos()).sum() + 10.0 * d as f64)
 }
 
 #[test]
-#[cfg(any())]
 fn rastrigin_derivatives_and_eigenpairs_match_the_closed_forms() {
     let d = 20;
     let f = rastrigin(d);

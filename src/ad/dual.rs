@@ -64,6 +64,12 @@ impl<T: Real> Real for Dual<T> {
         let t = self.re.tanh();
         self.chain(t, T::one() - t * t)
     }
+    fn sin(self) -> Self {
+        self.chain(self.re.sin(), self.re.cos())
+    }
+    fn cos(self) -> Self {
+        self.chain(self.re.cos(), -self.re.sin())
+    }
     fn powi(self, n: i32) -> Self {
         if n == 0 {
             return Self::one();

@@ -46,6 +46,30 @@ pub trait Loss: Sync {
     fn dim(&self) -> usize;
     /// Build the loss on θ's tape and return the 1×1 result.
     fn eval<'t>(&self, theta: Var<'t>) -> Var<'t>;
+    /// A name for the solution at θ (e.g. the leaf a policy reaches), which Ridge Rider
+    /// reports and uses to tell solutions apart; `None` by default.
+    ///
+    /// ```
+    /// use ridge_rider::ad::{loss_fn, Loss, Var};
+    /// /// A double well whose two minima are named by their sign.
+    /// struct Wells;
+    /// impl Loss for Wells {
+    ///     fn dim(&self) -> usize {
+    ///         1
+    ///     }
+    ///     fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
+    ///         (theta * theta - 1.0).powi(2).sum()
+    ///     }
+    ///     fn label(&self, theta: &[f64]) -> Option<String> {
+    ///         Some(if theta[0] < 0.0 { "left" } else { "right" }.to_string())
+    ///     }
+    /// }
+    /// assert_eq!(Wells.label(&[-1.0]).as_deref(), Some("left"));
+    /// assert_eq!(loss_fn(1, |t: Var| t.sum()).label(&[0.0]), None);
+    /// ```
+    fn label(&self, _theta: &[f64]) -> Option<String> {
+        None
+    }
 }
 
 /// A [`Loss`] from a closure.
@@ -86,6 +110,9 @@ impl<L: Loss + ?Sized> Loss for &L {
     }
     fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
         (**self).eval(theta)
+    }
+    fn label(&self, theta: &[f64]) -> Option<String> {
+        (**self).label(theta)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The hand-written automatic differentiation engine.
 //!
 //! * [`Dual`]: forward mode over any [`Real`], nestable.
+//! * [`ElementwiseFn`]: a user's own elementwise function, written once over [`Real`].
 //! * [`Tape`] / [`Var`]: reverse mode over dense tensors, define-by-run.
 //! * [`hessian_vector_product`]: forward-over-reverse (the reverse sweep on duals).
 //! * [`HessianAt`]: a loss recorded once at θ, for many HVPs there at half the cost.
@@ -27,7 +28,7 @@ pub use hvp::{
     gradient, hessian, hessian_vector_product, hessian_vector_products, loss_fn, release_cached_buffers, value, FnLoss,
     Hvp, Loss, ValueGrad,
 };
-pub use ops::{Binary, Unary};
+pub use ops::{Binary, ElementwiseFn, IntoVar, Unary};
 pub use real::Real;
 pub use sparse::{Storage, SPARSE_DENSITY, SPARSE_MIN_LEN};
 pub use tape::{Adjoint, Mode, Tape, Var};

@@ -1,10 +1,11 @@
 //! The scalar trait every differentiable number implements: `f32`, `f64` and
 //! [`Dual<T>`](super::Dual) (so duals nest).
 //!
-//! Primitives (`exp`, `ln`, `ln_1p`, `sqrt`, `tanh`, `powi`, `powf`) are defined per
-//! type; the Dual implementation writes each one once through a single chain rule.
-//! Composite functions (`sigmoid`, `softplus`, `relu`, `abs`, `log_sum_exp`) are default
-//! methods written once in terms of the primitives, so they work for every `Real`.
+//! Primitives (`exp`, `ln`, `ln_1p`, `sqrt`, `tanh`, `sin`, `cos`, `powi`, `powf`) are
+//! defined per type; the Dual implementation writes each one once through a single chain
+//! rule. Composite functions (`sigmoid`, `softplus`, `relu`, `abs`, `max`, `min`,
+//! `clamp`, `log_sum_exp`) are default methods written once in terms of the primitives,
+//! so they work for every `Real`.
 
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -42,6 +43,24 @@ pub trait Real:
     fn ln_1p(self) -> Self;
     fn sqrt(self) -> Self;
     fn tanh(self) -> Self;
+    /// The sine (radians): periodic losses such as Rastrigin's.
+    ///
+    /// ```
+    /// use ridge_rider::ad::{dual::second_derivative, Dual, Real};
+    /// // sin' = cos and sin'' = −sin, from nested duals.
+    /// assert_eq!(Dual::variable(0.5_f64).sin().eps, 0.5_f64.cos());
+    /// assert_eq!(second_derivative(|x| x.sin(), 0.5), -0.5_f64.sin());
+    /// ```
+    fn sin(self) -> Self;
+    /// The cosine (radians).
+    ///
+    /// ```
+    /// use ridge_rider::ad::{dual::second_derivative, Dual, Real};
+    /// // cos' = −sin and cos'' = −cos, from nested duals.
+    /// assert_eq!(Dual::variable(0.5_f64).cos().eps, -0.5_f64.sin());
+    /// assert_eq!(second_derivative(|x| x.cos(), 0.5), -0.5_f64.cos());
+    /// ```
+    fn cos(self) -> Self;
     fn powi(self, n: i32) -> Self;
     fn powf(self, p: f64) -> Self;
 
@@ -80,6 +99,73 @@ pub trait Real:
     fn abs(self) -> Self {
         if self.primal() < 0.0 {
             -self
+        } else {
+            self
+        }
+    }
+    /// The larger of `self` and `other`, for hinge- and clipping-style losses.
+    ///
+    /// Subgradient rule: the derivative is that of the side returned, and at a tie
+    /// (`self == other`) that side is `self`, so the derivative with respect to `self` is 1
+    /// and with respect to `other` is 0. The second derivative is 0 except at ties. A NaN
+    /// on either side is returned (NaN propagates).
+    ///
+    /// ```
+    /// use ridge_rider::ad::{Dual, Real};
+    /// let (a, b) = (Dual::new(2.0_f64, 1.0), Dual::new(2.0, 0.0));
+    /// // A tie: the derivative follows the first argument.
+    /// assert_eq!(Real::max(a, b).eps, 1.0);
+    /// assert_eq!(Real::max(b, a).eps, 0.0);
+    /// ```
+    fn max(self, other: Self) -> Self {
+        if self.primal() >= other.primal() || self.primal().is_nan() {
+            self
+        } else {
+            other
+        }
+    }
+    /// The smaller of `self` and `other`; the mirror of [`Real::max`].
+    ///
+    /// Subgradient rule: the derivative is that of the side returned, and at a tie that
+    /// side is `self`. The second derivative is 0 except at ties; NaN propagates.
+    ///
+    /// ```
+    /// use ridge_rider::ad::{Dual, Real};
+    /// let (a, b) = (Dual::new(1.0_f64, 1.0), Dual::new(3.0, 0.0));
+    /// assert_eq!(Real::min(a, b), a);
+    /// assert_eq!(Real::min(Dual::new(3.0, 1.0), b).eps, 1.0); // tie: the first argument
+    /// ```
+    fn min(self, other: Self) -> Self {
+        if self.primal() <= other.primal() || self.primal().is_nan() {
+            self
+        } else {
+            other
+        }
+    }
+    /// `self` limited to `[lo, hi]`: a box constraint or a clipped activation.
+    ///
+    /// Subgradient rule: the derivative is 1 on the closed interval `lo ≤ x ≤ hi`
+    /// (the boundary counts as inside: at `x == lo` or `x == hi` the value is `x` itself)
+    /// and 0 strictly outside, where the value is the constant bound. The second
+    /// derivative is 0 except at the boundary. A NaN `self` is returned as NaN.
+    ///
+    /// ```
+    /// use ridge_rider::ad::{Dual, Real};
+    /// let at = |x: f64| Dual::variable(x).clamp(-1.0, 1.0);
+    /// assert_eq!((at(0.5).re, at(0.5).eps), (0.5, 1.0));
+    /// assert_eq!((at(3.0).re, at(3.0).eps), (1.0, 0.0));
+    /// assert_eq!((at(-1.0).re, at(-1.0).eps), (-1.0, 1.0)); // the boundary: inside
+    /// ```
+    ///
+    /// # Panics
+    /// If `lo > hi` or either bound is NaN (a programming error).
+    fn clamp(self, lo: f64, hi: f64) -> Self {
+        assert!(lo <= hi, "clamp: lo = {lo} must not exceed hi = {hi}");
+        let x = self.primal();
+        if x < lo {
+            Self::from_f64(lo)
+        } else if x > hi {
+            Self::from_f64(hi)
         } else {
             self
         }
@@ -126,6 +212,12 @@ macro_rules! impl_real_float {
             }
             fn tanh(self) -> Self {
                 tanh_of(self)
+            }
+            fn sin(self) -> Self {
+                <$t>::sin(self)
+            }
+            fn cos(self) -> Self {
+                <$t>::cos(self)
             }
             fn powi(self, n: i32) -> Self {
                 <$t>::powi(self, n)

@@ -17,7 +17,6 @@
 //! replicates cannot coordinate by index.
 
 use crate::ad::{Loss, Var};
-use crate::rr::Objective;
 
 /// The game as one replicate sees it.
 ///
@@ -118,9 +117,6 @@ impl Loss for LeverGame {
         let r = theta.tape().constant(1, n, self.payoffs.clone());
         -(p1 * p2 * r).sum()
     }
-}
-
-impl Objective for LeverGame {
     /// The canonical lever player 1 picks greedily.
     fn label(&self, theta: &[f64]) -> Option<String> {
         let (p1, _) = self.policies(theta);

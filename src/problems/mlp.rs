@@ -350,5 +350,3 @@ impl Loss for MlpLoss {
         self.mlp.loss_on(theta, &self.x, &self.labels)
     }
 }
-
-impl crate::rr::Objective for MlpLoss {}

@@ -17,7 +17,6 @@
 
 use crate::ad::{Constant, Loss, Storage, Var};
 use crate::rng::seeded;
-use crate::rr::Objective;
 use rand::Rng;
 
 /// Probability that a non-forced child above full depth is a decision node.
@@ -234,9 +233,6 @@ impl Loss for Tree {
         let r = tape.constant(self.leaves.len(), 1, self.rewards.clone());
         -(reach * r).sum()
     }
-}
-
-impl Objective for Tree {
     /// The index (into `leaves`) of the leaf the greedy policy reaches.
     fn label(&self, theta: &[f64]) -> Option<String> {
         Some(self.greedy_leaf(theta).to_string())

@@ -223,7 +223,7 @@ pub struct Heuristics {
     /// negative curvature is left.
     pub solutions_at_branch_points: bool,
     /// Branch at most once per (solution label, branching depth): a ride that ends at
-    /// the same depth committed to an already-expanded [`super::Objective::label`] adds its
+    /// the same depth committed to an already-expanded [`crate::ad::Loss::label`] adds its
     /// solution but no new ridges. Keeps BFS from re-expanding equivalent branch
     /// points exponentially often.
     pub expand_label_once_per_depth: bool,

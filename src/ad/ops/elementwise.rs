@@ -30,6 +30,15 @@ pub enum Unary {
     Abs,
     Powi(i32),
     Powf(f64),
+    /// [`Real::sin`].
+    Sin,
+    /// [`Real::cos`].
+    Cos,
+    /// [`Real::clamp`] to `[lo, hi]`: derivative 1 on the closed interval, 0 outside.
+    Clamp {
+        lo: f64,
+        hi: f64,
+    },
 }
 
 impl Unary {
@@ -48,6 +57,9 @@ impl Unary {
             Unary::Abs => x.abs(),
             Unary::Powi(n) => x.powi(n),
             Unary::Powf(p) => x.powf(p),
+            Unary::Sin => x.sin(),
+            Unary::Cos => x.cos(),
+            Unary::Clamp { lo, hi } => x.clamp(lo, hi),
         }
     }
 }
@@ -59,6 +71,10 @@ pub enum Binary {
     Sub,
     Mul,
     Div,
+    /// [`Real::max`]: the derivative follows the larger side, `a` at a tie.
+    Max,
+    /// [`Real::min`]: the derivative follows the smaller side, `a` at a tie.
+    Min,
 }
 
 impl Binary {
@@ -77,6 +93,8 @@ impl Binary {
             Binary::Sub => a - b,
             Binary::Mul => a * b,
             Binary::Div => a / b,
+            Binary::Max => a.max(b),
+            Binary::Min => a.min(b),
         }
     }
 }

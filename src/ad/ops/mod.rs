@@ -2,6 +2,7 @@
 //! tangent (forward mode) and the adjoint with its tangent (forward-over-reverse), in
 //! one place.
 
+mod custom;
 pub(crate) mod elementwise;
 mod lanes;
 pub(crate) mod linear;
@@ -10,10 +11,13 @@ mod skinny;
 pub(crate) mod softmax;
 pub(crate) mod unary;
 mod var_ops;
+mod var_vocab;
 
+pub use custom::ElementwiseFn;
 pub use elementwise::{Binary, Unary};
 pub(crate) use linear::LinearMap;
 pub use matmul::{matmul_into, Operand};
+pub use var_vocab::IntoVar;
 
 use super::tape::{Adjoints, Node, NodeId, Tangents, Var};
 use std::sync::Arc;

@@ -1,16 +1,18 @@
 //! One-argument rules: y = f(x), or y = f(x + b) for a row bias b (a layer's bias and
 //! activation as one node). The primal, the tangent and the adjoint with its tangent of
 //! each, in one place; the derivatives come from the function's one definition on
-//! nested duals (tanh's in closed form from its one evaluation).
+//! nested duals (tanh's in closed form from its one evaluation). The rules are generic
+//! over the function ([`Kernel`]): built-in and user-defined functions share them.
 
-use super::elementwise::{blocks, Unary, BLOCK};
+use super::custom::Kernel;
+use super::elementwise::{blocks, BLOCK};
 use super::{same_tape, Input, Op};
 use crate::ad::dual::Dual;
 use crate::ad::pool;
 use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Var};
 use rayon::prelude::*;
 
-pub(crate) fn unary(x: Var<'_>, f: Unary) -> Var<'_> {
+pub(crate) fn unary<'t, K: Kernel + ?Sized>(x: Var<'t>, f: &K) -> Var<'t> {
     let tape = x.tape;
     let xi = Input::of(x);
     let derivatives = tape.needs_derivatives() && xi.active;
@@ -23,7 +25,7 @@ pub(crate) fn unary(x: Var<'_>, f: Unary) -> Var<'_> {
 /// activation): one node instead of two, so the sum x + b has no adjoint or tangent
 /// buffers of its own. Every number is the one the two separate nodes give, up to the
 /// sign of a zero.
-pub(crate) fn unary_with_bias<'t>(x: Var<'t>, bias: Var<'t>, f: Unary) -> Var<'t> {
+pub(crate) fn unary_with_bias<'t, K: Kernel + ?Sized>(x: Var<'t>, bias: Var<'t>, f: &K) -> Var<'t> {
     same_tape(x, bias);
     let tape = x.tape;
     let (xi, bi) = (Input::of(x), Input::of(bias));
@@ -56,11 +58,16 @@ fn row_blocks(out: &mut [f64], cols: usize, f: impl Fn(usize, &mut [f64]) + Sync
 }
 
 /// f(x) elementwise, with f' and f'' when asked: (values, d1, d2).
-fn unary_values(xs: &[f64], f: Unary, derivatives: bool, second: bool) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+fn unary_values<K: Kernel + ?Sized>(
+    xs: &[f64],
+    f: &K,
+    derivatives: bool,
+    second: bool,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let n = xs.len();
     let mut value = pool::scratch(n);
     let (mut d1, mut d2) = (Vec::new(), Vec::new());
-    if f == Unary::Tanh {
+    if f.is_tanh() {
         // One vectorised tanh per element; the derivatives in closed form from it,
         // the numbers the nested duals give (up to the sign of a zero): 1 − t², −2d₁t.
         blocks(&mut value, |o, v| crate::ad::elementary::tanh_slice(&xs[o..o + v.len()], v));
@@ -75,12 +82,12 @@ fn unary_values(xs: &[f64], f: Unary, derivatives: bool, second: bool) -> (Vec<f
             }
         }
     } else if !derivatives {
-        blocks(&mut value, |o, v| v.iter_mut().zip(&xs[o..]).for_each(|(y, &x)| *y = f.apply(x)));
+        blocks(&mut value, |o, v| v.iter_mut().zip(&xs[o..]).for_each(|(y, &x)| *y = f.value(x)));
     } else if !second {
         d1 = pool::scratch(n);
         let run = |o: usize, v: &mut [f64], d: &mut [f64]| {
             for i in 0..v.len() {
-                let y = f.apply(Dual::variable(xs[o + i]));
+                let y = f.first(Dual::variable(xs[o + i]));
                 v[i] = y.re;
                 d[i] = y.eps;
             }
@@ -99,7 +106,7 @@ fn unary_values(xs: &[f64], f: Unary, derivatives: bool, second: bool) -> (Vec<f
         d2 = pool::scratch(n);
         let run = |o: usize, v: &mut [f64], a: &mut [f64], b: &mut [f64]| {
             for i in 0..v.len() {
-                let y = f.apply(Dual::new(Dual::variable(xs[o + i]), Dual::new(1.0, 0.0)));
+                let y = f.second(Dual::new(Dual::variable(xs[o + i]), Dual::new(1.0, 0.0)));
                 v[i] = y.re.re;
                 a[i] = y.eps.re;
                 b[i] = y.eps.eps;

@@ -12,41 +12,42 @@ impl<'t> Var<'t> {
         self.tape.scalar(c)
     }
     pub fn exp(self) -> Var<'t> {
-        unary(self, Unary::Exp)
+        unary(self, &Unary::Exp)
     }
     pub fn ln(self) -> Var<'t> {
-        unary(self, Unary::Ln)
+        unary(self, &Unary::Ln)
     }
     pub fn ln_1p(self) -> Var<'t> {
-        unary(self, Unary::Ln1p)
+        unary(self, &Unary::Ln1p)
     }
     pub fn sqrt(self) -> Var<'t> {
-        unary(self, Unary::Sqrt)
+        unary(self, &Unary::Sqrt)
     }
     pub fn tanh(self) -> Var<'t> {
-        unary(self, Unary::Tanh)
+        unary(self, &Unary::Tanh)
     }
     pub fn sigmoid(self) -> Var<'t> {
-        unary(self, Unary::Sigmoid)
+        unary(self, &Unary::Sigmoid)
     }
     pub fn softplus(self) -> Var<'t> {
-        unary(self, Unary::Softplus)
+        unary(self, &Unary::Softplus)
     }
     pub fn relu(self) -> Var<'t> {
-        unary(self, Unary::Relu)
+        unary(self, &Unary::Relu)
     }
     pub fn abs(self) -> Var<'t> {
-        unary(self, Unary::Abs)
+        unary(self, &Unary::Abs)
     }
     pub fn powi(self, n: i32) -> Var<'t> {
-        unary(self, Unary::Powi(n))
+        unary(self, &Unary::Powi(n))
     }
     pub fn powf(self, p: f64) -> Var<'t> {
-        unary(self, Unary::Powf(p))
+        unary(self, &Unary::Powf(p))
     }
-    /// Apply any [`Unary`] function elementwise.
+    /// Apply any built-in [`Unary`] function elementwise (a user-defined one goes through
+    /// [`Var::elementwise`]).
     pub fn map(self, f: Unary) -> Var<'t> {
-        unary(self, f)
+        unary(self, &f)
     }
     /// f(self + bias) for a 1×cols `bias` row added to every row: a layer's bias and
     /// activation as one node (the same numbers as `(self + bias).map(f)`, up to the sign
@@ -65,7 +66,7 @@ impl<'t> Var<'t> {
     /// # Panics
     /// If `bias` is not 1×cols (a programming error).
     pub fn map_with_bias(self, bias: Var<'t>, f: Unary) -> Var<'t> {
-        super::unary::unary_with_bias(self, bias, f)
+        super::unary::unary_with_bias(self, bias, &f)
     }
 
     /// Matrix product (through `matrixmultiply`).
@@ -186,6 +187,6 @@ binary_ops!(Div, div, Binary::Div);
 impl<'t> Neg for Var<'t> {
     type Output = Var<'t>;
     fn neg(self) -> Var<'t> {
-        unary(self, Unary::Neg)
+        unary(self, &Unary::Neg)
     }
 }
