@@ -123,6 +123,15 @@ pub struct ValueGrad {
     pub gradient: Vec<f64>,
 }
 
+/// Value, gradient and a Hessian-vector product per direction at θ.
+#[derive(Clone, Debug)]
+pub struct Hvps {
+    pub value: f64,
+    pub gradient: Vec<f64>,
+    /// H·vₗ, in the order of the directions.
+    pub hvs: Vec<Vec<f64>>,
+}
+
 /// Value, gradient and one Hessian-vector product at θ.
 #[derive(Clone, Debug)]
 pub struct Hvp {
@@ -204,15 +213,11 @@ fn gradient_checked(loss: &impl Loss, theta: &[f64]) -> Result<ValueGrad, AdErro
 /// use ridge_rider::ad::{hessian_vector_products, loss_fn, Var};
 /// // L(x, y) = x²y: H = [[2y, 2x], [2x, 0]].
 /// let f = loss_fn(2, |t: Var| t.at(0) * t.at(0) * t.at(1));
-/// let (vg, hv) = hessian_vector_products(&f, &[3.0, 2.0], &[&[1.0, 0.0], &[0.0, 1.0]]).unwrap();
-/// assert_eq!(vg.gradient, vec![12.0, 9.0]);
-/// assert_eq!(hv, vec![vec![4.0, 6.0], vec![6.0, 0.0]]);
+/// let h = hessian_vector_products(&f, &[3.0, 2.0], &[&[1.0, 0.0], &[0.0, 1.0]]).unwrap();
+/// assert_eq!(h.gradient, vec![12.0, 9.0]);
+/// assert_eq!(h.hvs, vec![vec![4.0, 6.0], vec![6.0, 0.0]]);
 /// ```
-pub fn hessian_vector_products(
-    loss: &impl Loss,
-    theta: &[f64],
-    directions: &[&[f64]],
-) -> Result<(ValueGrad, Vec<Vec<f64>>), AdError> {
+pub fn hessian_vector_products(loss: &impl Loss, theta: &[f64], directions: &[&[f64]]) -> Result<Hvps, AdError> {
     let n = loss.dim();
     check_input("theta", n, theta)?;
     for d in directions {
@@ -221,7 +226,7 @@ pub fn hessian_vector_products(
     pool::fresh(|| hvps_checked(loss, theta, directions))
 }
 
-fn hvps_checked(loss: &impl Loss, theta: &[f64], directions: &[&[f64]]) -> Result<(ValueGrad, Vec<Vec<f64>>), AdError> {
+fn hvps_checked(loss: &impl Loss, theta: &[f64], directions: &[&[f64]]) -> Result<Hvps, AdError> {
     let (n, lanes) = (theta.len(), directions.len().max(1));
     // The seed becomes the parameter's tangent, which the tape gives back to the pool.
     let mut seed = pool::zeroed(lanes * n);
@@ -235,7 +240,7 @@ fn hvps_checked(loss: &impl Loss, theta: &[f64], directions: &[&[f64]]) -> Resul
     let adj = tape.backward(out, &[t]).pop().expect("one adjoint");
     let ht = adj.gradient_tangent.expect("tangent mode");
     let hvs = (0..directions.len()).map(|l| ht[l * n..(l + 1) * n].to_vec()).collect();
-    Ok((ValueGrad { value: out.item(), gradient: adj.gradient }, hvs))
+    Ok(Hvps { value: out.item(), gradient: adj.gradient, hvs })
 }
 
 /// Value, gradient and H·v by forward-over-reverse. The gradient comes for free.
@@ -248,8 +253,8 @@ fn hvps_checked(loss: &impl Loss, theta: &[f64], directions: &[&[f64]]) -> Resul
 /// assert_eq!(h.hv, vec![2.0, -4.0, 2.0]);
 /// ```
 pub fn hessian_vector_product(loss: &impl Loss, theta: &[f64], v: &[f64]) -> Result<Hvp, AdError> {
-    let (vg, mut hv) = hessian_vector_products(loss, theta, &[v])?;
-    Ok(Hvp { value: vg.value, gradient: vg.gradient, hv: hv.pop().expect("one lane") })
+    let Hvps { value, gradient, mut hvs } = hessian_vector_products(loss, theta, &[v])?;
+    Ok(Hvp { value, gradient, hv: hvs.pop().expect("one lane") })
 }
 
 /// Free the buffers this thread keeps between calls of [`value`], [`gradient`] and
