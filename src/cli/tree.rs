@@ -83,7 +83,7 @@ pub fn run(a: Args) -> CliResult {
     let finished: Mutex<Vec<Option<TreeResult>>> = Mutex::new(jobs.iter().map(|_| None).collect());
     jobs.par_iter().enumerate().try_for_each(|(i, &(depth, t))| {
         let seed = a.run.seed.wrapping_mul(1_000_003).wrapping_add((depth * 10_000 + t) as u64);
-        let tree = Tree::generate(depth, seed).map_err(CliError::Input)?;
+        let tree = Tree::generate(depth, seed).map_err(|e| CliError::Input(e.to_string()))?;
         let mis = tree_mis_within(&tree, a.budget).map_err(|e| CliError::Runtime(e.to_string()))?;
         let mut cells = Vec::new();
         let mut rr_steps = None;

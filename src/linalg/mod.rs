@@ -23,6 +23,7 @@ pub use hessian_operator::HessianOperator;
 pub use lanczos::{lanczos, LanczosParams};
 pub use power::{power_iteration, PowerParams};
 
+use crate::ad::AdError;
 use std::fmt;
 
 /// A symmetric linear map `v ↦ A·v` on ℝⁿ, applied without forming A.
@@ -177,8 +178,9 @@ pub enum LinalgError {
     NoConvergence { iterations: usize },
     /// A solver parameter is out of range (`why` says what it must be).
     InvalidParameter { name: &'static str, why: &'static str },
-    /// The operator failed for another reason.
-    Operator(String),
+    /// The Hessian-vector product refused its input (the autodiff's error, also
+    /// [`source`](std::error::Error::source)).
+    Operator(AdError),
 }
 
 impl fmt::Display for LinalgError {
@@ -195,7 +197,14 @@ impl fmt::Display for LinalgError {
     }
 }
 
-impl std::error::Error for LinalgError {}
+impl std::error::Error for LinalgError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LinalgError::Operator(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Checks a relative residual tolerance: in (0, 1].
 pub(crate) fn check_tolerance(tol: f64) -> Result<(), LinalgError> {

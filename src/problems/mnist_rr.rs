@@ -41,7 +41,7 @@
 
 use super::adam::Adam;
 use super::classification::fraction_correct;
-use super::mlp::{Mlp, MlpLoss};
+use super::mlp::{Mlp, MlpError, MlpLoss};
 use super::mnist::Dataset;
 use super::mnist_ridges::{get_ridge, member_on_one_unit, ridge_at_mis};
 use super::softmax_regression::SoftmaxRegression;
@@ -49,7 +49,7 @@ use crate::ad::gradient;
 use crate::linalg::kernels::{axpy, dot, norm, normalize};
 use crate::rng::{seeded, unit_vector, EpochShuffle};
 use crate::rr::ridges::orient;
-use crate::rr::{update_ridge_approximate, RrError};
+use crate::rr::{update_ridge_approximate, InputError, RrError};
 
 /// A training method.
 ///
@@ -278,25 +278,31 @@ fn evaluate(
 }
 
 /// Bad input unless both sets hold examples of the MLP's input size.
-fn check_data(c: &MnistConfig, train: &Dataset, test: &Dataset) -> Result<(), RrError> {
-    for (name, d) in [("training", train), ("test", test)] {
+fn check_data(c: &MnistConfig, train: &Dataset, test: &Dataset) -> Result<(), InputError> {
+    for (set, d) in [("training set", train), ("test set", test)] {
         if d.is_empty() {
-            return Err(RrError::BadInput(format!("the {name} set holds no examples")));
+            return Err(InputError::NoExamples { set });
         }
         if d.pixels != c.mlp.inputs {
-            return Err(RrError::BadInput(format!(
-                "the {name} images have {} pixels, the MLP expects {}",
-                d.pixels, c.mlp.inputs
-            )));
+            return Err(InputError::ImageSize { set, pixels: d.pixels, expected: c.mlp.inputs });
         }
     }
     Ok(())
 }
 
 /// The probe batch's loss: the first `probe_batch` training examples.
-fn probe_loss(c: &MnistConfig, train: &Dataset) -> Result<MlpLoss, RrError> {
+fn probe_loss(c: &MnistConfig, train: &Dataset) -> Result<MlpLoss, InputError> {
     let probe = train.slice(0..train.len().min(c.probe_batch));
-    MlpLoss::new(c.mlp, probe.x, probe.labels).map_err(|e| RrError::BadInput(format!("probe batch: {e}")))
+    let set = "probe batch";
+    MlpLoss::new(c.mlp, probe.x, probe.labels).map_err(|e| match e {
+        MlpError::Empty => InputError::NoExamples { set },
+        MlpError::InputLength { values, inputs, rows } => {
+            InputError::ImageSize { set, pixels: values / rows.max(1), expected: inputs }
+        }
+        MlpError::LabelOutOfRange { index, label, outputs } => {
+            InputError::LabelOutOfRange { set, index, label, classes: outputs }
+        }
+    })
 }
 
 /// Check that first-ridge index `ridge` exists at the MIS before any training (RR and
