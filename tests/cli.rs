@@ -359,3 +359,49 @@ fn mnist_reads_a_data_directory_and_cmnist_asks_for_enough_digits() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("50000") && err.lines().count() == 1, "{err}");
 }
+
+/// The flags that name one of a fixed set (`--methods`, `--activation`, `--which`):
+/// `--help` lists the values with the default, a bad value exits 2 with one line that
+/// lists them too, and the hidden ARPACK aliases of `--which` are still accepted.
+#[test]
+fn fixed_choice_flags_list_their_values_and_refuse_others_in_one_line() {
+    let help = |cmd: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider")).args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let cases = [
+        (
+            "tree",
+            "--methods",
+            "[default: rr,gd-random,gd-saddle,random-vector]",
+            "rr, gd-random, gd-saddle, random-vector, fixed-ev, rand-ridge-plus",
+        ),
+        (
+            "mnist",
+            "--methods",
+            "[default: rr,sgd,fixed-ev,rand-ridge-plus,linear]",
+            "rr, sgd, fixed-ev, rand-ridge-plus, linear",
+        ),
+        ("mnist", "--activation", "[default: tanh]", "tanh, relu"),
+        ("mnist-classes", "--activation", "[default: tanh]", "tanh, relu"),
+        ("cmnist", "--methods", "[default: rr,erm,irm]", "rr, erm, irm"),
+        ("spectrum", "--activation", "[default: tanh]", "tanh, relu"),
+        ("spectrum", "--which", "[default: most-negative]", "most-negative, largest, largest-magnitude"),
+    ];
+    for (cmd, flag, default, values) in cases {
+        let text = help(cmd);
+        let line = text.lines().skip_while(|l| !l.contains(flag)).take(2).collect::<String>();
+        let listed = format!("[possible values: {values}]");
+        assert!(line.contains(default) && line.contains(&listed), "{cmd} {flag}: {line}");
+        let (code, err) = run(&[cmd, flag, "bogus"]);
+        assert_eq!(code, 2, "{cmd} {flag}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{cmd} {flag}: {err}");
+        assert!(err.contains("invalid value 'bogus'") && err.contains(&listed), "{cmd} {flag}: {err}");
+    }
+    for alias in ["sa", "la", "lm", "largest"] {
+        assert!(ridge_rider::cli::check_args(["ridge-rider", "spectrum", "--which", alias]).is_ok(), "{alias}");
+    }
+    let err = ridge_rider::cli::check_args(["ridge-rider", "tree", "--methods", "rr,RR"]).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+}

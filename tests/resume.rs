@@ -67,3 +67,23 @@ fn corrupted_checkpoint_is_refused_and_left_untouched() {
     let st = bin().args(["search", "--resume", "--out"]).arg(&empty).output().unwrap();
     assert_eq!(st.status.code(), Some(2));
 }
+
+/// A checkpoint of an earlier format (2: keyed by the parameters' `Debug` text) is
+/// refused with a message that says so and how to go on, and is left untouched.
+#[test]
+fn a_checkpoint_of_an_earlier_format_is_refused_by_name() {
+    let dir = ScratchDir::new("oldformat");
+    let st = bin().args(["search", "--problem", "figure1", "--out"]).arg(&dir).output().unwrap();
+    assert!(st.status.success());
+    let ckpt = dir.join("search.checkpoint");
+    let mut bytes = std::fs::read(&ckpt).unwrap();
+    assert_eq!(&bytes[..8], b"RRCKPT03");
+    bytes[..8].copy_from_slice(b"RRCKPT02");
+    std::fs::write(&ckpt, &bytes).unwrap();
+    let st = bin().args(["search", "--problem", "figure1", "--resume", "--out"]).arg(&dir).output().unwrap();
+    assert_eq!(st.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(err.contains("search.checkpoint: written by an older ridge-rider (format 2"), "{err}");
+    assert!(err.contains("--force") && err.trim_end().lines().count() == 1, "{err}");
+    assert_eq!(std::fs::read(&ckpt).unwrap(), bytes, "the checkpoint was modified");
+}

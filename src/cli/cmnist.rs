@@ -19,8 +19,8 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// A Colored MNIST method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A Colored MNIST method (`--methods` spells it as [`OodMethod::name`] does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OodMethod {
     Rr,
     Erm,
@@ -45,16 +45,6 @@ impl OodMethod {
     }
 }
 
-impl std::str::FromStr for OodMethod {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        [OodMethod::Rr, OodMethod::Erm, OodMethod::Irm]
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| format!("unknown method '{s}' (rr, erm, irm)"))
-    }
-}
-
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("seed", |a| a.help("Seed of the noise draws, initialisations and batches (run r uses seed + r); the same result at any --threads")))]
 pub struct Args {
@@ -64,7 +54,7 @@ pub struct Args {
     /// Independent runs per method (the paper: 30).
     #[arg(long, default_value_t = 5)]
     runs: usize,
-    /// Methods: rr, erm, irm.
+    /// Methods, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "rr,erm,irm")]
     methods: Vec<OodMethod>,
     /// Steps along each ridge (the paper: nine).

@@ -10,6 +10,7 @@ use super::svg::{heatmaps, line_chart, stack, write_svg};
 use super::validate::{
     parse_range, require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_STEPS,
 };
+use super::values::{parser, ActivationArg, MnistMethodArg};
 use crate::problems::mlp::{Activation, Mlp};
 use crate::problems::mnist::{embedded, load_dir, Dataset};
 use crate::problems::mnist_rr::{check_ridge, train, Curve, MnistConfig, MnistMethod};
@@ -29,8 +30,8 @@ pub struct Common {
     /// Hidden units of the MLP.
     #[arg(long, default_value_t = 128)]
     hidden: usize,
-    /// Hidden-layer nonlinearity: tanh or relu.
-    #[arg(long, default_value = "tanh")]
+    /// Hidden-layer nonlinearity.
+    #[arg(long, default_value = "tanh", value_parser = parser::<ActivationArg, Activation>())]
     activation: Activation,
     /// Parameter steps per run [default: 2400 for mnist, 1200 for mnist-classes].
     #[arg(long)]
@@ -70,8 +71,8 @@ pub struct Args {
     /// First ridge index (the fingerprint's first element): the group of equal eigenvalues at the MIS, 0 = most negative (the MNIST MLP has groups 0..9).
     #[arg(long, default_value_t = 0)]
     ridge: usize,
-    /// Methods: rr, sgd, fixed-ev, rand-ridge-plus, linear (softmax regression, the linear classifier RR must beat).
-    #[arg(long, value_delimiter = ',', default_value = "rr,sgd,fixed-ev,rand-ridge-plus,linear")]
+    /// Methods, comma-separated (linear: softmax regression, the linear classifier RR must beat).
+    #[arg(long, value_delimiter = ',', default_value = "rr,sgd,fixed-ev,rand-ridge-plus,linear", value_parser = parser::<MnistMethodArg, MnistMethod>())]
     methods: Vec<MnistMethod>,
     /// Step α of the Fixed-EV ablation, tuned on its own as in the paper (with RR's α it re-branches every few steps and takes over 13 minutes).
     #[arg(long, default_value_t = 0.025)]

@@ -19,6 +19,7 @@ mod spectrum;
 mod svg;
 mod tree;
 mod validate;
+mod values;
 
 use clap::{Parser, Subcommand};
 pub use common::CliError;
@@ -81,14 +82,17 @@ pub fn run() -> i32 {
     }
 }
 
-/// clap's error as one line: its message and the usage of the command it is about.
+/// clap's error as one line: its message, the accepted values when it lists them (a
+/// bad value of a flag with a fixed set), and the usage of the command it is about.
 fn one_line<T: AsRef<std::ffi::OsStr>>(e: &clap::Error, argv: &[T]) -> String {
     let text = e.render().to_string();
-    let message = text
-        .lines()
-        .map(str::trim)
+    let mut lines = text.lines().map(str::trim);
+    let mut message = lines
         .find(|l| l.starts_with("error:"))
         .map_or_else(|| "error: a command is required".to_string(), str::to_string);
+    if let Some(values) = lines.next().filter(|l| l.starts_with("[possible values:")) {
+        message = format!("{message} {values}");
+    }
     format!("{message} (usage: {}; --help lists every flag)", usage(argv))
 }
 

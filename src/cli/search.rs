@@ -10,8 +10,8 @@ use super::validate::{require_counts, MAX_STEPS};
 use crate::problems::figure1::figure1_loss;
 use crate::problems::tree::Tree;
 use crate::problems::tree_methods::{tree_mis_within, tree_rr_params, MethodRun};
-use crate::rr::checkpoint::{load, search_key, Identity};
-use crate::rr::{continue_search, start_search, Hooks, Objective, RrError, RrParams};
+use crate::rr::checkpoint::{load, save, search_key, CheckpointError, Identity};
+use crate::rr::{continue_search, start_search, Hooks, Objective, RrError, RrParams, SearchState};
 use serde_json::json;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,7 +93,7 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
         "tree" => format!("tree depth={} seed={}", a.depth, a.tree_seed),
         other => other.to_string(),
     };
-    let key = search_key(&format!("{p:?}/{}/{}/{}", a.problem, a.depth, a.tree_seed), obj.dim(), &mis);
+    let key = search_key(&p, &format!("{}/{}/{}", a.problem, a.depth, a.tree_seed), obj.dim(), &mis);
     let id = Identity { key, dim: obj.dim(), shape };
     let mut state = if a.resume {
         load(&ckpt, &id, &p).map_err(|e| CliError::Input(e.to_string()))?
@@ -103,23 +103,13 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    let saved = |s: &crate::rr::SearchState| {
-        crate::io::write_atomic(&ckpt, &crate::rr::checkpoint::encode(s, &id)).map_err(|e| write_error(&ckpt, &e))
-    };
-    // The hook's error type is the library's; the CLI's message is kept beside it.
-    let mut failure = None;
-    let mut after = |s: &crate::rr::SearchState| {
-        saved(s).map_err(|e| {
-            let m = e.to_string();
-            failure = Some(e);
-            RrError::Checkpoint(m)
-        })
-    };
+    // A checkpoint that cannot be written is the environment's problem (see `write_error`).
+    let saved = |s: &SearchState| save(&ckpt, s, &id);
     let stopped = || stop.load(Ordering::SeqCst);
-    let result = continue_search(obj, &p, &mut state, &mut Hooks { after_round: &mut after, stop: &stopped });
+    let result = continue_search(obj, &p, &mut state, &mut Hooks { after_round: &mut |s| saved(s), stop: &stopped });
     match result {
         Err(RrError::Interrupted) => {
-            saved(&state)?;
+            saved(&state).map_err(save_error)?;
             return Err(CliError::Interrupted(format!(
                 "interrupted after {} timesteps; {} solutions saved in {}. Resume with the same flags plus --resume.",
                 state.output.timesteps,
@@ -127,10 +117,9 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
                 ckpt.display()
             )));
         }
-        Err(_) if failure.is_some() => return Err(failure.take().expect("checked")),
-        r => r.map_err(|e| CliError::Runtime(e.to_string()))?,
+        r => r.map_err(save_error)?,
     }
-    saved(&state)?;
+    saved(&state).map_err(save_error)?;
     let o = &state.output;
     let labels: std::collections::BTreeSet<String> = o.solutions.iter().filter_map(|s| s.label.clone()).collect();
     let doc = json!({
@@ -156,12 +145,21 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
     Ok(())
 }
 
+/// A checkpoint that could not be written says what to change ([`write_error`]); any
+/// other failure of the search is a run-time one.
+fn save_error(e: RrError) -> CliError {
+    match e {
+        RrError::Checkpoint(CheckpointError::Io { path, error }) => write_error(&path, &error),
+        e => CliError::Runtime(e.to_string()),
+    }
+}
+
 pub fn run(a: Args) -> CliResult {
     validate(&a)?;
     let threads = set_threads(a.run.threads)?;
     match a.problem.as_str() {
         "tree" => {
-            let tree = Tree::generate(a.depth, a.tree_seed).map_err(CliError::Input)?;
+            let tree = Tree::generate(a.depth, a.tree_seed).map_err(|e| CliError::Input(e.to_string()))?;
             let mis = tree_mis_within(&tree, a.budget).map_err(|e| CliError::Runtime(e.to_string()))?;
             run_search(
                 &a,

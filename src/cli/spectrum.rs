@@ -7,6 +7,7 @@ use super::common::{
 use super::outdir::OutDir;
 use super::report::{write_report, Row};
 use super::validate::{number, require_count, require_counts, require_float, Low, MAX_HIDDEN, MAX_STEPS};
+use super::values::{parser, ActivationArg, WhichArg};
 use crate::linalg::npy::{read_npy, write_npy_bytes, NpyArray};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, Which};
 use crate::problems::mlp::Activation;
@@ -23,8 +24,8 @@ pub struct Args {
     /// Hidden units of the MLP.
     #[arg(long, default_value_t = 128)]
     hidden: usize,
-    /// Hidden activation: tanh or relu.
-    #[arg(long, default_value = "tanh")]
+    /// Hidden activation.
+    #[arg(long, default_value = "tanh", value_parser = parser::<ActivationArg, Activation>())]
     activation: Activation,
     /// Examples: the first N embedded MNIST digits (1–10000), pixels/255.
     #[arg(long, default_value_t = 2236)]
@@ -38,8 +39,8 @@ pub struct Args {
     /// Eigenpairs wanted (1–1000, at most the parameter count).
     #[arg(long, default_value_t = 10)]
     k: usize,
-    /// Spectrum end: most-negative, largest or largest-magnitude.
-    #[arg(long, default_value = "most-negative")]
+    /// Spectrum end.
+    #[arg(long, default_value = "most-negative", value_parser = parser::<WhichArg, Which>())]
     which: Which,
     /// Relative residual tolerance ‖Hv − λv‖ ≤ tol·|λ|, in (0, 1].
     #[arg(long, default_value_t = 1e-6)]

@@ -8,6 +8,7 @@ use super::outdir::OutDir;
 use super::report::{mean_ci95, print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use super::validate::{require_counts, require_distinct, MAX_REPEATS, MAX_STEPS};
+use super::values::{parser, TreeMethodArg};
 use crate::problems::tree::{Tree, EXPAND, POSITIVE};
 use crate::problems::tree_methods::{run_method, tree_mis_within, Method, MethodRun, DEFAULT_RIDGES, DESCENT_STEPS};
 use rayon::prelude::*;
@@ -24,8 +25,8 @@ pub struct Args {
     /// Random trees per depth (1–10000).
     #[arg(long, default_value_t = 20)]
     trees: usize,
-    /// Methods: rr, gd-random, gd-saddle, random-vector, fixed-ev, rand-ridge-plus.
-    #[arg(long, value_delimiter = ',', default_value = "rr,gd-random,gd-saddle,random-vector")]
+    /// Methods, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "rr,gd-random,gd-saddle,random-vector", value_parser = parser::<TreeMethodArg, Method>())]
     methods: Vec<Method>,
     /// Timestep budget T of each search (baselines get the timesteps RR used); the MIS takes at most this many steps too.
     #[arg(long, default_value_t = 100_000)]
@@ -83,7 +84,7 @@ pub fn run(a: Args) -> CliResult {
     let finished: Mutex<Vec<Option<TreeResult>>> = Mutex::new(jobs.iter().map(|_| None).collect());
     jobs.par_iter().enumerate().try_for_each(|(i, &(depth, t))| {
         let seed = a.run.seed.wrapping_mul(1_000_003).wrapping_add((depth * 10_000 + t) as u64);
-        let tree = Tree::generate(depth, seed).map_err(CliError::Input)?;
+        let tree = Tree::generate(depth, seed).map_err(|e| CliError::Input(e.to_string()))?;
         let mis = tree_mis_within(&tree, a.budget).map_err(|e| CliError::Runtime(e.to_string()))?;
         let mut cells = Vec::new();
         let mut rr_steps = None;

@@ -29,7 +29,7 @@ impl HessianOperator {
     /// Records `loss` at θ (one forward and one reverse sweep); the operator does not
     /// borrow the loss afterwards.
     pub fn new(loss: &impl Loss, theta: Vec<f64>) -> Result<Self, LinalgError> {
-        let recorded = HessianAt::new(loss, &theta).map_err(|e| LinalgError::Operator(e.to_string()))?;
+        let recorded = HessianAt::new(loss, &theta).map_err(LinalgError::Operator)?;
         Ok(HessianOperator { recorded, theta, applications: AtomicUsize::new(0), sweeps: AtomicUsize::new(0) })
     }
     /// The loss recorded at θ (its value and gradient come with it).
@@ -59,7 +59,7 @@ impl LinearOperator for HessianOperator {
         }
         self.applications.fetch_add(1, Ordering::Relaxed);
         self.sweeps.fetch_add(1, Ordering::Relaxed);
-        let hv = self.recorded.hessian_vector_product(v).map_err(|e| LinalgError::Operator(e.to_string()))?;
+        let hv = self.recorded.hessian_vector_product(v).map_err(LinalgError::Operator)?;
         if hv.iter().any(|x| !x.is_finite()) {
             return Err(LinalgError::NonFinite);
         }
@@ -88,7 +88,7 @@ impl LinearOperator for HessianOperator {
         }
         self.applications.fetch_add(vs.len(), Ordering::Relaxed);
         self.sweeps.fetch_add(1, Ordering::Relaxed);
-        let hvs = self.recorded.hessian_vector_products(vs).map_err(|e| LinalgError::Operator(e.to_string()))?;
+        let hvs = self.recorded.hessian_vector_products(vs).map_err(LinalgError::Operator)?;
         if hvs.iter().flatten().any(|x| !x.is_finite()) {
             return Err(LinalgError::NonFinite);
         }

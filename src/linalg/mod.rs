@@ -23,6 +23,7 @@ pub use hessian_operator::HessianOperator;
 pub use lanczos::{lanczos, LanczosParams};
 pub use power::{power_iteration, PowerParams};
 
+use crate::ad::AdError;
 use std::fmt;
 
 /// A symmetric linear map `v ↦ A·v` on ℝⁿ, applied without forming A.
@@ -77,14 +78,17 @@ pub trait LinearOperator: Sync {
     }
 }
 
-/// Which end of the spectrum a solver looks for.
+/// Which end of the spectrum a solver looks for (the CLI's `--which` spells them
+/// `most-negative`, `largest` and `largest-magnitude`, with ARPACK's `sa`, `la` and
+/// `lm` as aliases).
 ///
 /// ```
-/// use ridge_rider::linalg::Which;
-/// // The CLI's spellings, with ARPACK's as aliases.
-/// assert_eq!("most-negative".parse::<Which>().unwrap(), Which::MostNegative);
-/// assert_eq!("lm".parse::<Which>().unwrap(), Which::LargestMagnitude);
-/// assert!("smallest".parse::<Which>().is_err());
+/// use ridge_rider::linalg::{lanczos, DenseSymmetric, LanczosParams, Which};
+/// let a = DenseSymmetric::from_diagonal(&[3.0, -5.0, 4.0]);
+/// let end = |which| lanczos(&a, &LanczosParams { k: 1, which, ..Default::default() }).unwrap().values[0];
+/// assert!((end(Which::MostNegative) + 5.0).abs() < 1e-12);
+/// assert!((end(Which::Largest) - 4.0).abs() < 1e-12);
+/// assert!((end(Which::LargestMagnitude) + 5.0).abs() < 1e-12);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
@@ -103,18 +107,6 @@ impl Which {
             Which::MostNegative => lambda,
             Which::Largest => -lambda,
             Which::LargestMagnitude => -lambda.abs(),
-        }
-    }
-}
-
-impl std::str::FromStr for Which {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "most-negative" | "sa" => Ok(Which::MostNegative),
-            "largest" | "la" => Ok(Which::Largest),
-            "largest-magnitude" | "lm" => Ok(Which::LargestMagnitude),
-            _ => Err(format!("unknown spectrum end '{s}' (expected most-negative, largest or largest-magnitude)")),
         }
     }
 }
@@ -177,8 +169,9 @@ pub enum LinalgError {
     NoConvergence { iterations: usize },
     /// A solver parameter is out of range (`why` says what it must be).
     InvalidParameter { name: &'static str, why: &'static str },
-    /// The operator failed for another reason.
-    Operator(String),
+    /// The Hessian-vector product refused its input (the autodiff's error, also
+    /// [`source`](std::error::Error::source)).
+    Operator(AdError),
 }
 
 impl fmt::Display for LinalgError {
@@ -195,7 +188,14 @@ impl fmt::Display for LinalgError {
     }
 }
 
-impl std::error::Error for LinalgError {}
+impl std::error::Error for LinalgError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LinalgError::Operator(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Checks a relative residual tolerance: in (0, 1].
 pub(crate) fn check_tolerance(tol: f64) -> Result<(), LinalgError> {

@@ -57,7 +57,14 @@ impl fmt::Display for NpyError {
     }
 }
 
-impl std::error::Error for NpyError {}
+impl std::error::Error for NpyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            NpyError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<std::io::Error> for NpyError {
     fn from(e: std::io::Error) -> Self {

@@ -25,9 +25,12 @@ use std::sync::Arc;
 /// The hidden-layer nonlinearity.
 ///
 /// ```
-/// use ridge_rider::problems::mlp::Activation;
-/// assert_eq!("relu".parse::<Activation>().unwrap(), Activation::Relu);
-/// assert!("gelu".parse::<Activation>().is_err());
+/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// // The same parameters, another function.
+/// let (tanh, relu) = (Mlp::new(2, 3, 2, Activation::Tanh), Mlp::new(2, 3, 2, Activation::Relu));
+/// let theta = tanh.init_standard(0);
+/// assert_eq!(tanh.dim(), relu.dim());
+/// assert_ne!(tanh.logits(&theta, &[1.0, 2.0]), relu.logits(&theta, &[1.0, 2.0]));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
@@ -46,17 +49,6 @@ impl Activation {
         match self {
             Activation::Tanh => x.tanh(),
             Activation::Relu => x.max(0.0),
-        }
-    }
-}
-
-impl std::str::FromStr for Activation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "tanh" => Ok(Activation::Tanh),
-            "relu" => Ok(Activation::Relu),
-            _ => Err(format!("unknown activation '{s}' (expected tanh or relu)")),
         }
     }
 }

@@ -74,9 +74,15 @@ pub enum IdxError {
         file: String,
         error: std::io::Error,
     },
+    /// Not valid gzip (the decoder's error is the [`source`](std::error::Error::source)).
     Gzip {
         file: String,
-        error: String,
+        error: std::io::Error,
+    },
+    /// The gzip data decompresses to more than `limit` bytes.
+    TooLarge {
+        file: String,
+        limit: u64,
     },
     BadMagic {
         file: String,
@@ -89,9 +95,11 @@ pub enum IdxError {
         expected: u64,
         got: u64,
     },
+    /// Images of `rows × cols` pixels: none, or more than 4096 a side.
     Dimensions {
         file: String,
-        problem: String,
+        rows: u64,
+        cols: u64,
     },
     CountMismatch {
         images: usize,
@@ -129,7 +137,10 @@ impl fmt::Display for IdxError {
             IdxError::Length { file, expected, got } => {
                 write!(f, "{file}: header promises {expected} data bytes, file holds {got}")
             }
-            IdxError::Dimensions { file, problem } => write!(f, "{file}: {problem}"),
+            IdxError::TooLarge { file, limit } => {
+                write!(f, "{file}: decompresses to more than {} MiB", limit >> 20)
+            }
+            IdxError::Dimensions { file, rows, cols } => write!(f, "{file}: image size {rows}×{cols}"),
             IdxError::CountMismatch { images, labels } => write!(f, "{images} images but {labels} labels"),
             IdxError::LabelOutOfRange { file, index, label } => {
                 write!(f, "{file}: label {label} at index {index} is not a digit 0-9")
@@ -141,7 +152,14 @@ impl fmt::Display for IdxError {
     }
 }
 
-impl std::error::Error for IdxError {}
+impl std::error::Error for IdxError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            IdxError::Io { error, .. } | IdxError::Gzip { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
 
 /// Gunzip when the bytes start with the gzip magic, with a size cap.
 fn maybe_gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
@@ -150,9 +168,9 @@ fn maybe_gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
         GzDecoder::new(bytes)
             .take(MAX_DECOMPRESSED + 1)
             .read_to_end(&mut out)
-            .map_err(|e| IdxError::Gzip { file: file.into(), error: e.to_string() })?;
+            .map_err(|error| IdxError::Gzip { file: file.into(), error })?;
         if out.len() as u64 > MAX_DECOMPRESSED {
-            return Err(IdxError::Gzip { file: file.into(), error: "decompresses to more than 1 GiB".into() });
+            return Err(IdxError::TooLarge { file: file.into(), limit: MAX_DECOMPRESSED });
         }
         Ok(out)
     } else {
@@ -200,9 +218,7 @@ pub fn parse_images(file: &str, bytes: &[u8]) -> Result<(usize, usize, Vec<u8>),
     let raw = maybe_gunzip(file, bytes)?;
     let (dims, data) = parse_header(file, &raw, 0x0000_0803, 3)?;
     if dims[1] == 0 || dims[2] == 0 || dims[1] > 4096 || dims[2] > 4096 {
-        return Err(IdxError::Dimensions {
-            file: file.into(), problem: format!("image size {}×{}", dims[1], dims[2])
-        });
+        return Err(IdxError::Dimensions { file: file.into(), rows: dims[1], cols: dims[2] });
     }
     Ok((dims[0] as usize, (dims[1] * dims[2]) as usize, data.to_vec()))
 }

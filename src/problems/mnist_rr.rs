@@ -40,7 +40,7 @@
 //! classifier RR must beat).
 
 use super::classification::fraction_correct;
-use super::mlp::{Mlp, MlpLoss};
+use super::mlp::{Mlp, MlpError, MlpLoss};
 use super::mnist::Dataset;
 use super::mnist_ridges::{get_ridge, member_on_one_unit, ridge_at_mis};
 use super::softmax_regression::SoftmaxRegression;
@@ -49,15 +49,13 @@ use crate::linalg::kernels::{axpy, dot, norm, normalize};
 use crate::optim::Adam;
 use crate::rng::{seeded, unit_vector, EpochShuffle};
 use crate::rr::ridges::orient;
-use crate::rr::{update_ridge_approximate, ApproximateParams, PreviousRidge, RrError};
+use crate::rr::{update_ridge_approximate, ApproximateParams, InputError, PreviousRidge, RrError};
 
 /// A training method.
 ///
 /// ```
 /// use ridge_rider::problems::mnist_rr::MnistMethod;
-/// let m: MnistMethod = "fixed-ev".parse().unwrap();
-/// assert_eq!((m, m.name()), (MnistMethod::FixedEv, "fixed-ev"));
-/// assert!("adam".parse::<MnistMethod>().is_err());
+/// assert_eq!((MnistMethod::FixedEv.name(), MnistMethod::RidgeRider.name()), ("fixed-ev", "rr"));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MnistMethod {
@@ -69,7 +67,7 @@ pub enum MnistMethod {
 }
 
 impl MnistMethod {
-    /// The CLI's name of the method.
+    /// The method's name in the CLI's `--methods` and in the results.
     pub fn name(&self) -> &'static str {
         match self {
             MnistMethod::RidgeRider => "rr",
@@ -78,22 +76,6 @@ impl MnistMethod {
             MnistMethod::Sgd => "sgd",
             MnistMethod::Linear => "linear",
         }
-    }
-}
-
-impl std::str::FromStr for MnistMethod {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        [
-            MnistMethod::RidgeRider,
-            MnistMethod::FixedEv,
-            MnistMethod::RandRidgePlus,
-            MnistMethod::Sgd,
-            MnistMethod::Linear,
-        ]
-        .into_iter()
-        .find(|m| m.name() == s)
-        .ok_or_else(|| format!("unknown method '{s}' (rr, sgd, fixed-ev, rand-ridge-plus, linear)"))
     }
 }
 
@@ -278,25 +260,31 @@ fn evaluate(
 }
 
 /// Bad input unless both sets hold examples of the MLP's input size.
-fn check_data(c: &MnistConfig, train: &Dataset, test: &Dataset) -> Result<(), RrError> {
-    for (name, d) in [("training", train), ("test", test)] {
+fn check_data(c: &MnistConfig, train: &Dataset, test: &Dataset) -> Result<(), InputError> {
+    for (set, d) in [("training set", train), ("test set", test)] {
         if d.is_empty() {
-            return Err(RrError::BadInput(format!("the {name} set holds no examples")));
+            return Err(InputError::NoExamples { set });
         }
         if d.pixels != c.mlp.inputs {
-            return Err(RrError::BadInput(format!(
-                "the {name} images have {} pixels, the MLP expects {}",
-                d.pixels, c.mlp.inputs
-            )));
+            return Err(InputError::ImageSize { set, pixels: d.pixels, expected: c.mlp.inputs });
         }
     }
     Ok(())
 }
 
 /// The probe batch's loss: the first `probe_batch` training examples.
-fn probe_loss(c: &MnistConfig, train: &Dataset) -> Result<MlpLoss, RrError> {
+fn probe_loss(c: &MnistConfig, train: &Dataset) -> Result<MlpLoss, InputError> {
     let probe = train.slice(0..train.len().min(c.probe_batch));
-    MlpLoss::new(c.mlp, probe.x, probe.labels).map_err(|e| RrError::BadInput(format!("probe batch: {e}")))
+    let set = "probe batch";
+    MlpLoss::new(c.mlp, probe.x, probe.labels).map_err(|e| match e {
+        MlpError::Empty => InputError::NoExamples { set },
+        MlpError::InputLength { values, inputs, rows } => {
+            InputError::ImageSize { set, pixels: values / rows.max(1), expected: inputs }
+        }
+        MlpError::LabelOutOfRange { index, label, outputs } => {
+            InputError::LabelOutOfRange { set, index, label, classes: outputs }
+        }
+    })
 }
 
 /// Check that first-ridge index `ridge` exists at the MIS before any training (RR and

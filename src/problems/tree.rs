@@ -24,6 +24,32 @@ pub const EXPAND: f64 = 0.6;
 /// Probability that a terminal pays +10 (else −1).
 pub const POSITIVE: f64 = 0.35;
 
+/// The deepest tree [`Tree::generate`] builds.
+pub const MAX_DEPTH: usize = 30;
+
+/// Why a tree could not be generated.
+///
+/// ```
+/// use ridge_rider::problems::tree::{Tree, TreeError};
+/// assert_eq!(Tree::generate(31, 0).unwrap_err(), TreeError::Depth { depth: 31 });
+/// assert_eq!(TreeError::Depth { depth: 0 }.to_string(), "tree depth 0 is not within 1–30");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeError {
+    /// The depth is not within 1..=[`MAX_DEPTH`].
+    Depth { depth: usize },
+}
+
+impl std::fmt::Display for TreeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TreeError::Depth { depth } => write!(f, "tree depth {depth} is not within 1–{MAX_DEPTH}"),
+        }
+    }
+}
+
+impl std::error::Error for TreeError {}
+
 /// A node of the tree.
 ///
 /// ```
@@ -103,7 +129,7 @@ fn merge(r: Raw) -> Raw {
 }
 
 impl Tree {
-    /// A random tree of the given depth (≥ 1) from a seed; see the module docs.
+    /// A random tree of the given depth (1 to [`MAX_DEPTH`]) from a seed; see the module docs.
     ///
     /// ```
     /// use ridge_rider::problems::tree::Tree;
@@ -111,12 +137,9 @@ impl Tree {
     /// assert_eq!(t.max_depth(), 4);
     /// assert!(t.rewards.iter().any(|&r| r > 0.0));
     /// ```
-    pub fn generate(depth: usize, seed: u64) -> Result<Tree, String> {
-        if depth == 0 {
-            return Err("tree depth must be at least 1".into());
-        }
-        if depth > 30 {
-            return Err("tree depth must be at most 30".into());
+    pub fn generate(depth: usize, seed: u64) -> Result<Tree, TreeError> {
+        if depth == 0 || depth > MAX_DEPTH {
+            return Err(TreeError::Depth { depth });
         }
         let mut rng = seeded(seed, 0x74726565 + depth as u64);
         let raw = build(&mut rng, 0, depth, true);

@@ -46,9 +46,8 @@ const GRAD_TOL: f64 = 1e-3;
 ///
 /// ```
 /// use ridge_rider::problems::tree_methods::Method;
-/// let m: Method = "gd-saddle".parse().unwrap();
-/// assert_eq!(m.name(), "gd-saddle");
-/// assert!(!m.is_search() && Method::FixedEv.is_search());
+/// assert_eq!((Method::GdSaddle.name(), Method::RidgeRider.name()), ("gd-saddle", "rr"));
+/// assert!(!Method::GdSaddle.is_search() && Method::FixedEv.is_search());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Method {
@@ -61,7 +60,7 @@ pub enum Method {
 }
 
 impl Method {
-    /// The CLI's name of the method.
+    /// The method's name in the CLI's `--methods` and in the results.
     pub fn name(&self) -> &'static str {
         match self {
             Method::RidgeRider => "rr",
@@ -75,25 +74,6 @@ impl Method {
     /// RR and its ablations search with their own stopping rule; the others get RR's timesteps.
     pub fn is_search(&self) -> bool {
         matches!(self, Method::RidgeRider | Method::FixedEv | Method::RandRidgePlus)
-    }
-}
-
-impl std::str::FromStr for Method {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        [
-            Method::RidgeRider,
-            Method::GdRandom,
-            Method::GdSaddle,
-            Method::RandomVector,
-            Method::FixedEv,
-            Method::RandRidgePlus,
-        ]
-        .into_iter()
-        .find(|m| m.name() == s)
-        .ok_or_else(|| {
-            format!("unknown method '{s}' (rr, gd-random, gd-saddle, random-vector, fixed-ev, rand-ridge-plus)")
-        })
     }
 }
 

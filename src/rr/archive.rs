@@ -5,13 +5,7 @@ use crate::rng::seeded;
 use rand::Rng;
 use std::collections::VecDeque;
 
-/// Search order over the archive.
-///
-/// ```
-/// use ridge_rider::rr::Order;
-/// assert_eq!("best".parse::<Order>().unwrap(), Order::BestLoss);
-/// assert!("widest".parse::<Order>().is_err());
-/// ```
+/// Search order over the archive ([`Archive`]'s example pops in three of them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Order {
     /// FIFO: every ridge of a branch point before any of their children.
@@ -22,19 +16,6 @@ pub enum Order {
     BestLoss,
     /// Uniformly at random, from the search's seed.
     Random,
-}
-
-impl std::str::FromStr for Order {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "bfs" => Ok(Order::BreadthFirst),
-            "dfs" => Ok(Order::DepthFirst),
-            "best" => Ok(Order::BestLoss),
-            "random" => Ok(Order::Random),
-            _ => Err(format!("unknown search order '{s}' (bfs, dfs, best or random)")),
-        }
-    }
 }
 
 /// A ridge waiting to be ridden from a branch point (see [`Archive`]).

@@ -131,10 +131,10 @@ pub enum RrError {
     },
     /// The search was asked to stop; its state after the last round was handed to the hooks.
     Interrupted,
-    /// A checkpoint could not be written or read.
-    Checkpoint(String),
+    /// A checkpoint could not be written or read, or belongs to another search.
+    Checkpoint(checkpoint::CheckpointError),
     /// Input the search cannot use (an empty data set, a shape that does not fit).
-    BadInput(String),
+    BadInput(InputError),
     /// Lanczos did not resolve the branching spectrum within its HVP limit, after
     /// [`ridges::SPECTRUM_ATTEMPTS`] runs with doubling limits (`residual`: the worst).
     SpectrumNotConverged {
@@ -166,13 +166,28 @@ impl fmt::Display for RrError {
                 "Lanczos did not converge at the branch point ({hvps} HVPs over {} attempts, worst residual {residual:.3e}): raise max_hvps or tol",
                 ridges::SPECTRUM_ATTEMPTS
             ),
-            RrError::Checkpoint(m) => write!(f, "checkpoint: {m}"),
-            RrError::BadInput(m) => write!(f, "{m}"),
+            RrError::Checkpoint(e) => write!(f, "checkpoint: {e}"),
+            RrError::BadInput(e) => write!(f, "{e}"),
         }
     }
 }
 
-impl std::error::Error for RrError {}
+impl std::error::Error for RrError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RrError::Ad(e) => Some(e),
+            RrError::Linalg(e) => Some(e),
+            RrError::Checkpoint(e) => Some(e),
+            RrError::BadInput(e) => Some(e),
+            RrError::NonFinite(_)
+            | RrError::NoNegativeCurvature
+            | RrError::NoSuchRidge { .. }
+            | RrError::Interrupted
+            | RrError::SpectrumNotConverged { .. }
+            | RrError::InvalidParameter { .. } => None,
+        }
+    }
+}
 
 impl From<AdError> for RrError {
     fn from(e: AdError) -> Self {
@@ -197,6 +212,51 @@ impl From<LinalgError> for RrError {
         }
     }
 }
+impl From<checkpoint::CheckpointError> for RrError {
+    fn from(e: checkpoint::CheckpointError) -> Self {
+        RrError::Checkpoint(e)
+    }
+}
+impl From<InputError> for RrError {
+    fn from(e: InputError) -> Self {
+        RrError::BadInput(e)
+    }
+}
+
+/// Data a search or a training run cannot use (see [`RrError::BadInput`]); `set` names
+/// the data, e.g. `training set` or `probe batch`.
+///
+/// ```
+/// use ridge_rider::rr::{InputError, RrError};
+/// let e = RrError::from(InputError::NoExamples { set: "test set" });
+/// assert_eq!(e.to_string(), "the test set holds no examples");
+/// assert!(matches!(e, RrError::BadInput(InputError::NoExamples { .. })));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputError {
+    /// The data holds no examples.
+    NoExamples { set: &'static str },
+    /// The images have `pixels` pixels each, the model takes `expected` inputs.
+    ImageSize { set: &'static str, pixels: usize, expected: usize },
+    /// The label at row `index` is not below the model's number of classes.
+    LabelOutOfRange { set: &'static str, index: usize, label: usize, classes: usize },
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::NoExamples { set } => write!(f, "the {set} holds no examples"),
+            InputError::ImageSize { set, pixels, expected } => {
+                write!(f, "the {set} images have {pixels} pixels, the model expects {expected}")
+            }
+            InputError::LabelOutOfRange { set, index, label, classes } => {
+                write!(f, "label {label} at row {index} of the {set} is not below {classes}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
 
 /// What one ride produced: its outcome, children to branch into, and solutions.
 struct Processed {

@@ -3,12 +3,12 @@
 //! any moment (SIGKILL included) resumes from its last round and produces the same
 //! solutions as an uninterrupted run.
 //!
-//! Format: `RRCKPT02`, a 64-bit key identifying the problem and parameters, the
-//! parameter dimension and the problem's shape (e.g. `tree depth=8 seed=1`), the state
+//! Format: `RRCKPT03`, a 64-bit key identifying the problem and parameters (a stable
+//! hash, see [`search_key`]), the parameter dimension and the problem's shape (e.g. `tree depth=8 seed=1`), the state
 //! as little-endian integers and raw f64 bits, and an FNV-1a checksum of all of it. A
 //! truncated, corrupted or mismatched file is rejected with a clear error, and so is
 //! one whose vectors do not have the problem's dimension (a forged file whose checksum
-//! was recomputed).
+//! was recomputed); [`CheckpointError`] says which.
 //!
 //! ```
 //! use ridge_rider::ad::{loss_fn, Var};
@@ -16,7 +16,7 @@
 //! use ridge_rider::rr::{continue_search, start_search, Hooks, RrParams};
 //! let f = loss_fn(2, |t: Var| (t * t - 1.0).powi(2).sum() - 0.1 * t.at(0) * t.at(0));
 //! let p = RrParams::default();
-//! let id = Identity { key: search_key(&format!("{p:?}"), 2, &[0.0, 0.0]), dim: 2, shape: "wells".into() };
+//! let id = Identity { key: search_key(&p, "wells", 2, &[0.0, 0.0]), dim: 2, shape: "wells".into() };
 //! let state = start_search(&f, &[0.0, 0.0], &p).unwrap();
 //! let bytes = encode(&state, &id);
 //! // The state round-trips; a flipped byte, another key, dimension or shape is refused.
@@ -33,14 +33,115 @@
 //! assert_eq!(resumed.output.distinct_minima(1e-3).len(), 4);
 //! ```
 
+mod key;
+
 use super::archive::{Archive, Entry};
 use super::ridges::Choice;
-use super::{EndReason, RrError, RrOutput, SearchState, Solution};
-use std::path::Path;
+use super::{EndReason, RrError, RrOutput, RrParams, SearchState, Solution};
+pub use key::search_key;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-const MAGIC: &[u8; 8] = b"RRCKPT02";
-/// The first format, without dimension and shape.
-const MAGIC_V1: &[u8; 8] = b"RRCKPT01";
+const MAGIC: &[u8; 8] = b"RRCKPT03";
+/// The earlier formats: 1 without dimension and shape, 2 keyed by the parameters'
+/// `Debug` text (see [`search_key`]). Both are refused with a message saying so.
+const OLD_MAGICS: [(&[u8; 8], u8); 2] = [(b"RRCKPT01", 1), (b"RRCKPT02", 2)];
+
+/// Why a checkpoint could not be written, read or resumed.
+///
+/// ```
+/// use ridge_rider::rr::checkpoint::{decode, CheckpointError, Identity};
+/// use ridge_rider::rr::{RrError, RrParams};
+/// let id = Identity { key: 7, dim: 2, shape: "wells".into() };
+/// let err = decode(b"RRCKPT01 and the rest", &id, &RrParams::default()).err().unwrap();
+/// assert_eq!(err, RrError::Checkpoint(CheckpointError::OldFormat { version: 1 }));
+/// assert!(err.to_string().starts_with("checkpoint: written by an older ridge-rider (format 1"));
+/// ```
+#[derive(Clone, Debug)]
+pub enum CheckpointError {
+    /// The file could not be read or written (the I/O error is the
+    /// [`source`](std::error::Error::source)).
+    Io { path: PathBuf, error: Arc<std::io::Error> },
+    /// The bytes do not start with a checkpoint's magic string.
+    NotACheckpoint,
+    /// Written by an older ridge-rider in format `version`, which this one does not read.
+    OldFormat { version: u8 },
+    /// Cut short or corrupted: the checksum, a length or a tag does not hold.
+    Corrupt,
+    /// The file belongs to another problem: its `shape` and `dim`, then this search's.
+    OtherProblem { shape: String, dim: u64, expected_shape: String, expected_dim: usize },
+    /// The file belongs to the same problem with other parameters or another start
+    /// point: its key, then this search's (see [`search_key`]).
+    OtherSearch { key: u64, expected: u64 },
+    /// A vector in the file (`what`: θ, direction or solution) has length `len`, not the
+    /// problem's dimension `dim`: a forged file whose checksum was recomputed.
+    Dimension { what: &'static str, len: usize, dim: usize },
+    /// The checkpoint at `path` was refused (`error` says why, and is the
+    /// [`source`](std::error::Error::source)).
+    InFile { path: PathBuf, error: Box<CheckpointError> },
+}
+
+impl fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckpointError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            CheckpointError::NotACheckpoint => write!(f, "not a ridge-rider checkpoint"),
+            CheckpointError::OldFormat { version } => {
+                let what = match version {
+                    1 => "without the problem's shape",
+                    _ => "with a search key that is not stable across versions",
+                };
+                write!(f, "written by an older ridge-rider (format {version}, {what}); start again with --force")
+            }
+            CheckpointError::Corrupt => write!(f, "file is truncated or corrupted"),
+            CheckpointError::OtherProblem { shape, dim, expected_shape, expected_dim } => {
+                write!(
+                    f,
+                    "it belongs to {shape} with {dim} parameters, this search is {expected_shape} with {expected_dim}"
+                )
+            }
+            CheckpointError::OtherSearch { .. } => {
+                write!(f, "it belongs to a search with other parameters or another problem")
+            }
+            CheckpointError::Dimension { what, len, dim } => {
+                write!(f, "a {what} has dimension {len}, the problem {dim}")
+            }
+            CheckpointError::InFile { path, error } => write!(f, "{}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for CheckpointError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CheckpointError::Io { error, .. } => Some(&**error),
+            CheckpointError::InFile { error, .. } => Some(&**error),
+            _ => None,
+        }
+    }
+}
+
+/// Equal variants with equal fields; two I/O errors are equal when they are on the
+/// same path and of the same [`std::io::ErrorKind`] (`std::io::Error` has no equality).
+impl PartialEq for CheckpointError {
+    fn eq(&self, other: &Self) -> bool {
+        use CheckpointError::*;
+        match (self, other) {
+            (Io { path: p, error: e }, Io { path: q, error: d }) => p == q && e.kind() == d.kind(),
+            (NotACheckpoint, NotACheckpoint) | (Corrupt, Corrupt) => true,
+            (OldFormat { version: a }, OldFormat { version: b }) => a == b,
+            (
+                OtherProblem { shape: s, dim: d, expected_shape: es, expected_dim: ed },
+                OtherProblem { shape: t, dim: e, expected_shape: et, expected_dim: ee },
+            ) => (s, d, es, ed) == (t, e, et, ee),
+            (OtherSearch { key: k, expected: e }, OtherSearch { key: l, expected: f }) => (k, e) == (l, f),
+            (Dimension { what: w, len: l, dim: d }, Dimension { what: x, len: m, dim: e }) => (w, l, d) == (x, m, e),
+            (InFile { path: p, error: e }, InFile { path: q, error: d }) => p == q && e == d,
+            _ => false,
+        }
+    }
+}
 
 /// What a checkpoint must match to be resumed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,17 +154,10 @@ pub struct Identity {
     pub shape: String,
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// FNV-1a, 64 bits: the checksum and the search key (a fixed algorithm, unlike
+/// `std`'s `DefaultHasher`, so files written by one build are read by the next).
+pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
-}
-
-/// A key for "the same search": hash of the parameters' debug text, the problem's
-/// dimension and the start point. Resuming under another key is refused.
-pub fn search_key(params_debug: &str, dim: usize, theta_mis: &[f64]) -> u64 {
-    let mut bytes = params_debug.as_bytes().to_vec();
-    bytes.extend_from_slice(&(dim as u64).to_le_bytes());
-    theta_mis.iter().for_each(|x| bytes.extend_from_slice(&x.to_bits().to_le_bytes()));
-    fnv1a(&bytes)
 }
 
 struct W(Vec<u8>);
@@ -93,15 +187,15 @@ impl W {
 
 struct R<'a>(&'a [u8], usize);
 impl R<'_> {
-    fn bad() -> RrError {
-        RrError::Checkpoint("file is truncated or corrupted".into())
+    fn bad() -> CheckpointError {
+        CheckpointError::Corrupt
     }
-    fn u(&mut self) -> Result<u64, RrError> {
+    fn u(&mut self) -> Result<u64, CheckpointError> {
         let b = self.0.get(self.1..self.1 + 8).ok_or_else(Self::bad)?;
         self.1 += 8;
         Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
     }
-    fn len(&mut self) -> Result<usize, RrError> {
+    fn len(&mut self) -> Result<usize, CheckpointError> {
         let n = self.u()? as usize;
         // Every element takes at least one byte: a length beyond the file is corrupt.
         if n > self.0.len() {
@@ -109,20 +203,20 @@ impl R<'_> {
         }
         Ok(n)
     }
-    fn f(&mut self) -> Result<f64, RrError> {
+    fn f(&mut self) -> Result<f64, CheckpointError> {
         Ok(f64::from_bits(self.u()?))
     }
-    fn fs(&mut self) -> Result<Vec<f64>, RrError> {
+    fn fs(&mut self) -> Result<Vec<f64>, CheckpointError> {
         let n = self.len()?;
         (0..n).map(|_| self.f()).collect()
     }
-    fn s(&mut self) -> Result<String, RrError> {
+    fn s(&mut self) -> Result<String, CheckpointError> {
         let n = self.len()?;
         let b = self.0.get(self.1..self.1 + n).ok_or_else(Self::bad)?;
         self.1 += n;
         String::from_utf8(b.to_vec()).map_err(|_| Self::bad())
     }
-    fn fp(&mut self) -> Result<Vec<Choice>, RrError> {
+    fn fp(&mut self) -> Result<Vec<Choice>, CheckpointError> {
         let n = self.len()?;
         (0..n).map(|_| Ok(Choice { index: self.u()? as usize, sign: if self.u()? == 1 { 1 } else { -1 } })).collect()
     }
@@ -189,15 +283,17 @@ pub fn encode(state: &SearchState, id: &Identity) -> Vec<u8> {
 }
 
 /// Parse a checkpoint, checking magic, checksum, shape, dimension and key, and that
-/// every vector has the dimension.
-pub fn decode(bytes: &[u8], id: &Identity, p: &super::RrParams) -> Result<SearchState, RrError> {
-    if bytes.len() >= 8 && &bytes[..8] == MAGIC_V1 {
-        return Err(RrError::Checkpoint(
-            "written by an older ridge-rider (format 1, without the problem's shape); start again with --force".into(),
-        ));
+/// every vector has the dimension (every refusal is an [`RrError::Checkpoint`]).
+pub fn decode(bytes: &[u8], id: &Identity, p: &RrParams) -> Result<SearchState, RrError> {
+    Ok(decode_state(bytes, id, p)?)
+}
+
+fn decode_state(bytes: &[u8], id: &Identity, p: &RrParams) -> Result<SearchState, CheckpointError> {
+    if let Some((_, version)) = OLD_MAGICS.iter().find(|(m, _)| bytes.starts_with(&m[..])) {
+        return Err(CheckpointError::OldFormat { version: *version });
     }
     if bytes.len() < 24 || &bytes[..8] != MAGIC {
-        return Err(RrError::Checkpoint("not a ridge-rider checkpoint".into()));
+        return Err(CheckpointError::NotACheckpoint);
     }
     let (body, sum) = bytes.split_at(bytes.len() - 8);
     if fnv1a(body) != u64::from_le_bytes(sum.try_into().expect("8 bytes")) {
@@ -207,18 +303,20 @@ pub fn decode(bytes: &[u8], id: &Identity, p: &super::RrParams) -> Result<Search
     let key = r.u()?;
     let (dim, shape) = (r.u()?, r.s()?);
     if shape != id.shape || dim != id.dim as u64 {
-        return Err(RrError::Checkpoint(format!(
-            "it belongs to {shape} with {dim} parameters, this search is {} with {}",
-            id.shape, id.dim
-        )));
+        return Err(CheckpointError::OtherProblem {
+            shape,
+            dim,
+            expected_shape: id.shape.clone(),
+            expected_dim: id.dim,
+        });
     }
     if key != id.key {
-        return Err(RrError::Checkpoint("it belongs to a search with other parameters or another problem".into()));
+        return Err(CheckpointError::OtherSearch { key, expected: id.key });
     }
-    let vector = |r: &mut R, what: &str| -> Result<Vec<f64>, RrError> {
+    let vector = |r: &mut R, what: &'static str| -> Result<Vec<f64>, CheckpointError> {
         let v = r.fs()?;
         if v.len() != id.dim {
-            return Err(RrError::Checkpoint(format!("a {what} has dimension {}, the problem {}", v.len(), id.dim)));
+            return Err(CheckpointError::Dimension { what, len: v.len(), dim: id.dim });
         }
         Ok(v)
     };
@@ -274,15 +372,18 @@ pub fn decode(bytes: &[u8], id: &Identity, p: &super::RrParams) -> Result<Search
 /// std::fs::remove_file(&path).unwrap();
 /// ```
 pub fn save(path: &Path, state: &SearchState, id: &Identity) -> Result<(), RrError> {
-    crate::io::write_atomic(path, &encode(state, id))
-        .map_err(|e| RrError::Checkpoint(format!("{}: {e}", path.display())))
+    crate::io::write_atomic(path, &encode(state, id)).map_err(|e| io_error(path, e).into())
 }
 
-/// Read a checkpoint; the file is never modified.
-pub fn load(path: &Path, id: &Identity, p: &super::RrParams) -> Result<SearchState, RrError> {
-    let bytes = std::fs::read(path).map_err(|e| RrError::Checkpoint(format!("{}: {e}", path.display())))?;
-    decode(&bytes, id, p).map_err(|e| match e {
-        RrError::Checkpoint(m) => RrError::Checkpoint(format!("{}: {m}", path.display())),
-        e => e,
-    })
+/// Read a checkpoint; the file is never modified. A refusal names the file
+/// ([`CheckpointError::InFile`]).
+pub fn load(path: &Path, id: &Identity, p: &RrParams) -> Result<SearchState, RrError> {
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    decode_state(&bytes, id, p)
+        .map_err(|e| CheckpointError::InFile { path: path.to_path_buf(), error: Box::new(e) }.into())
+}
+
+/// `error` on `path`, kept as the source.
+fn io_error(path: &Path, error: std::io::Error) -> CheckpointError {
+    CheckpointError::Io { path: path.to_path_buf(), error: Arc::new(error) }
 }
