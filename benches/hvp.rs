@@ -11,8 +11,8 @@ use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value,
 use ridge_rider::linalg::dense::symmetric_eigen_reference;
 use ridge_rider::linalg::kernels::{dot, dot_naive};
 use ridge_rider::linalg::{lanczos, symmetric_eigen, DenseSymmetric, HessianOperator, LanczosParams, Which};
-use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
-use ridge_rider::problems::mnist::embedded_all;
+use ridge_rider::problems::data::mnist::embedded_all;
+use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
 
 fn mlp_loss(batch: usize) -> MlpLoss {
     let d = embedded_all().slice(0..batch);

@@ -14,8 +14,8 @@
 //!
 //! `cargo run --release --example cmnist_first_moments`
 
-use ridge_rider::problems::colored_mnist::{environments, EnvSizes, Environment, INPUTS};
-use ridge_rider::problems::mnist::{embedded_all, Dataset};
+use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes, Environment, INPUTS};
+use ridge_rider::problems::data::mnist::{embedded_all, Dataset};
 
 /// d = E[(½ − y)·x] over an environment.
 fn label_moment(e: &Environment) -> Vec<f64> {

@@ -1,5 +1,5 @@
 use ridge_rider::ad::{gradient, hessian_vector_product, value};
-use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
 use std::time::Instant;
 fn main() {
     let b = 2236;

@@ -10,10 +10,10 @@ use crate::ad::{gradient, hessian_vector_product, loss_fn, Var};
 /// ridge_rider::fuzzing::idx(&[0, 0, 8, 3, 255, 255, 255, 255, 0, 0, 0, 28]);
 /// ```
 pub fn idx(data: &[u8]) {
-    let _ = crate::problems::mnist::parse_images("fuzz", data);
-    let _ = crate::problems::mnist::parse_labels("fuzz", data);
+    let _ = crate::problems::data::mnist::parse_images("fuzz", data);
+    let _ = crate::problems::data::mnist::parse_labels("fuzz", data);
     let half = data.len() / 2;
-    let _ = crate::problems::mnist::parse_dataset(("a", &data[..half]), ("b", &data[half..]));
+    let _ = crate::problems::data::mnist::parse_dataset(("a", &data[..half]), ("b", &data[half..]));
 }
 
 /// Parse arbitrary bytes as `.npy`; whatever parses must survive a write/read round trip.

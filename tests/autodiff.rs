@@ -7,7 +7,7 @@ use ridge_rider::ad::check::{finite_difference_gradient, finite_difference_hvp, 
 use ridge_rider::ad::{
     gradient, hessian, hessian_vector_product, loss_fn, value, AdError, Dual, HessianAt, Loss, Real, Var,
 };
-use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
 
 /// One smooth expression, written once as a macro so the tape and nested duals evaluate
 /// exactly the same function.

@@ -278,7 +278,7 @@ fn cmnist_writes_the_shared_json_shape_and_an_svg() {
     assert_eq!(doc["experiment"], "cmnist");
     assert_eq!(doc["config"]["runs"], 2);
     // The --betas default is the library's.
-    let b = ridge_rider::problems::cmnist_rr::Betas::default();
+    let b = ridge_rider::problems::cmnist::rr::Betas::default();
     let defaults = [b.correlation, b.curvature, b.loss, b.equal_curvature, b.consistency_curvature, b.consistency];
     let betas: Vec<f64> = doc["config"]["betas"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
     assert_eq!(betas, defaults);
@@ -324,7 +324,7 @@ fn cmnist_refuses_a_step_that_would_overflow_the_ride() {
 /// gzipped or not.
 fn write_idx_pair(dir: &std::path::Path, prefix: &str, digits: std::ops::Range<usize>, gzip: bool) {
     use std::io::Write;
-    let all = ridge_rider::problems::mnist::embedded_all();
+    let all = ridge_rider::problems::data::mnist::embedded_all();
     let n = digits.len() as u32;
     let pixels: Vec<u8> =
         all.x[digits.start * 784..digits.end * 784].iter().map(|v| (v * 255.0).round() as u8).collect();

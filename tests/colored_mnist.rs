@@ -3,11 +3,11 @@
 
 use proptest::prelude::*;
 use ridge_rider::ad::{gradient, hessian_vector_product, value, Loss, Mode, Tape};
-use ridge_rider::problems::cmnist_fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit};
-use ridge_rider::problems::cmnist_model::{head_hvp, CmnistNet, EnvBatch, ErmLoss, HeadLoss};
-use ridge_rider::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, Betas, InvarianceLoss, OodParams, Split};
-use ridge_rider::problems::colored_mnist::{environments, EnvSizes, Environment, INPUTS, P_LABEL_FLIP};
-use ridge_rider::problems::mnist::embedded_all;
+use ridge_rider::problems::cmnist::fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit};
+use ridge_rider::problems::cmnist::model::{head_hvp, CmnistNet, EnvBatch, ErmLoss, HeadLoss};
+use ridge_rider::problems::cmnist::rr::{ridge_rider_ood, rr_work, train_erm, Betas, InvarianceLoss, OodParams, Split};
+use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes, Environment, INPUTS, P_LABEL_FLIP};
+use ridge_rider::problems::data::mnist::embedded_all;
 use ridge_rider::rng::{normal_vec, seeded, unit_vector};
 
 const TINY: CmnistNet = CmnistNet { inputs: 6, hidden: 5, features: 3, head_hidden: 2 };

@@ -4,9 +4,9 @@
 use ridge_rider::ad::{loss_fn, AdError, Var};
 use ridge_rider::linalg::npy::{read_npy, NpyError};
 use ridge_rider::linalg::{HessianOperator, LinalgError, LinearOperator};
-use ridge_rider::problems::mlp::{Activation, Mlp};
-use ridge_rider::problems::mnist::{embedded_all, parse_images, Dataset, IdxError};
-use ridge_rider::problems::mnist_rr::{check_ridge, train, MnistConfig, MnistMethod};
+use ridge_rider::problems::data::mnist::{embedded_all, parse_images, Dataset, IdxError};
+use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+use ridge_rider::problems::mnist::rr::{check_ridge, train, MnistConfig, MnistMethod};
 use ridge_rider::problems::tree::{Tree, TreeError};
 use ridge_rider::rr::checkpoint::{decode, encode, load, save, search_key, CheckpointError, Identity};
 use ridge_rider::rr::{

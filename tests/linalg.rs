@@ -9,7 +9,7 @@ use ridge_rider::linalg::{
     lanczos, power_iteration, symmetric_eigen, DenseSymmetric, HessianOperator, LanczosParams, LinalgError,
     LinearOperator, PowerParams, Which,
 };
-use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
 
 /// Cyclic Jacobi: slow, simple and independent of the solver under test.
 fn jacobi_eigenvalues(n: usize, a: &[f64]) -> Vec<f64> {

@@ -1,7 +1,7 @@
 //! The IDX loader: the embedded digits, and rejection of every kind of malformed file.
 
 use proptest::prelude::*;
-use ridge_rider::problems::mnist::{embedded, embedded_all, parse_dataset, parse_images, parse_labels, IdxError};
+use ridge_rider::problems::data::mnist::{embedded, embedded_all, parse_dataset, parse_images, parse_labels, IdxError};
 
 mod common;
 use common::idx;
@@ -67,8 +67,8 @@ proptest! {
 
 #[test]
 fn short_rr_run_on_a_few_hundred_digits_beats_chance_widely() {
-    use ridge_rider::problems::mlp::{Activation, Mlp};
-    use ridge_rider::problems::mnist_rr::{train, MnistConfig, MnistMethod};
+    use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+    use ridge_rider::problems::mnist::rr::{train, MnistConfig, MnistMethod};
     let all = embedded_all();
     let (tr, te) = (all.slice(0..400), all.slice(9000..9400));
     let mut c = MnistConfig::new(Mlp::mnist(16, Activation::Tanh));
@@ -104,9 +104,9 @@ fn short_rr_run_on_a_few_hundred_digits_beats_chance_widely() {
 fn linear_baseline_learns_and_its_gradient_matches_differences() {
     use ridge_rider::ad::check::{finite_difference_gradient, relative_error};
     use ridge_rider::ad::gradient;
-    use ridge_rider::problems::mlp::{Activation, Mlp};
-    use ridge_rider::problems::mnist_rr::{train, MnistConfig, MnistMethod};
-    use ridge_rider::problems::softmax_regression::SoftmaxRegression;
+    use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+    use ridge_rider::problems::mnist::rr::{train, MnistConfig, MnistMethod};
+    use ridge_rider::problems::mnist::softmax_regression::SoftmaxRegression;
     let all = embedded_all();
     // The loss's gradient against central differences, at a random point.
     let few = all.slice(0..20);
@@ -135,8 +135,8 @@ fn linear_baseline_learns_and_its_gradient_matches_differences() {
 fn the_mis_repeats_each_eigenvalue_once_per_hidden_unit_and_ridge_i_is_group_i() {
     use ridge_rider::ad::{hessian, hessian_vector_product};
     use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
-    use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
-    use ridge_rider::problems::mnist_ridges::{member_on_one_unit, ridge_at_mis};
+    use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
+    use ridge_rider::problems::mnist::ridges::{member_on_one_unit, ridge_at_mis};
     use ridge_rider::rr::RrError;
     let hidden = 3;
     let mlp = Mlp::new(5, hidden, 3, Activation::Tanh);

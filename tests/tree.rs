@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use ridge_rider::ad::{gradient, value};
+use ridge_rider::problems::tree::methods::{run_method, tree_mis, Method, MethodRun};
 use ridge_rider::problems::tree::{Node, Tree};
-use ridge_rider::problems::tree_methods::{run_method, tree_mis, Method, MethodRun};
 
 /// Expected reward by recursion over nodes (independent of the path table).
 fn brute_value(tree: &Tree, theta: &[f64], id: usize) -> f64 {

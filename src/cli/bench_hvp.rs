@@ -11,7 +11,7 @@ use super::validate::{require_count, require_counts, require_distinct, require_f
 use crate::ad::check::{finite_difference_hvp, relative_error};
 use crate::ad::ops::{matmul_into, Operand};
 use crate::ad::{gradient, hessian_vector_product, value, Constant, HessianAt, Storage};
-use crate::problems::mlp::{Activation, Mlp, MlpLoss};
+use crate::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
 use crate::rng;
 use serde_json::json;
 use std::path::PathBuf;
@@ -81,7 +81,7 @@ fn batch_loss(a: &Args, input: &str, store: Storage) -> Result<MlpLoss, CliError
     let (x, labels) = match input {
         "mnist" => {
             // `validate` bounded the batch by the embedded digits.
-            let d = crate::problems::mnist::embedded_all().slice(0..a.batch);
+            let d = crate::problems::data::mnist::embedded_all().slice(0..a.batch);
             (d.x, d.labels)
         }
         "random" => {
@@ -161,7 +161,7 @@ pub fn validate(a: &Args) -> CliResult {
     check_threads(a.threads)?;
     require_counts(&[
         ("--runs", a.runs, 1, MAX_REPEATS),
-        ("--batch", a.batch, 1, crate::problems::mnist::EMBEDDED_LEN),
+        ("--batch", a.batch, 1, crate::problems::data::mnist::EMBEDDED_LEN),
         ("--hidden", a.hidden, 1, MAX_HIDDEN),
     ])?;
     require_float("--fd-step", a.fd_step, 0.0, Low::Open, 1.0)?;

@@ -1,6 +1,6 @@
 //! `ridge-rider cmnist`: out-of-distribution generalisation on Colored MNIST (paper
 //! Table 1): the RR extension beside ERM and IRMv1. The environments are documented in
-//! `problems::colored_mnist`, the methods and the β weights in `problems::cmnist_rr`.
+//! `problems::data::colored_mnist`, the methods and the β weights in `problems::cmnist::rr`.
 //!
 //! Each run draws its own label and colour noise and initialisation from
 //! `seed + run`; rows are means over runs with 95% confidence intervals.
@@ -10,10 +10,10 @@ use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use super::validate::{require_counts, require_distinct, require_float, Low, MAX_REPEATS, MAX_STEPS};
-use crate::problems::cmnist_fit::HeldOutFit;
-use crate::problems::cmnist_rr::{ridge_rider_ood, rr_work, train_erm, train_irm, Betas, OodParams, OodResult, Split};
-use crate::problems::colored_mnist::{environments, environments_full, EnvSizes};
-use crate::problems::mnist::{embedded_all, load_dir, Dataset};
+use crate::problems::cmnist::fit::HeldOutFit;
+use crate::problems::cmnist::rr::{ridge_rider_ood, rr_work, train_erm, train_irm, Betas, OodParams, OodResult, Split};
+use crate::problems::data::colored_mnist::{environments, environments_full, EnvSizes};
+use crate::problems::data::mnist::{embedded_all, load_dir, Dataset};
 use rayon::prelude::*;
 use serde_json::json;
 use std::path::PathBuf;

@@ -133,14 +133,14 @@ pub fn median(xs: &[f64]) -> f64 {
 pub fn mnist_batch(
     batch: usize,
     hidden: usize,
-    activation: crate::problems::mlp::Activation,
-) -> Result<crate::problems::mlp::MlpLoss, CliError> {
-    let all = crate::problems::mnist::embedded_all();
+    activation: crate::problems::mnist::mlp::Activation,
+) -> Result<crate::problems::mnist::mlp::MlpLoss, CliError> {
+    let all = crate::problems::data::mnist::embedded_all();
     require_count("--batch", batch, 1, all.len())?;
     require_count("--hidden", hidden, 1, super::validate::MAX_HIDDEN)?;
     let d = all.slice(0..batch);
-    let mlp = crate::problems::mlp::Mlp::mnist(hidden, activation);
-    crate::problems::mlp::MlpLoss::new(mlp, d.x, d.labels).map_err(|e| CliError::Input(e.to_string()))
+    let mlp = crate::problems::mnist::mlp::Mlp::mnist(hidden, activation);
+    crate::problems::mnist::mlp::MlpLoss::new(mlp, d.x, d.labels).map_err(|e| CliError::Input(e.to_string()))
 }
 
 /// A path (not `--out`) a command will write at the end: its directory must exist, so

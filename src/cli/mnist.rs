@@ -1,7 +1,7 @@
 //! `ridge-rider mnist` (paper Fig. 4) and `ridge-rider mnist-classes` (Fig. 5):
 //! approximate RR training the MLP, beside SGD and the LR_x = 0 and Rand.Ridge+
 //! ablations. The method and the reading of the paper's settings are documented in
-//! `problems::mnist_rr`.
+//! `problems::mnist::rr`.
 
 use super::common::{check_threads, one_gemm_thread_per_run, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
@@ -11,9 +11,9 @@ use super::validate::{
     parse_range, require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_STEPS,
 };
 use super::values::{parser, ActivationArg, MnistMethodArg};
-use crate::problems::mlp::{Activation, Mlp};
-use crate::problems::mnist::{embedded, load_dir, Dataset};
-use crate::problems::mnist_rr::{check_ridge, train, Curve, MnistConfig, MnistMethod};
+use crate::problems::data::mnist::{embedded, load_dir, Dataset};
+use crate::problems::mnist::mlp::{Activation, Mlp};
+use crate::problems::mnist::rr::{check_ridge, train, Curve, MnistConfig, MnistMethod};
 use crate::rr::RrError;
 use rayon::prelude::*;
 use serde_json::json;

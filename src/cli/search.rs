@@ -8,8 +8,8 @@ use super::common::{check_threads, set_threads, write_error, write_json, CliErro
 use super::outdir::OutDir;
 use super::validate::{require_counts, MAX_STEPS};
 use crate::problems::figure1::figure1_loss;
+use crate::problems::tree::methods::{tree_mis_within, tree_rr_params, MethodRun};
 use crate::problems::tree::Tree;
-use crate::problems::tree_methods::{tree_mis_within, tree_rr_params, MethodRun};
 use crate::rr::checkpoint::{load, save, search_key, CheckpointError, Identity};
 use crate::rr::{continue_search, start_search, Hooks, Objective, RrError, RrParams, SearchState};
 use serde_json::json;
@@ -106,7 +106,8 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
     // A checkpoint that cannot be written is the environment's problem (see `write_error`).
     let saved = |s: &SearchState| save(&ckpt, s, &id);
     let stopped = || stop.load(Ordering::SeqCst);
-    let result = continue_search(obj, &p, &mut state, &mut Hooks { after_round: &mut |s| saved(s), stop: &stopped });
+    let mut hooks = Hooks { after_round: Box::new(saved), stop: Box::new(stopped) };
+    let result = continue_search(obj, &p, &mut state, &mut hooks);
     match result {
         Err(RrError::Interrupted) => {
             saved(&state).map_err(save_error)?;

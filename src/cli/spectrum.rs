@@ -10,7 +10,7 @@ use super::validate::{number, require_count, require_counts, require_float, Low,
 use super::values::{parser, ActivationArg, WhichArg};
 use crate::linalg::npy::{read_npy, write_npy_bytes, NpyArray};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, Which};
-use crate::problems::mlp::Activation;
+use crate::problems::mnist::mlp::Activation;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -82,9 +82,9 @@ pub fn validate(a: &Args) -> CliResult {
         return Err(CliError::Input(format!("unknown problem '{}' (expected mnist-mlp)", a.problem)));
     }
     require_count("--hidden", a.hidden, 1, MAX_HIDDEN)?;
-    let n = crate::problems::mlp::Mlp::mnist(a.hidden, a.activation).dim();
+    let n = crate::problems::mnist::mlp::Mlp::mnist(a.hidden, a.activation).dim();
     require_counts(&[
-        ("--batch", a.batch, 1, crate::problems::mnist::EMBEDDED_LEN),
+        ("--batch", a.batch, 1, crate::problems::data::mnist::EMBEDDED_LEN),
         ("--k", a.k, 1, n.min(1000)),
         ("--max-subspace", a.max_subspace, 0, n),
         ("--max-hvps", a.max_hvps, 1, MAX_STEPS),

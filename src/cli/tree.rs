@@ -1,7 +1,7 @@
 //! `ridge-rider tree`: diverse solutions in the binary-tree RL problem (paper Fig. 2,
 //! and Fig. 3 with `--depths 12 --trees 10 --methods rr,fixed-ev,rand-ridge-plus`).
 //! Conventions (MIS, step sizes, budgets) are documented in
-//! `problems::tree_methods` and repeated in the JSON's `config`.
+//! `problems::tree::methods` and repeated in the JSON's `config`.
 
 use super::common::{check_threads, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
@@ -9,8 +9,8 @@ use super::report::{mean_ci95, print_table, progress, write_report, Row};
 use super::svg::{bar_chart, write_svg, Bar};
 use super::validate::{require_counts, require_distinct, MAX_REPEATS, MAX_STEPS};
 use super::values::{parser, TreeMethodArg};
+use crate::problems::tree::methods::{run_method, tree_mis_within, Method, MethodRun, DEFAULT_RIDGES, DESCENT_STEPS};
 use crate::problems::tree::{Tree, EXPAND, POSITIVE};
-use crate::problems::tree_methods::{run_method, tree_mis_within, Method, MethodRun, DEFAULT_RIDGES, DESCENT_STEPS};
 use rayon::prelude::*;
 use serde_json::json;
 use std::sync::Mutex;

@@ -5,9 +5,9 @@
 //! (`Method::name`, `MnistMethod::name`), which the tests below hold equal to these.
 
 use crate::linalg::Which;
-use crate::problems::mlp::Activation;
-use crate::problems::mnist_rr::MnistMethod;
-use crate::problems::tree_methods::Method;
+use crate::problems::mnist::mlp::Activation;
+use crate::problems::mnist::rr::MnistMethod;
+use crate::problems::tree::methods::Method;
 use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::ValueEnum;
 

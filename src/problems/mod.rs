@@ -1,14 +1,9 @@
-pub mod classification;
-pub mod cmnist_fit;
-pub mod cmnist_model;
-pub mod cmnist_rr;
-pub mod colored_mnist;
+//! The paper's experiments (feature `experiments`), one folder each, plus the data
+//! they share. Each loss is written once against the tape; the CLI runs them.
+
+pub mod cmnist;
+pub mod data;
 pub mod figure1;
 pub mod levers;
-pub mod mlp;
 pub mod mnist;
-pub mod mnist_ridges;
-pub mod mnist_rr;
-pub mod softmax_regression;
 pub mod tree;
-pub mod tree_methods;

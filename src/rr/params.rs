@@ -208,7 +208,7 @@ impl Ablation {
     }
 }
 
-/// Switches the tree experiment needs (see `problems::tree_methods`); off by default,
+/// Switches the tree experiment needs (see `problems::tree::methods`); off by default,
 /// as a plain Ridge Rider search does not use them.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

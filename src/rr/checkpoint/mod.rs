@@ -29,7 +29,7 @@
 //! assert!(decode(&bytes, &Identity { dim: 3, ..id.clone() }, &p).is_err());
 //! assert!(decode(&bytes, &Identity { shape: "bowl".into(), ..id.clone() }, &p).is_err());
 //! // A resumed search ends as an uninterrupted one would.
-//! continue_search(&f, &p, &mut resumed, &mut Hooks { after_round: &mut |_| Ok(()), stop: &|| false }).unwrap();
+//! continue_search(&f, &p, &mut resumed, &mut Hooks::default()).unwrap();
 //! assert_eq!(resumed.output.distinct_minima(1e-3).len(), 4);
 //! ```
 

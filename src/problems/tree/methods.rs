@@ -28,9 +28,9 @@
 //!   then descent. Fixed-EV: RR without UpdateRidge. Rand-Ridge+: RR whose branch
 //!   directions are random unit vectors oriented downhill.
 
-use super::tree::Tree;
 use crate::linalg::kernels::axpy;
 use crate::optim::{gradient_descent, Descent};
+use crate::problems::tree::Tree;
 use crate::rng::{normal_vec, seeded, unit_vector};
 use crate::rr::mis::{find_mis, MisParams};
 use crate::rr::{branch_again, continue_search, start_search, Ablation, DescentParams, Hooks, RrError, RrParams};
@@ -45,7 +45,7 @@ const GRAD_TOL: f64 = 1e-3;
 /// The methods of Fig. 2 and 3.
 ///
 /// ```
-/// use ridge_rider::problems::tree_methods::Method;
+/// use ridge_rider::problems::tree::methods::Method;
 /// assert_eq!((Method::GdSaddle.name(), Method::RidgeRider.name()), ("gd-saddle", "rr"));
 /// assert!(!Method::GdSaddle.is_search() && Method::FixedEv.is_search());
 /// ```
@@ -99,7 +99,7 @@ impl TreeRun {
 /// ```
 /// use ridge_rider::ad::gradient;
 /// use ridge_rider::problems::tree::Tree;
-/// use ridge_rider::problems::tree_methods::tree_mis;
+/// use ridge_rider::problems::tree::methods::tree_mis;
 /// let t = Tree::generate(4, 3).unwrap();
 /// let mis = tree_mis(&t).unwrap();
 /// let g0 = gradient(&t, &vec![0.0; t.params()]).unwrap().gradient;
@@ -115,7 +115,7 @@ pub fn tree_mis(tree: &Tree) -> Result<Vec<f64>, RrError> {
 ///
 /// ```
 /// use ridge_rider::problems::tree::Tree;
-/// use ridge_rider::problems::tree_methods::{tree_mis, tree_mis_within};
+/// use ridge_rider::problems::tree::methods::{tree_mis, tree_mis_within};
 /// let t = Tree::generate(4, 3).unwrap();
 /// assert_eq!(tree_mis_within(&t, 100_000).unwrap(), tree_mis(&t).unwrap());
 /// assert_ne!(tree_mis_within(&t, 1).unwrap(), tree_mis(&t).unwrap());
@@ -128,7 +128,7 @@ pub fn tree_mis_within(tree: &Tree, budget: usize) -> Result<Vec<f64>, RrError> 
 /// RR settings of the tree experiment (see the module docs).
 ///
 /// ```
-/// use ridge_rider::problems::tree_methods::{tree_rr_params, MethodRun};
+/// use ridge_rider::problems::tree::methods::{tree_rr_params, MethodRun};
 /// let p = tree_rr_params(&MethodRun { budget: 5000, ridges: 6, seed: 1 });
 /// assert_eq!((p.budget.timesteps, p.seed, p.riding.alpha), (5000, 1, 2.0));
 /// ```
@@ -166,7 +166,7 @@ fn descend(tree: &Tree, start: &[f64], run: &mut TreeRun, budget: usize) -> Resu
 /// How one method runs on one tree (see [`run_method`]).
 ///
 /// ```
-/// let r = ridge_rider::problems::tree_methods::MethodRun::default();
+/// let r = ridge_rider::problems::tree::methods::MethodRun::default();
 /// assert_eq!((r.budget, r.ridges, r.seed), (100_000, 6, 0));
 /// ```
 #[derive(Clone, Copy, Debug)]
@@ -193,7 +193,7 @@ pub const DEFAULT_RIDGES: usize = 6;
 ///
 /// ```
 /// use ridge_rider::problems::tree::Tree;
-/// use ridge_rider::problems::tree_methods::{run_method, tree_mis, Method, MethodRun};
+/// use ridge_rider::problems::tree::methods::{run_method, tree_mis, Method, MethodRun};
 /// let t = Tree::generate(4, 5).unwrap();
 /// let mis = tree_mis(&t).unwrap();
 /// let rr = run_method(&t, &mis, Method::RidgeRider, &MethodRun { budget: 2000, ..Default::default() }).unwrap();
@@ -226,7 +226,7 @@ pub fn run_method(tree: &Tree, mis: &[f64], method: Method, settings: &MethodRun
             // Equal budgets: an archive that runs dry branches again at the MIS with
             // the next N ridges (`branch_again`), until the budget is spent or no
             // negative-curvature ridge is left.
-            let mut hooks = Hooks { after_round: &mut |_| Ok(()), stop: &|| false };
+            let mut hooks = Hooks::default();
             for round in 1.. {
                 continue_search(tree, &p, &mut state, &mut hooks)?;
                 if state.output.timesteps >= budget || !branch_again(tree, mis, &p, &mut state, round)? {

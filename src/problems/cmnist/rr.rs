@@ -44,13 +44,13 @@
 //! the same: RR 85.1% / 10.0%, ERM 85.1 / 10.6, IRMv1 57.0 / 56.3, colour share 99%.
 //! README.md lists what was tried.
 
-use super::cmnist_fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit, EPS};
-use super::cmnist_model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
-use super::colored_mnist::Environment;
 use crate::ad::{gradient, hessian, AdError, Loss, Var};
 use crate::linalg::kernels::{axpy, dot, normalize, scale};
 use crate::linalg::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
 use crate::optim::Adam;
+use crate::problems::cmnist::fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit, EPS};
+use crate::problems::cmnist::model::{head_hvp, logistic_loss, CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
+use crate::problems::data::colored_mnist::Environment;
 use crate::rng::{seeded, unit_vector, EpochShuffle, SeededRng};
 use crate::rr::RrError;
 
@@ -58,7 +58,7 @@ use crate::rr::RrError;
 /// implementation's choices.
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_rr::{Betas, OodParams};
+/// use ridge_rider::problems::cmnist::rr::{Betas, OodParams};
 /// let p = OodParams { betas: Betas { equal_curvature: 1000.0, ..Betas::default() }, ..Default::default() };
 /// assert_eq!((p.betas.equal_curvature, p.betas.loss), (1000.0, 1.0));
 /// ```
@@ -95,8 +95,8 @@ impl Default for Betas {
 ///
 /// ```
 /// use ridge_rider::ad::check::check_gradient;
-/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch};
-/// use ridge_rider::problems::cmnist_rr::{Betas, InvarianceLoss};
+/// use ridge_rider::problems::cmnist::model::{CmnistNet, EnvBatch};
+/// use ridge_rider::problems::cmnist::rr::{Betas, InvarianceLoss};
 /// let net = CmnistNet { inputs: 3, hidden: 3, features: 2, head_hidden: 2 };
 /// let env = |x: Vec<f64>, y: Vec<f64>| EnvBatch::new(x, y);
 /// let envs = [
@@ -188,7 +188,7 @@ impl Loss for InvarianceLoss {
 /// Settings of the Colored MNIST methods; defaults are this implementation's choices.
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_rr::OodParams;
+/// use ridge_rider::problems::cmnist::rr::OodParams;
 /// let p = OodParams::default();
 /// assert_eq!((p.ride_steps, p.inner_steps, p.ridges), (9, 30, 2));
 /// assert_eq!(p.net.dim_head(), p.net.features * p.net.head_hidden + 2 * p.net.head_hidden + 1);
@@ -233,7 +233,12 @@ pub struct OodParams {
 impl Default for OodParams {
     fn default() -> Self {
         OodParams {
-            net: CmnistNet { inputs: super::colored_mnist::INPUTS, hidden: 64, features: 16, head_hidden: 4 },
+            net: CmnistNet {
+                inputs: crate::problems::data::colored_mnist::INPUTS,
+                hidden: 64,
+                features: 16,
+                head_hidden: 4,
+            },
             validation_fraction: 0.1,
             batch: 1000,
             betas: Betas::default(),
@@ -279,9 +284,9 @@ pub struct OodResult {
 /// The training environments split into fitting and validation parts, and the test one.
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_rr::Split;
-/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes};
-/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::cmnist::rr::Split;
+/// use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes};
+/// use ridge_rider::problems::data::mnist::embedded_all;
 /// let envs = environments(&embedded_all(), EnvSizes::EMBEDDED, 0).unwrap();
 /// let s = Split::new(&envs, 0.1);
 /// assert_eq!((s.fit[0].len(), s.held_out[0].len(), s.validation.len(), s.test.len()), (3600, 400, 800, 2000));
@@ -337,10 +342,10 @@ impl Sampler {
 /// ERM: Adam on the pooled training environments.
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_model::CmnistNet;
-/// use ridge_rider::problems::cmnist_rr::{train_erm, OodParams, Split};
-/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS};
-/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::cmnist::model::CmnistNet;
+/// use ridge_rider::problems::cmnist::rr::{train_erm, OodParams, Split};
+/// use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes, INPUTS};
+/// use ridge_rider::problems::data::mnist::embedded_all;
 /// let envs = environments(&embedded_all(), EnvSizes([300, 300, 200]), 0).unwrap();
 /// let split = Split::new(&envs, 0.1);
 /// let net = CmnistNet { inputs: INPUTS, hidden: 8, features: 4, head_hidden: 2 };
@@ -369,10 +374,10 @@ pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Re
 /// when it switches, as in the reference implementation).
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_model::CmnistNet;
-/// use ridge_rider::problems::cmnist_rr::{train_irm, OodParams, Split};
-/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS};
-/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::cmnist::model::CmnistNet;
+/// use ridge_rider::problems::cmnist::rr::{train_irm, OodParams, Split};
+/// use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes, INPUTS};
+/// use ridge_rider::problems::data::mnist::embedded_all;
 /// let envs = environments(&embedded_all(), EnvSizes([300, 300, 200]), 0).unwrap();
 /// let split = Split::new(&envs, 0.1);
 /// let net = CmnistNet { inputs: INPUTS, hidden: 8, features: 4, head_hidden: 2 };
@@ -486,7 +491,7 @@ fn mean_head_eigen(
 /// Steps of L₁ + L₂ one RR run takes (for progress bars).
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_rr::{rr_work, OodParams};
+/// use ridge_rider::problems::cmnist::rr::{rr_work, OodParams};
 /// // 3 MIS attempts of 300 steps, 2 rides of 9 steps with 30 inner steps each.
 /// assert_eq!(rr_work(&OodParams::default()), 3 * 300 + 2 * 9 * 30);
 /// ```
@@ -498,10 +503,10 @@ pub fn rr_work(p: &OodParams) -> usize {
 /// and the ride with the best validation accuracy.
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_model::CmnistNet;
-/// use ridge_rider::problems::cmnist_rr::{ridge_rider_ood, OodParams, Split};
-/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS};
-/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::cmnist::model::CmnistNet;
+/// use ridge_rider::problems::cmnist::rr::{ridge_rider_ood, OodParams, Split};
+/// use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes, INPUTS};
+/// use ridge_rider::problems::data::mnist::embedded_all;
 /// let envs = environments(&embedded_all(), EnvSizes([300, 300, 200]), 0).unwrap();
 /// let split = Split::new(&envs, 0.1);
 /// let net = CmnistNet { inputs: INPUTS, hidden: 8, features: 4, head_hidden: 2 };

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use ridge_rider::ad::gradient;
-//! use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+//! use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
 //! let mlp = Mlp::new(4, 3, 2, Activation::Tanh);
 //! let x = vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
 //! let loss = MlpLoss::new(mlp, x, vec![0, 1]).unwrap();
@@ -16,8 +16,8 @@
 //! assert_eq!(g.gradient.len(), mlp.dim());
 //! ```
 
-use super::classification::{fraction_correct, predicted_classes};
 use crate::ad::{Constant, Loss, Unary, Var};
+use crate::problems::mnist::classification::{fraction_correct, predicted_classes};
 use crate::rng;
 use std::fmt;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// The hidden-layer nonlinearity.
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
 /// // The same parameters, another function.
 /// let (tanh, relu) = (Mlp::new(2, 3, 2, Activation::Tanh), Mlp::new(2, 3, 2, Activation::Relu));
 /// let theta = tanh.init_standard(0);
@@ -56,7 +56,7 @@ impl Activation {
 /// The architecture (no data).
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
 /// let mlp = Mlp::mnist(128, Activation::Tanh);
 /// assert_eq!(mlp.dim(), 784 * 128 + 128 + 128 * 10 + 10);
 /// let theta = mlp.init_near_zero(0, 0.01);
@@ -75,7 +75,7 @@ pub struct Mlp {
 /// Offsets of the four blocks in the flat parameter vector.
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
 /// let l = Mlp::new(2, 3, 2, Activation::Tanh).layout();
 /// assert_eq!((l.w1, l.b1, l.w2, l.b2, l.len), (0, 6, 9, 15, 17));
 /// ```
@@ -114,7 +114,7 @@ impl Mlp {
     /// permuting units moves.
     ///
     /// ```
-    /// use ridge_rider::problems::mlp::{Activation, Mlp};
+    /// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
     /// let mlp = Mlp::new(2, 3, 2, Activation::Tanh);
     /// // W1 is 2×3 (0..6), b1 6..9, W2 3×2 (9..15), b2 15..17.
     /// assert_eq!(mlp.unit_parameters(1).collect::<Vec<_>>(), vec![1, 4, 7, 11, 12]);
@@ -179,7 +179,7 @@ impl Mlp {
     /// one). With G = W1ᵀW1, Σσ² = tr G and Σσ⁴ = ‖G‖²_F, so no eigensolver is needed.
     ///
     /// ```
-    /// use ridge_rider::problems::mlp::{Activation, Mlp};
+    /// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
     /// let mlp = Mlp { inputs: 3, hidden: 2, outputs: 1, activation: Activation::Tanh };
     /// let mut theta = vec![0.0; mlp.dim()];
     /// // Two hidden units reading orthogonal inputs with equal weight: rank 2.
@@ -244,7 +244,7 @@ impl Mlp {
 /// Why a data set does not fit an MLP.
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp, MlpError, MlpLoss};
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpError, MlpLoss};
 /// let mlp = Mlp::new(2, 3, 2, Activation::Tanh);
 /// assert!(matches!(MlpLoss::new(mlp, vec![0.0; 3], vec![0]), Err(MlpError::InputLength { .. })));
 /// assert!(matches!(MlpLoss::new(mlp, vec![0.0; 2], vec![2]), Err(MlpError::LabelOutOfRange { .. })));
@@ -280,7 +280,7 @@ impl std::error::Error for MlpError {}
 ///
 /// ```
 /// use ridge_rider::ad::{check::check_hvp, value};
-/// use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
 /// let mlp = Mlp::new(3, 4, 2, Activation::Tanh);
 /// let loss = MlpLoss::new(mlp, vec![0.1, 0.5, 0.9, 0.3, 0.2, 0.0], vec![1, 0]).unwrap();
 /// // At θ = 0 every class is equally likely: the loss is ln 2.

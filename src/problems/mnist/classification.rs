@@ -1,7 +1,7 @@
 //! From logits to predicted classes and scores, shared by the MNIST classifiers.
 //!
 //! ```
-//! use ridge_rider::problems::classification::{fraction_correct, predicted_classes};
+//! use ridge_rider::problems::mnist::classification::{fraction_correct, predicted_classes};
 //! let logits = [0.1, 0.9, 0.5, 0.2, 0.7, 0.7];
 //! let pred = predicted_classes(&logits, 2);
 //! assert_eq!(pred, [1, 0, 0]); // ties go to the first class
@@ -12,7 +12,7 @@
 /// ties go to the first.
 ///
 /// ```
-/// use ridge_rider::problems::classification::predicted_classes;
+/// use ridge_rider::problems::mnist::classification::predicted_classes;
 /// assert_eq!(predicted_classes(&[0.0, 2.0, 1.0, 5.0, 5.0, 0.0], 3), vec![1, 0]);
 /// ```
 pub fn predicted_classes(logits: &[f64], classes: usize) -> Vec<usize> {
@@ -25,7 +25,7 @@ pub fn predicted_classes(logits: &[f64], classes: usize) -> Vec<usize> {
 /// Fraction of predictions equal to their labels (0 for no labels).
 ///
 /// ```
-/// use ridge_rider::problems::classification::fraction_correct;
+/// use ridge_rider::problems::mnist::classification::fraction_correct;
 /// assert_eq!((fraction_correct(&[1, 2], &[1, 3]), fraction_correct(&[], &[])), (0.5, 0.0));
 /// ```
 pub fn fraction_correct(pred: &[usize], labels: &[usize]) -> f64 {

@@ -15,6 +15,8 @@
 //! is minus the expected reward, −Σ_leaves r · P(reach leaf), computed exactly; a
 //! solution's label is the leaf its greedy policy reaches.
 
+pub mod methods;
+
 use crate::ad::{Constant, Loss, Storage, Var};
 use crate::rng::seeded;
 use rand::Rng;

@@ -39,14 +39,14 @@
 //! `linear` (a softmax regression trained by Adam on the same batches: the linear
 //! classifier RR must beat).
 
-use super::classification::fraction_correct;
-use super::mlp::{Mlp, MlpError, MlpLoss};
-use super::mnist::Dataset;
-use super::mnist_ridges::{get_ridge, member_on_one_unit, ridge_at_mis};
-use super::softmax_regression::SoftmaxRegression;
 use crate::ad::gradient;
 use crate::linalg::kernels::{axpy, dot, norm, normalize};
 use crate::optim::Adam;
+use crate::problems::data::mnist::Dataset;
+use crate::problems::mnist::classification::fraction_correct;
+use crate::problems::mnist::mlp::{Mlp, MlpError, MlpLoss};
+use crate::problems::mnist::ridges::{get_ridge, member_on_one_unit, ridge_at_mis};
+use crate::problems::mnist::softmax_regression::SoftmaxRegression;
 use crate::rng::{seeded, unit_vector, EpochShuffle};
 use crate::rr::ridges::orient;
 use crate::rr::{update_ridge_approximate, ApproximateParams, InputError, PreviousRidge, RrError};
@@ -54,7 +54,7 @@ use crate::rr::{update_ridge_approximate, ApproximateParams, InputError, Previou
 /// A training method.
 ///
 /// ```
-/// use ridge_rider::problems::mnist_rr::MnistMethod;
+/// use ridge_rider::problems::mnist::rr::MnistMethod;
 /// assert_eq!((MnistMethod::FixedEv.name(), MnistMethod::RidgeRider.name()), ("fixed-ev", "rr"));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,8 +82,8 @@ impl MnistMethod {
 /// Settings of a training run; defaults are this implementation's tuned values.
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp};
-/// use ridge_rider::problems::mnist_rr::MnistConfig;
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::mnist::rr::MnistConfig;
 /// let c = MnistConfig { steps: 100, seed: 3, ..MnistConfig::new(Mlp::mnist(128, Activation::Tanh)) };
 /// assert_eq!((c.alpha, c.batch, c.inner_steps, c.probe_batch), (0.05, 512, 8, 2048));
 /// ```
@@ -208,7 +208,7 @@ pub struct RidgeTrace {
 /// Per-class accuracy of predictions (NaN for a class with no example).
 ///
 /// ```
-/// use ridge_rider::problems::mnist_rr::class_accuracy;
+/// use ridge_rider::problems::mnist::rr::class_accuracy;
 /// let acc = class_accuracy(&[0, 1, 1, 0], &[0, 1, 0, 0], 3);
 /// assert_eq!(&acc[..2], &[2.0 / 3.0, 1.0]);
 /// assert!(acc[2].is_nan());
@@ -292,9 +292,9 @@ fn probe_loss(c: &MnistConfig, train: &Dataset) -> Result<MlpLoss, InputError> {
 /// for minutes). Relu networks, flat at the MIS, are checked when training starts.
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp};
-/// use ridge_rider::problems::mnist::embedded_all;
-/// use ridge_rider::problems::mnist_rr::{check_ridge, MnistConfig};
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::data::mnist::embedded_all;
+/// use ridge_rider::problems::mnist::rr::{check_ridge, MnistConfig};
 /// let digits = embedded_all().slice(0..200);
 /// let c = MnistConfig { probe_batch: 200, ..MnistConfig::new(Mlp::mnist(4, Activation::Tanh)) };
 /// assert!(check_ridge(&c, &digits, 0).is_ok());
@@ -312,9 +312,9 @@ pub fn check_ridge(c: &MnistConfig, train: &Dataset, ridge: usize) -> Result<(),
 /// `on_eval` is called after each evaluation (progress).
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp};
-/// use ridge_rider::problems::mnist::embedded_all;
-/// use ridge_rider::problems::mnist_rr::{train, MnistConfig, MnistMethod};
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::data::mnist::embedded_all;
+/// use ridge_rider::problems::mnist::rr::{train, MnistConfig, MnistMethod};
 /// let all = embedded_all();
 /// let (digits, test) = (all.slice(0..300), all.slice(9000..9200));
 /// let c = MnistConfig {
@@ -599,9 +599,9 @@ fn train_linear<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), RrError> {
 /// Mean cross-entropy of `theta` on a data set (for reports; NaN if it does not fit).
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp};
-/// use ridge_rider::problems::mnist::embedded_all;
-/// use ridge_rider::problems::mnist_rr::dataset_loss;
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::data::mnist::embedded_all;
+/// use ridge_rider::problems::mnist::rr::dataset_loss;
 /// let mlp = Mlp::mnist(4, Activation::Tanh);
 /// let ten = embedded_all().slice(0..10);
 /// assert!((dataset_loss(mlp, &vec![0.0; mlp.dim()], &ten) - 10f64.ln()).abs() < 1e-12);

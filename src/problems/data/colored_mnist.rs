@@ -10,15 +10,15 @@
 //! label 80% / 90% of the time in the training environments and 10% in the test one.
 //!
 //! ```
-//! use ridge_rider::problems::colored_mnist::{environments, EnvSizes};
-//! use ridge_rider::problems::mnist::embedded_all;
+//! use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes};
+//! use ridge_rider::problems::data::mnist::embedded_all;
 //! let envs = environments(&embedded_all(), EnvSizes::EMBEDDED, 0).unwrap();
 //! assert_eq!(envs.len(), 3);
 //! assert_eq!(envs[0].len(), 4000);
 //! assert_eq!(envs[2].p_colour_flip, 0.9);
 //! ```
 
-use super::mnist::Dataset;
+use crate::problems::data::mnist::Dataset;
 use crate::rng::seeded;
 use rand::Rng;
 use std::fmt;
@@ -35,15 +35,15 @@ pub const P_LABEL_FLIP: f64 = 0.25;
 /// One environment: inputs (`len × INPUTS`), binary labels and the colour of each image.
 ///
 /// ```
-/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes, INPUTS};
-/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes, INPUTS};
+/// use ridge_rider::problems::data::mnist::embedded_all;
 /// let [train1, _, test] = environments(&embedded_all(), EnvSizes::EMBEDDED, 1).unwrap();
 /// // Each image lies in one colour plane: red (first half) when z = 1.
 /// let red: f64 = train1.x[..INPUTS / 2].iter().sum();
 /// let green: f64 = train1.x[INPUTS / 2..INPUTS].iter().sum();
 /// assert_eq!(train1.colour[0] == 1, red > 0.0 && green == 0.0);
 /// // The colour agrees with the label 80% of the time in ξ₁ and 10% in ξ₃.
-/// let agree = |e: &ridge_rider::problems::colored_mnist::Environment| {
+/// let agree = |e: &ridge_rider::problems::data::colored_mnist::Environment| {
 ///     e.y.iter().zip(&e.colour).filter(|(y, z)| **y == f64::from(**z)).count() as f64 / e.len() as f64
 /// };
 /// assert!((agree(&train1) - 0.8).abs() < 0.03 && (agree(&test) - 0.1).abs() < 0.03);
@@ -101,8 +101,8 @@ impl Environment {
     /// other plane): a model that ignores the colour scores the same on both.
     ///
     /// ```
-    /// use ridge_rider::problems::colored_mnist::{environments, EnvSizes};
-    /// use ridge_rider::problems::mnist::embedded_all;
+    /// use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes};
+    /// use ridge_rider::problems::data::mnist::embedded_all;
     /// let env = environments(&embedded_all(), EnvSizes::EMBEDDED, 0).unwrap()[0].slice(0..10);
     /// let swapped = env.with_colours_swapped();
     /// assert_eq!(swapped.y, env.y);
@@ -142,7 +142,7 @@ impl Environment {
 /// How many digits each environment takes.
 ///
 /// ```
-/// use ridge_rider::problems::colored_mnist::EnvSizes;
+/// use ridge_rider::problems::data::colored_mnist::EnvSizes;
 /// assert_eq!(EnvSizes::PAPER.0.iter().sum::<usize>(), 60_000);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,8 +158,8 @@ impl EnvSizes {
 /// Why environments could not be built.
 ///
 /// ```
-/// use ridge_rider::problems::colored_mnist::{environments, ColoredMnistError, EnvSizes};
-/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::data::colored_mnist::{environments, ColoredMnistError, EnvSizes};
+/// use ridge_rider::problems::data::mnist::embedded_all;
 /// let err = environments(&embedded_all(), EnvSizes::PAPER, 0).unwrap_err();
 /// assert_eq!(err, ColoredMnistError::TooFewDigits { needed: 60_000, available: 10_000 });
 /// ```
@@ -226,8 +226,8 @@ fn colour(source: &Dataset, indices: std::ops::Range<usize>, p: f64, rng: &mut i
 /// disjoint blocks of `source` (in order), with label and colour noise drawn from `seed`.
 ///
 /// ```
-/// use ridge_rider::problems::colored_mnist::{environments, EnvSizes};
-/// use ridge_rider::problems::mnist::embedded_all;
+/// use ridge_rider::problems::data::colored_mnist::{environments, EnvSizes};
+/// use ridge_rider::problems::data::mnist::embedded_all;
 /// let all = embedded_all();
 /// let envs = environments(&all, EnvSizes([100, 100, 50]), 7).unwrap();
 /// // Disjoint digits, and the same seed gives the same noise.
@@ -255,8 +255,8 @@ pub fn environments(source: &Dataset, sizes: EnvSizes, seed: u64) -> Result<[Env
 /// test set. Needs 50,000 training and 10,000 test digits.
 ///
 /// ```
-/// use ridge_rider::problems::colored_mnist::environments_full;
-/// use ridge_rider::problems::mnist::embedded;
+/// use ridge_rider::problems::data::colored_mnist::environments_full;
+/// use ridge_rider::problems::data::mnist::embedded;
 /// let (train, test) = embedded();
 /// // The embedded 8,000 training digits are too few for two environments of 25,000.
 /// assert!(environments_full(&train, &test, 0).is_err());

@@ -1,16 +1,16 @@
 //! How well a direction ê of the head is a common eigenvector of the training
 //! environments' head Hessians, and whether the features behind it read the colour:
-//! the diagnostics of the Colored MNIST RR extension ([`super::cmnist_rr`]).
+//! the diagnostics of the Colored MNIST RR extension ([`crate::problems::cmnist::rr`]).
 //!
 //! ```
-//! use ridge_rider::problems::cmnist_fit::EigenFit;
+//! use ridge_rider::problems::cmnist::fit::EigenFit;
 //! let fit = EigenFit { curvature: [-0.5, -0.4], correlation: [-1.0, -0.99] };
 //! assert!(fit.is_good());
 //! ```
 
-use super::cmnist_model::{CmnistNet, EnvBatch, HeadLoss};
-use super::colored_mnist::Environment;
 use crate::linalg::kernels::{dot, norm, normalize};
+use crate::problems::cmnist::model::{CmnistNet, EnvBatch, HeadLoss};
+use crate::problems::data::colored_mnist::Environment;
 use crate::rr::RrError;
 
 /// Guards the divisions by norms and curvatures (of L₁, L₂ and the diagnostics).
@@ -46,7 +46,7 @@ impl EigenFit {
     /// |κ₁ − κ₂| / max(|κ₁|, |κ₂|): 0 when both environments curve alike along ê.
     ///
     /// ```
-    /// use ridge_rider::problems::cmnist_fit::EigenFit;
+    /// use ridge_rider::problems::cmnist::fit::EigenFit;
     /// let fit = EigenFit { curvature: [-0.20, -0.15], correlation: [-1.0, -1.0] };
     /// assert!((fit.curvature_gap() - 0.25).abs() < 1e-12);
     /// ```
@@ -63,8 +63,8 @@ impl EigenFit {
 /// How well ê is a common eigenvector of both environments' head Hessians at θ.
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_fit::eigen_fit;
-/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch};
+/// use ridge_rider::problems::cmnist::fit::eigen_fit;
+/// use ridge_rider::problems::cmnist::model::{CmnistNet, EnvBatch};
 /// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
 /// let env = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]);
 /// let theta = net.init(0);
@@ -93,8 +93,8 @@ pub fn eigen_fit(
 ///
 /// ```
 /// use ridge_rider::ad::hessian_vector_product;
-/// use ridge_rider::problems::cmnist_fit::curvature_along;
-/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch, HeadLoss};
+/// use ridge_rider::problems::cmnist::fit::curvature_along;
+/// use ridge_rider::problems::cmnist::model::{CmnistNet, EnvBatch, HeadLoss};
 /// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
 /// let env = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]);
 /// let theta = net.init(0);
@@ -166,7 +166,7 @@ impl HeldOutFit {
     /// 1: it reads only the colour; negative: it reads the colour against the label.
     ///
     /// ```
-    /// use ridge_rider::problems::cmnist_fit::{EigenFit, HeldOutFit};
+    /// use ridge_rider::problems::cmnist::fit::{EigenFit, HeldOutFit};
     /// let fit = EigenFit { curvature: [-0.10, -0.10], correlation: [-1.0, -1.0] };
     /// // A digit part of −0.04 and a colour part of −0.06 in both environments.
     /// let h = HeldOutFit { fit, held_out: fit, test_curvature: 0.0, swapped_curvature: [0.02, 0.02] };

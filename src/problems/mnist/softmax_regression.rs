@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use ridge_rider::ad::gradient;
-//! use ridge_rider::problems::softmax_regression::SoftmaxRegression;
+//! use ridge_rider::problems::mnist::softmax_regression::SoftmaxRegression;
 //! let model = SoftmaxRegression { inputs: 2, outputs: 2 };
 //! let loss = model.loss(vec![1.0, 0.0, 0.0, 1.0], vec![0, 1]);
 //! let theta = vec![1.0, -1.0, -1.0, 1.0, 0.0, 0.0];
@@ -13,15 +13,15 @@
 //! assert!(gradient(&loss, &theta).unwrap().value < std::f64::consts::LN_2);
 //! ```
 
-use super::classification::{fraction_correct, predicted_classes};
 use crate::ad::ops::matmul::gemm;
 use crate::ad::{Loss, Var};
+use crate::problems::mnist::classification::{fraction_correct, predicted_classes};
 use std::sync::Arc;
 
 /// The architecture (no data).
 ///
 /// ```
-/// use ridge_rider::problems::softmax_regression::SoftmaxRegression;
+/// use ridge_rider::problems::mnist::softmax_regression::SoftmaxRegression;
 /// let m = SoftmaxRegression { inputs: 784, outputs: 10 };
 /// assert_eq!(m.dim(), 7850);
 /// assert_eq!(m.predict(&vec![0.0; m.dim()], &[0.5; 784]), vec![0]);

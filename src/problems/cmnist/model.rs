@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use ridge_rider::ad::gradient;
-//! use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch, ErmLoss};
+//! use ridge_rider::problems::cmnist::model::{CmnistNet, EnvBatch, ErmLoss};
 //! let net = CmnistNet { inputs: 4, hidden: 3, features: 2, head_hidden: 2 };
 //! let data = EnvBatch::new(vec![0.1; 8], vec![0.0, 1.0]);
 //! let loss = ErmLoss { net, data, l2: 0.0 };
@@ -25,15 +25,15 @@
 //! assert_eq!(g.gradient.len(), net.dim());
 //! ```
 
-use super::colored_mnist::Environment;
 use crate::ad::{Loss, Mode, Tape, Unary, Var};
+use crate::problems::data::colored_mnist::Environment;
 use crate::rng::{normal_vec, seeded};
 use std::sync::Arc;
 
 /// The architecture of the Colored MNIST classifier.
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_model::CmnistNet;
+/// use ridge_rider::problems::cmnist::model::CmnistNet;
 /// let net = CmnistNet { inputs: 4, hidden: 3, features: 2, head_hidden: 2 };
 /// assert_eq!((net.dim_features(), net.dim_head()), (4 * 3 + 3 + 3 * 2 + 2, 2 * 2 + 2 * 2 + 1));
 /// let theta = net.init(0);
@@ -141,7 +141,7 @@ struct HeadParts<'t> {
 ///
 /// ```
 /// use ridge_rider::ad::{Mode, Tape};
-/// use ridge_rider::problems::cmnist_model::logistic_loss;
+/// use ridge_rider::problems::cmnist::model::logistic_loss;
 /// let tape = Tape::new(Mode::Value);
 /// let (s, y) = (tape.constant(2, 1, vec![0.0, 0.0]), tape.constant(2, 1, vec![0.0, 1.0]));
 /// assert!((logistic_loss(s, y).item() - std::f64::consts::LN_2).abs() < 1e-15);
@@ -161,7 +161,7 @@ pub fn logistic_loss<'t>(s: Var<'t>, y: Var<'t>) -> Var<'t> {
 ///
 /// ```
 /// use ridge_rider::ad::{hessian_vector_product, Mode, Tape};
-/// use ridge_rider::problems::cmnist_model::{head_hvp, CmnistNet, EnvBatch, HeadLoss};
+/// use ridge_rider::problems::cmnist::model::{head_hvp, CmnistNet, EnvBatch, HeadLoss};
 /// let net = CmnistNet { inputs: 2, hidden: 2, features: 2, head_hidden: 2 };
 /// let env = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1, 0.5, 0.5], vec![1.0, 0.0, 1.0]);
 /// let theta = net.init(2);
@@ -202,7 +202,7 @@ pub fn head_hvp<'t>(net: &CmnistNet, phi: Var<'t>, y: Var<'t>, theta_r: Var<'t>,
 /// One environment's data on the tape side: inputs (`rows × inputs`) and labels.
 ///
 /// ```
-/// use ridge_rider::problems::cmnist_model::EnvBatch;
+/// use ridge_rider::problems::cmnist::model::EnvBatch;
 /// let b = EnvBatch::new(vec![0.0; 6], vec![1.0, 0.0]);
 /// assert_eq!(b.rows(), 2);
 /// ```
@@ -240,7 +240,7 @@ fn l2_penalty<'t>(theta: Var<'t>, l2: f64) -> Var<'t> {
 ///
 /// ```
 /// use ridge_rider::ad::check::check_gradient;
-/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch, ErmLoss};
+/// use ridge_rider::problems::cmnist::model::{CmnistNet, EnvBatch, ErmLoss};
 /// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
 /// let data = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]);
 /// let loss = ErmLoss { net, data, l2: 1e-3 };
@@ -270,7 +270,7 @@ impl Loss for ErmLoss {
 ///
 /// ```
 /// use ridge_rider::ad::check::check_gradient;
-/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch, IrmLoss};
+/// use ridge_rider::problems::cmnist::model::{CmnistNet, EnvBatch, IrmLoss};
 /// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
 /// let envs = vec![
 ///     EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]),
@@ -313,7 +313,7 @@ impl Loss for IrmLoss {
 ///
 /// ```
 /// use ridge_rider::ad::hessian;
-/// use ridge_rider::problems::cmnist_model::{CmnistNet, EnvBatch, HeadLoss};
+/// use ridge_rider::problems::cmnist::model::{CmnistNet, EnvBatch, HeadLoss};
 /// let net = CmnistNet { inputs: 2, hidden: 3, features: 2, head_hidden: 2 };
 /// let env = EnvBatch::new(vec![0.3, 0.9, 0.8, 0.1], vec![1.0, 0.0]);
 /// let theta = net.init(0);

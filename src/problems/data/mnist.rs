@@ -12,8 +12,8 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-const EMBEDDED_IMAGES: &[u8] = include_bytes!("../../data/mnist/mnist10k-images-idx3-ubyte.gz");
-const EMBEDDED_LABELS: &[u8] = include_bytes!("../../data/mnist/mnist10k-labels-idx1-ubyte.gz");
+const EMBEDDED_IMAGES: &[u8] = include_bytes!("../../../data/mnist/mnist10k-images-idx3-ubyte.gz");
+const EMBEDDED_LABELS: &[u8] = include_bytes!("../../../data/mnist/mnist10k-labels-idx1-ubyte.gz");
 
 /// Digits in the embedded set ([`embedded_all`]).
 pub const EMBEDDED_LEN: usize = 10_000;
@@ -24,7 +24,7 @@ pub const MAX_DECOMPRESSED: u64 = 1 << 30;
 /// A labelled image set, pixels scaled to [0, 1], one image per row.
 ///
 /// ```
-/// let (train, test) = ridge_rider::problems::mnist::embedded();
+/// let (train, test) = ridge_rider::problems::data::mnist::embedded();
 /// assert_eq!((train.len(), test.len(), train.pixels), (8000, 2000, 784));
 /// let first = train.slice(0..2);
 /// assert_eq!(first.labels, train.select(&[0, 1]).labels);
@@ -206,7 +206,7 @@ fn parse_header<'a>(file: &str, b: &'a [u8], magic: u32, ndims: usize) -> Result
 /// Parse an idx3 image file: (count, rows·cols, pixels).
 ///
 /// ```
-/// use ridge_rider::problems::mnist::{parse_images, IdxError};
+/// use ridge_rider::problems::data::mnist::{parse_images, IdxError};
 /// // Magic 0x00000803, then 2 images of 2×2.
 /// let mut file = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2];
 /// file.extend([0, 64, 128, 255, 1, 2, 3, 4]);
@@ -226,7 +226,7 @@ pub fn parse_images(file: &str, bytes: &[u8]) -> Result<(usize, usize, Vec<u8>),
 /// Parse an idx1 label file; every label must be a digit.
 ///
 /// ```
-/// use ridge_rider::problems::mnist::{parse_labels, IdxError};
+/// use ridge_rider::problems::data::mnist::{parse_labels, IdxError};
 /// let file = [0, 0, 8, 1, 0, 0, 0, 3, 7, 0, 9];
 /// assert_eq!(parse_labels("y", &file).unwrap(), vec![7, 0, 9]);
 /// let bad = [0, 0, 8, 1, 0, 0, 0, 1, 10];
@@ -244,7 +244,7 @@ pub fn parse_labels(file: &str, bytes: &[u8]) -> Result<Vec<usize>, IdxError> {
 /// Images and labels together, checked for equal counts.
 ///
 /// ```
-/// use ridge_rider::problems::mnist::{parse_dataset, IdxError};
+/// use ridge_rider::problems::data::mnist::{parse_dataset, IdxError};
 /// let images = [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 255];
 /// let d = parse_dataset(("x", &images), ("y", &[0, 0, 8, 1, 0, 0, 0, 1, 5])).unwrap();
 /// assert_eq!((d.x, d.labels), (vec![0.0, 1.0], vec![5]));
@@ -263,8 +263,8 @@ pub fn parse_dataset(images: (&str, &[u8]), labels: (&str, &[u8])) -> Result<Dat
 /// The 10,000 embedded digits, all of them.
 ///
 /// ```
-/// let all = ridge_rider::problems::mnist::embedded_all();
-/// assert_eq!(all.len(), ridge_rider::problems::mnist::EMBEDDED_LEN);
+/// let all = ridge_rider::problems::data::mnist::embedded_all();
+/// assert_eq!(all.len(), ridge_rider::problems::data::mnist::EMBEDDED_LEN);
 /// assert!(all.labels.iter().all(|&l| l <= 9));
 /// ```
 pub fn embedded_all() -> Dataset {
@@ -275,7 +275,7 @@ pub fn embedded_all() -> Dataset {
 /// The embedded digits split 8,000 train / 2,000 test in file order.
 ///
 /// ```
-/// let (train, test) = ridge_rider::problems::mnist::embedded();
+/// let (train, test) = ridge_rider::problems::data::mnist::embedded();
 /// assert_eq!(train.len() + test.len(), 10_000);
 /// ```
 pub fn embedded() -> (Dataset, Dataset) {
@@ -318,7 +318,7 @@ fn read_pair(dir: &Path, images: &str, labels: &str) -> Result<Dataset, IdxError
 /// `t10k-labels-idx1-ubyte[.gz]`: (train, test). A set without images is refused.
 ///
 /// ```
-/// use ridge_rider::problems::mnist::{load_dir, IdxError};
+/// use ridge_rider::problems::data::mnist::{load_dir, IdxError};
 /// // A missing directory or file is an error naming it.
 /// let err = load_dir(std::path::Path::new("/no/such/mnist")).unwrap_err();
 /// assert!(err.to_string().contains("/no/such/mnist"));

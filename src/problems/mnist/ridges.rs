@@ -1,20 +1,20 @@
-//! GetRidges for the MNIST MLP ([`super::mnist_rr`]): at the maximally invariant
+//! GetRidges for the MNIST MLP ([`crate::problems::mnist::rr`]): at the maximally invariant
 //! saddle θ = 0, one member of each group of equal eigenvalues and its copy on a single
 //! hidden unit; during a ride, Lanczos on the probe batch at the current θ.
 //!
 //! ```
-//! use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
-//! use ridge_rider::problems::mnist_ridges::ridge_at_mis;
+//! use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
+//! use ridge_rider::problems::mnist::ridges::ridge_at_mis;
 //! let mlp = Mlp::new(2, 3, 2, Activation::Tanh);
 //! let loss = MlpLoss::new(mlp, vec![1.0, 0.0, 0.0, 1.0], vec![0, 1]).unwrap();
 //! let (_, lambda, _) = ridge_at_mis(&loss, 0, 0).unwrap();
 //! assert!(lambda < 0.0);
 //! ```
 
-use super::mlp::MlpLoss;
 use crate::ad::gradient;
 use crate::linalg::kernels::{dot, normalize};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, LinearOperator, Which};
+use crate::problems::mnist::mlp::MlpLoss;
 use crate::rr::ridges::{orient, ridges_from};
 use crate::rr::BranchParams;
 use crate::rr::RrError;
@@ -55,8 +55,8 @@ pub(super) fn get_ridge(
 /// θ = 0 has none (relu units, whose derivative at 0 is taken as 0).
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
-/// use ridge_rider::problems::mnist_ridges::ridge_at_mis;
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
+/// use ridge_rider::problems::mnist::ridges::ridge_at_mis;
 /// let mlp = Mlp::new(3, 4, 2, Activation::Tanh);
 /// let x = vec![1.0, 0.0, 0.5, 0.0, 1.0, 0.2, 0.9, 0.1, 0.0, 0.1, 0.8, 0.3];
 /// let loss = MlpLoss::new(mlp, x, vec![0, 1, 0, 1]).unwrap();
@@ -104,11 +104,11 @@ pub fn ridge_at_mis(loss: &MlpLoss, group: usize, seed: u64) -> Result<(Vec<f64>
 /// there would find for the most negative group. Returns (member, HVPs): one HVP per
 /// unit.
 ///
-/// [`Mlp::unit_parameters`]: super::mlp::Mlp::unit_parameters
+/// [`Mlp::unit_parameters`]: crate::problems::mnist::mlp::Mlp::unit_parameters
 ///
 /// ```
-/// use ridge_rider::problems::mlp::{Activation, Mlp, MlpLoss};
-/// use ridge_rider::problems::mnist_ridges::{member_on_one_unit, ridge_at_mis};
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
+/// use ridge_rider::problems::mnist::ridges::{member_on_one_unit, ridge_at_mis};
 /// let mlp = Mlp::new(3, 4, 2, Activation::Tanh);
 /// let x = vec![1.0, 0.0, 0.5, 0.0, 1.0, 0.2, 0.9, 0.1, 0.0, 0.1, 0.8, 0.3];
 /// let loss = MlpLoss::new(mlp, x, vec![0, 1, 0, 1]).unwrap();
