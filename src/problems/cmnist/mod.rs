@@ -2,5 +2,7 @@
 //! fits, and Ridge Rider's out-of-distribution search.
 
 pub mod fit;
+pub mod invariance;
 pub mod model;
 pub mod rr;
+pub mod setup;

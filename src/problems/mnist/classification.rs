@@ -31,3 +31,22 @@ pub fn predicted_classes(logits: &[f64], classes: usize) -> Vec<usize> {
 pub fn fraction_correct(pred: &[usize], labels: &[usize]) -> f64 {
     pred.iter().zip(labels).filter(|(p, y)| p == y).count() as f64 / labels.len().max(1) as f64
 }
+
+/// Per-class accuracy of predictions (NaN for a class with no example).
+///
+/// ```
+/// use ridge_rider::problems::mnist::classification::class_accuracy;
+/// let acc = class_accuracy(&[0, 1, 1, 0], &[0, 1, 0, 0], 3);
+/// assert_eq!(&acc[..2], &[2.0 / 3.0, 1.0]);
+/// assert!(acc[2].is_nan());
+/// ```
+pub fn class_accuracy(pred: &[usize], labels: &[usize], classes: usize) -> Vec<f64> {
+    let (mut right, mut total) = (vec![0.0; classes], vec![0.0; classes]);
+    for (p, y) in pred.iter().zip(labels) {
+        total[*y] += 1.0;
+        if p == y {
+            right[*y] += 1.0;
+        }
+    }
+    right.iter().zip(&total).map(|(r, t)| if *t > 0.0 { r / t } else { f64::NAN }).collect()
+}

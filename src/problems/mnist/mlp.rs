@@ -342,3 +342,20 @@ impl Loss for MlpLoss {
         self.mlp.loss_on(theta, &self.x, &self.labels)
     }
 }
+
+/// Mean cross-entropy of `theta` on a data set (for reports; NaN if it does not fit).
+///
+/// ```
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::data::mnist::embedded_all;
+/// use ridge_rider::problems::mnist::mlp::dataset_loss;
+/// let mlp = Mlp::mnist(4, Activation::Tanh);
+/// let ten = embedded_all().slice(0..10);
+/// assert!((dataset_loss(mlp, &vec![0.0; mlp.dim()], &ten) - 10f64.ln()).abs() < 1e-12);
+/// ```
+pub fn dataset_loss(mlp: Mlp, theta: &[f64], d: &crate::problems::data::mnist::Dataset) -> f64 {
+    MlpLoss::new(mlp, d.x.clone(), d.labels.clone())
+        .ok()
+        .and_then(|l| crate::ad::value(&l, theta).ok())
+        .unwrap_or(f64::NAN)
+}

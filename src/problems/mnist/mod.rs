@@ -2,6 +2,7 @@
 //! ridges at its maximally invariant saddle, and RR's training loop with its baselines.
 
 pub mod classification;
+pub mod config;
 pub mod mlp;
 pub mod ridges;
 pub mod rr;
