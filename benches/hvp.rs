@@ -8,8 +8,8 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ridge_rider::ad::check::finite_difference_hvp;
 use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value, HessianAt, Var};
+use ridge_rider::kernels::{dot, dot_naive};
 use ridge_rider::linalg::dense::symmetric_eigen_reference;
-use ridge_rider::linalg::kernels::{dot, dot_naive};
 use ridge_rider::linalg::{lanczos, symmetric_eigen, DenseSymmetric, HessianOperator, LanczosParams, Which};
 use ridge_rider::problems::data::mnist::embedded_all;
 use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};

@@ -5,6 +5,7 @@
 //! ("ridges") from a saddle, and branching when a ride ends.
 //!
 //! Layers, lowest first (a layer never imports a higher one):
+//! * [`kernels`]: dense vector kernels and the matrix product, shared by every layer.
 //! * [`ad`]: hand-written autodiff: duals, a tensor tape, forward-over-reverse HVPs.
 //! * [`rng`]: seeded randomness shared by every layer.
 //! * [`linalg`]: dense symmetric eigen, Lanczos and power iteration over HVP operators.
@@ -19,6 +20,7 @@
 
 pub mod ad;
 pub mod io;
+pub mod kernels;
 pub mod linalg;
 pub mod optim;
 pub mod rng;

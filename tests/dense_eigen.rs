@@ -4,8 +4,8 @@
 #![allow(clippy::needless_range_loop)]
 
 use proptest::prelude::*;
+use ridge_rider::kernels::dot;
 use ridge_rider::linalg::dense::symmetric_eigen_reference;
-use ridge_rider::linalg::kernels::dot;
 use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric, LinearOperator, SymmetricEigen};
 use ridge_rider::rng::{normal_vec, seeded};
 

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use ridge_rider::ad::hessian;
-use ridge_rider::linalg::kernels::{dot, dot_naive, norm};
+use ridge_rider::kernels::{dot, dot_naive, norm};
 use ridge_rider::linalg::npy::{read_npy_bytes, write_npy_bytes, NpyArray, NpyError};
 use ridge_rider::linalg::{
     lanczos, power_iteration, symmetric_eigen, DenseSymmetric, HessianOperator, LanczosParams, LinalgError,
@@ -56,8 +56,8 @@ fn with_spectrum(n: usize, d: &[f64], g: &[f64]) -> Vec<f64> {
     let mut q: Vec<Vec<f64>> = Vec::new();
     for j in 0..n {
         let mut v: Vec<f64> = (0..n).map(|i| g[i * n + j] + if i == j { 1e-3 } else { 0.0 }).collect();
-        ridge_rider::linalg::kernels::gram_schmidt(&q, &mut v);
-        ridge_rider::linalg::kernels::normalize(&mut v);
+        ridge_rider::kernels::gram_schmidt(&q, &mut v);
+        ridge_rider::kernels::normalize(&mut v);
         q.push(v);
     }
     let mut a = vec![0.0; n * n];

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use ridge_rider::ad::check::relative_error;
 use ridge_rider::ad::{gradient, hessian, hessian_vector_product, loss_fn, value, Loss, Var};
-use ridge_rider::linalg::kernels::{axpy, dot, norm, normalize};
+use ridge_rider::kernels::{axpy, dot, norm, normalize};
 use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric};
 use ridge_rider::problems::figure1::{figure1_loss, gradient_descent_minima, ridge_rider_minima};
 use ridge_rider::rr::ridges::orient;

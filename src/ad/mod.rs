@@ -17,7 +17,6 @@ pub mod hvp;
 pub mod ops;
 mod pool;
 pub mod real;
-mod simd;
 mod sparse;
 pub mod tape;
 

@@ -276,7 +276,7 @@ mod simd {
     }
 
     pub(super) fn block(cols: &[u32], vals: &[[f64; R]], b: &[f64], n: usize, out: [&mut [f64]; R], accumulate: bool) {
-        crate::ad::simd::dispatch!(block_body(
+        crate::kernels::simd::dispatch!(block_body(
             cols: &[u32],
             vals: &[[f64; R]],
             b: &[f64],
@@ -287,7 +287,7 @@ mod simd {
     }
 
     pub(super) fn row(cols: &[u32], vals: &[f64], b: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
-        crate::ad::simd::dispatch!(row_body(
+        crate::kernels::simd::dispatch!(row_body(
             cols: &[u32],
             vals: &[f64],
             b: &[f64],

@@ -3,9 +3,9 @@
 //! by one matrix product and orthogonalisation streams the basis once per pass, both
 //! on every core. Every result is computed by the same arithmetic at any thread count.
 
-use super::kernels::{axpy, dot};
 use super::strided::{gemm, View};
 use crate::ad::ops::{matmul_into, Operand};
+use crate::kernels::{axpy, dot};
 use rayon::prelude::*;
 
 /// Entries of a vector updated by one task in [`Basis::orthogonalize`].
@@ -133,7 +133,7 @@ mod tests {
         for _ in 0..3 {
             let mut v = crate::rng::normal_vec(&mut rng, n, 1.0);
             basis.orthogonalize(&mut v);
-            super::super::kernels::normalize(&mut v);
+            crate::kernels::normalize(&mut v);
             let image: Vec<f64> = v.iter().map(|x| 2.0 * x).collect();
             basis.push(&v, &image);
             plain.push(v);

@@ -6,9 +6,9 @@
 
 use super::basis::Basis;
 use super::dense::{symmetric_eigen, DenseSymmetric};
-use super::kernels::{gram_schmidt, norm, normalize};
 use super::lanczos::{coefficients, restart_size, ritz_pairs, subspace_size, LanczosParams, BREAKDOWN};
 use super::{EigenPairs, LinalgError, LinearOperator};
+use crate::kernels::{gram_schmidt, norm, normalize};
 use crate::rng;
 
 /// The block variant of [`lanczos`](super::lanczos()) (parameters already checked).

@@ -23,8 +23,8 @@
 
 use super::basis::Basis;
 use super::dense::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
-use super::kernels::{axpy, dot, norm, normalize};
 use super::{check_count, check_tolerance, EigenPairs, LinalgError, LinearOperator, Which};
+use crate::kernels::{axpy, dot, norm, normalize};
 use crate::rng;
 
 /// A new basis direction shorter than this fraction of the largest projected entry

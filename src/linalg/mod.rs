@@ -12,7 +12,6 @@ mod basis;
 mod block_lanczos;
 pub mod dense;
 pub mod hessian_operator;
-pub mod kernels;
 pub mod lanczos;
 pub mod npy;
 pub mod power;

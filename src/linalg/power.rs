@@ -4,8 +4,8 @@
 //! wanted pairs.
 
 use super::dense::{symmetric_eigen, DenseSymmetric};
-use super::kernels::{axpy, dot, gram_schmidt, norm, normalize};
 use super::{check_count, check_tolerance, EigenPairs, LinalgError, LinearOperator, Which};
+use crate::kernels::{axpy, dot, gram_schmidt, norm, normalize};
 use crate::rng;
 
 /// Parameters of [`power_iteration`].

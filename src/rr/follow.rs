@@ -4,7 +4,7 @@
 use super::ridges::spectrum;
 use super::{ApproximateParams, Objective, RrError, RrParams, Spectrum};
 use crate::ad::{hessian_vector_product, value, HessianAt};
-use crate::linalg::kernels::{axpy, dot, norm, normalize, scale};
+use crate::kernels::{axpy, dot, norm, normalize, scale};
 
 /// Why a ride ended (see [`ride`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

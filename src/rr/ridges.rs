@@ -4,7 +4,7 @@
 
 use super::{BranchParams, RrError, Spectrum};
 use crate::ad::hessian;
-use crate::linalg::kernels::{axpy, norm};
+use crate::kernels::{axpy, norm};
 use crate::linalg::{
     lanczos, symmetric_eigen, DenseSymmetric, EigenPairs, HessianOperator, LanczosParams, LinalgError, LinearOperator,
     Which,
@@ -173,7 +173,7 @@ pub fn get_ridges<O: Objective>(obj: &O, theta: &[f64], b: &BranchParams, seed: 
 /// assert_eq!(ridge_rider::rr::ridges::orient(&[1.0, 0.0], &[2.0, 5.0]), vec![-1.0, 0.0]);
 /// ```
 pub fn orient(e: &[f64], gradient: &[f64]) -> Vec<f64> {
-    let s = if crate::linalg::kernels::dot(e, gradient) > 0.0 { -1.0 } else { 1.0 };
+    let s = if crate::kernels::dot(e, gradient) > 0.0 { -1.0 } else { 1.0 };
     e.iter().map(|x| s * x).collect()
 }
 

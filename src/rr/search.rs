@@ -29,8 +29,8 @@ fn branch<O: Objective>(obj: &O, theta: &[f64], p: &RrParams, seed: u64) -> Resu
             let hvps = s.hvps;
             if p.heuristics.descent_only_above.is_finite() {
                 let g = crate::ad::gradient(obj, theta)?.gradient;
-                if crate::linalg::kernels::norm(&g) > p.heuristics.descent_only_above {
-                    ridges.retain(|r| crate::linalg::kernels::dot(&r.direction, &g) <= 0.0);
+                if crate::kernels::norm(&g) > p.heuristics.descent_only_above {
+                    ridges.retain(|r| crate::kernels::dot(&r.direction, &g) <= 0.0);
                 }
             }
             Ok((ridges, hvps))

@@ -6,10 +6,10 @@
 //! that one lane's product chooses ([`choose`]), and every kernel computes an element
 //! from its row, its column and the inner dimension only (see [`Kernel`]).
 
-use super::matmul::gemm_on;
-use super::skinny::{choose, Kernel};
 use crate::ad::hvp::HESSIAN_LANES;
 use crate::ad::pool;
+use crate::kernels::skinny::{choose, Kernel};
+use crate::kernels::{gemm_on, Gemm};
 
 /// One factor of a product over lanes.
 #[derive(Clone, Copy)]
@@ -50,7 +50,21 @@ pub(crate) fn lanes_gemm(
     let kernel = choose(m, k, n, ta);
     let one_by_one = |c: &mut [f64]| {
         for (l, cl) in c.chunks_exact_mut((m * n).max(1)).take(lanes).enumerate() {
-            gemm_on(kernel, m, k, n, 1.0, a.lane(l, m * k), ta, b.lane(l, k * n), tb, beta, cl);
+            gemm_on(
+                kernel,
+                &Gemm {
+                    m,
+                    k,
+                    n,
+                    alpha: 1.0,
+                    a: a.lane(l, m * k),
+                    a_transposed: ta,
+                    b: b.lane(l, k * n),
+                    b_transposed: tb,
+                    beta,
+                },
+                cl,
+            );
         }
     };
     if lanes <= 1 || m * n * k == 0 {
@@ -58,14 +72,20 @@ pub(crate) fn lanes_gemm(
     }
     match (a, b) {
         // Lanes of op(a) stacked: (lanes·m)×k times op(b) is lane-major as it stands.
-        (Factor::PerLane(a), Factor::Shared(b)) if !ta => {
-            gemm_on(kernel, lanes * m, k, n, 1.0, a, false, b, tb, beta, c)
-        }
+        (Factor::PerLane(a), Factor::Shared(b)) if !ta => gemm_on(
+            kernel,
+            &Gemm { m: lanes * m, k, n, alpha: 1.0, a, a_transposed: false, b, b_transposed: tb, beta },
+            c,
+        ),
         (Factor::PerLane(a), Factor::Shared(b)) => {
             // Stored k×m each: side by side they are the transpose of the stack.
             let parts: Vec<&[f64]> = a.chunks_exact(m * k).collect();
             let wide = hstack(&parts, k, m);
-            gemm_on(kernel, lanes * m, k, n, 1.0, &wide, true, b, tb, beta, c);
+            gemm_on(
+                kernel,
+                &Gemm { m: lanes * m, k, n, alpha: 1.0, a: &wide, a_transposed: true, b, b_transposed: tb, beta },
+                c,
+            );
             pool::give(wide);
         }
         (Factor::Shared(a), Factor::PerLane(b)) if beta == 0.0 || kernel != Kernel::General || k <= ONE_PASS => {
@@ -78,10 +98,38 @@ pub(crate) fn lanes_gemm(
                 None => (b, true),
             };
             if m == 1 {
-                gemm_on(kernel, 1, k, lanes * n, 1.0, a, ta, wide_b, wide_tb, beta, c);
+                gemm_on(
+                    kernel,
+                    &Gemm {
+                        m: 1,
+                        k,
+                        n: lanes * n,
+                        alpha: 1.0,
+                        a,
+                        a_transposed: ta,
+                        b: wide_b,
+                        b_transposed: wide_tb,
+                        beta,
+                    },
+                    c,
+                );
             } else {
                 let mut out = pool::scratch(m * lanes * n);
-                gemm_on(kernel, m, k, lanes * n, 1.0, a, ta, wide_b, wide_tb, 0.0, &mut out);
+                gemm_on(
+                    kernel,
+                    &Gemm {
+                        m,
+                        k,
+                        n: lanes * n,
+                        alpha: 1.0,
+                        a,
+                        a_transposed: ta,
+                        b: wide_b,
+                        b_transposed: wide_tb,
+                        beta: 0.0,
+                    },
+                    &mut out,
+                );
                 if beta == 0.0 {
                     hsplit_into(&out, m, n, lanes, c);
                 } else {

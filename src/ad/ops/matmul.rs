@@ -4,75 +4,11 @@
 //! the three products with A (C, Ċ, B̄ and B̄̇) run sparse instead.
 
 use super::lanes::{add_block, hsplit_into, hstack, lane_groups, lanes_gemm, runs, Factor};
-use super::skinny::{self, Kernel};
 use super::{same_tape, Input, Op};
 use crate::ad::pool;
 use crate::ad::tape::{Adjoints, Computed, Node, NodeId, Tangents, Var};
-
-/// c ← α·op(a)·op(b) + β·c with op(a) m×k, op(b) k×n, c m×n, all row-major;
-/// `ta`/`tb` say the stored matrix is the transpose (a stored k×m, b stored n×k).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f64,
-    a: &[f64],
-    ta: bool,
-    b: &[f64],
-    tb: bool,
-    beta: f64,
-    c: &mut [f64],
-) {
-    gemm_on(skinny::choose(m, k, n, ta), m, k, n, alpha, a, ta, b, tb, beta, c);
-}
-
-/// [`gemm`] on a given kernel: a product stacked over lanes runs on the kernel of one
-/// lane's product (see [`super::lanes`]).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_on(
-    kernel: Kernel,
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f64,
-    a: &[f64],
-    ta: bool,
-    b: &[f64],
-    tb: bool,
-    beta: f64,
-    c: &mut [f64],
-) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: buffer too small");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if skinny::run(kernel, m, k, n, alpha, a, ta, b, tb, beta, c) {
-        return;
-    }
-    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
-    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    // SAFETY: the strides above address exactly the m×k, k×n and m×n elements whose
-    // presence the assertion checked; `c` does not alias `a` or `b` (distinct borrows).
-    unsafe {
-        matrixmultiply::dgemm(
-            m,
-            k,
-            n,
-            alpha,
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
+use crate::kernels::skinny;
+use crate::kernels::{gemm, gemm_on, Gemm};
 
 /// One operand of [`matmul_into`]: `rows × cols` after the optional transpose of the
 /// row-major buffer `data`.
@@ -106,7 +42,20 @@ pub fn matmul_into(a: Operand<'_>, b: Operand<'_>, out: &mut [f64]) -> Result<()
             return Err(DimensionMismatch { what, expected, got });
         }
     }
-    gemm(m, k, n, 1.0, a.data, a.transposed, b.data, b.transposed, 0.0, out);
+    gemm(
+        &Gemm {
+            m,
+            k,
+            n,
+            alpha: 1.0,
+            a: a.data,
+            a_transposed: a.transposed,
+            b: b.data,
+            b_transposed: b.transposed,
+            beta: 0.0,
+        },
+        out,
+    );
     Ok(())
 }
 
@@ -119,7 +68,20 @@ pub(crate) fn matmul<'t>(a: Var<'t>, b: Var<'t>) -> Var<'t> {
     let mut value = pool::scratch(m * n);
     match &tape.nodes.borrow()[ai.id].sparse {
         Some(s) => s.mul(&bi.value, n, &mut value, false),
-        None => gemm(m, k, n, 1.0, &ai.value, false, &bi.value, false, 0.0, &mut value),
+        None => gemm(
+            &Gemm {
+                m,
+                k,
+                n,
+                alpha: 1.0,
+                a: &ai.value,
+                a_transposed: false,
+                b: &bi.value,
+                b_transposed: false,
+                beta: 0.0,
+            },
+            &mut value,
+        ),
     }
     let op = Op::MatMul { a: ai.id, b: bi.id };
     tape.push(Computed { op, rows: m, cols: n, value }, ai.active || bi.active)
@@ -165,7 +127,21 @@ fn data_times_tangents(a: &[f64], bt: &[f64], (m, k, n): (usize, usize, usize), 
         let parts: Vec<&[f64]> = bt[first * k * n..(first + count) * k * n].chunks_exact((k * n).max(1)).collect();
         let wide_b = hstack(&parts, k, n);
         let mut out = pool::scratch(m * count * n);
-        gemm_on(kernel, m, k, count * n, 1.0, a, false, &wide_b, false, 0.0, &mut out);
+        gemm_on(
+            kernel,
+            &Gemm {
+                m,
+                k,
+                n: count * n,
+                alpha: 1.0,
+                a,
+                a_transposed: false,
+                b: &wide_b,
+                b_transposed: false,
+                beta: 0.0,
+            },
+            &mut out,
+        );
         pool::give(wide_b);
         hsplit_into(&out, m, n, count, &mut t[first * m * n..(first + count) * m * n]);
         pool::give(out);
@@ -173,7 +149,20 @@ fn data_times_tangents(a: &[f64], bt: &[f64], (m, k, n): (usize, usize, usize), 
     if lone {
         let last = &mut t[(lanes - 1) * m * n..];
         last.fill(0.0);
-        gemm(m, k, n, 1.0, a, false, &bt[(lanes - 1) * k * n..], false, 1.0, last);
+        gemm(
+            &Gemm {
+                m,
+                k,
+                n,
+                alpha: 1.0,
+                a,
+                a_transposed: false,
+                b: &bt[(lanes - 1) * k * n..],
+                b_transposed: false,
+                beta: 1.0,
+            },
+            last,
+        );
     }
     t
 }
@@ -195,7 +184,20 @@ pub(crate) fn backward(
     if na.active {
         let (abar, abar_t) = adj.both(nodes, a);
         if !known {
-            gemm(m, n, k, 1.0, cbar, false, &nb.value, true, 1.0, abar);
+            gemm(
+                &Gemm {
+                    m,
+                    k: n,
+                    n: k,
+                    alpha: 1.0,
+                    a: cbar,
+                    a_transposed: false,
+                    b: &nb.value,
+                    b_transposed: true,
+                    beta: 1.0,
+                },
+                abar,
+            );
         }
         if let (Some(abar_t), Some(cbar_t)) = (abar_t, cbar_t) {
             let (shape, b_value) = ((m, n, k), Factor::Shared(&nb.value));
@@ -235,7 +237,21 @@ pub(crate) fn backward(
                 for (first, count, kernel) in runs(&groups, |g| skinny::choose(k, m, g * n, true)) {
                     let wide_c = hstack(&blocks[first..first + count], m, n);
                     let mut out = pool::scratch(k * count * n);
-                    gemm_on(kernel, k, m, count * n, 1.0, &na.value, true, &wide_c, false, 0.0, &mut out);
+                    gemm_on(
+                        kernel,
+                        &Gemm {
+                            m: k,
+                            k: m,
+                            n: count * n,
+                            alpha: 1.0,
+                            a: &na.value,
+                            a_transposed: true,
+                            b: &wide_c,
+                            b_transposed: false,
+                            beta: 0.0,
+                        },
+                        &mut out,
+                    );
                     pool::give(wide_c);
                     for p in 0..count {
                         let dst = match (first + p).checked_sub(primal) {
@@ -250,7 +266,20 @@ pub(crate) fn backward(
                     lanes_gemm(lanes, (k, m, n), Factor::PerLane(at), true, Factor::Shared(cbar), false, 1.0, bbar_t);
                 }
             }
-            _ if !known => gemm(k, m, n, 1.0, &na.value, true, cbar, false, 1.0, bbar),
+            _ if !known => gemm(
+                &Gemm {
+                    m: k,
+                    k: m,
+                    n,
+                    alpha: 1.0,
+                    a: &na.value,
+                    a_transposed: true,
+                    b: cbar,
+                    b_transposed: false,
+                    beta: 1.0,
+                },
+                bbar,
+            ),
             _ => {}
         }
     }

@@ -7,7 +7,6 @@ pub(crate) mod elementwise;
 mod lanes;
 pub(crate) mod linear;
 pub(crate) mod matmul;
-mod skinny;
 pub(crate) mod softmax;
 pub(crate) mod unary;
 mod var_ops;

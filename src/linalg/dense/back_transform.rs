@@ -3,7 +3,7 @@
 //! S upper triangular, as LAPACK's `dlarft`/`dlarfb`), so the work is two gemms.
 
 use super::tridiagonal::Tridiagonal;
-use crate::linalg::kernels::dot;
+use crate::kernels::dot;
 use crate::linalg::strided::{gemm, View};
 
 /// Reflectors per block.

@@ -90,7 +90,7 @@ impl LinearOperator for DenseSymmetric {
             return Err(LinalgError::Shape { expected: self.n, got: v.len() });
         }
         for (i, o) in out.iter_mut().enumerate() {
-            *o = super::kernels::dot(&self.data[i * self.n..(i + 1) * self.n], v);
+            *o = crate::kernels::dot(&self.data[i * self.n..(i + 1) * self.n], v);
         }
         Ok(())
     }

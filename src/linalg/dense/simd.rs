@@ -2,7 +2,7 @@
 //! has them (detected at run time; the crate's baseline target is plain SSE2), else
 //! the portable kernels: these products are half the reduction's work.
 
-use crate::linalg::kernels;
+use crate::kernels;
 
 const LANES: usize = 8;
 

@@ -4,7 +4,7 @@
 //! one rank-2b update A ← A − V Wᵀ − W Vᵀ through gemm.
 
 use super::simd;
-use crate::linalg::kernels::{axpy, dot, norm, scale};
+use crate::kernels::{axpy, dot, norm, scale};
 use crate::linalg::strided::{gemm, View};
 
 /// Columns reduced per panel.

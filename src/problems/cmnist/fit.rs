@@ -8,7 +8,7 @@
 //! assert!(fit.is_good());
 //! ```
 
-use crate::linalg::kernels::{dot, norm, normalize};
+use crate::kernels::{dot, norm, normalize};
 use crate::problems::cmnist::model::{CmnistNet, EnvBatch, HeadLoss};
 use crate::problems::data::colored_mnist::Environment;
 use crate::rr::RrError;

@@ -47,7 +47,7 @@
 pub use super::invariance::{Betas, InvarianceLoss};
 pub use super::setup::{OodParams, OodResult, Split};
 use crate::ad::{gradient, hessian, AdError};
-use crate::linalg::kernels::{axpy, dot, normalize, scale};
+use crate::kernels::{axpy, dot, normalize, scale};
 use crate::linalg::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
 use crate::optim::Adam;
 use crate::problems::cmnist::fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit};

@@ -153,14 +153,40 @@ impl Mlp {
         let rows = x.len() / self.inputs;
         let (h, o) = (self.hidden, self.outputs);
         let mut hidden = vec![0.0; rows * h];
-        crate::ad::ops::matmul::gemm(rows, self.inputs, h, 1.0, x, false, &theta[l.w1..l.b1], false, 0.0, &mut hidden);
+        crate::kernels::gemm(
+            &crate::kernels::Gemm {
+                m: rows,
+                k: self.inputs,
+                n: h,
+                alpha: 1.0,
+                a: x,
+                a_transposed: false,
+                b: &theta[l.w1..l.b1],
+                b_transposed: false,
+                beta: 0.0,
+            },
+            &mut hidden,
+        );
         for row in hidden.chunks_exact_mut(h) {
             for (v, b) in row.iter_mut().zip(&theta[l.b1..l.w2]) {
                 *v = self.activation.apply(*v + b);
             }
         }
         let mut out = vec![0.0; rows * o];
-        crate::ad::ops::matmul::gemm(rows, h, o, 1.0, &hidden, false, &theta[l.w2..l.b2], false, 0.0, &mut out);
+        crate::kernels::gemm(
+            &crate::kernels::Gemm {
+                m: rows,
+                k: h,
+                n: o,
+                alpha: 1.0,
+                a: &hidden,
+                a_transposed: false,
+                b: &theta[l.w2..l.b2],
+                b_transposed: false,
+                beta: 0.0,
+            },
+            &mut out,
+        );
         for row in out.chunks_exact_mut(o) {
             for (v, b) in row.iter_mut().zip(&theta[l.b2..]) {
                 *v += b;
@@ -209,7 +235,20 @@ impl Mlp {
         }
         let w1: Vec<f64> = theta[l.w1..l.b1].iter().map(|w| w / largest).collect();
         let mut gram = vec![0.0; h * h];
-        crate::ad::ops::matmul::gemm(h, i, h, 1.0, &w1, true, &w1, false, 0.0, &mut gram);
+        crate::kernels::gemm(
+            &crate::kernels::Gemm {
+                m: h,
+                k: i,
+                n: h,
+                alpha: 1.0,
+                a: &w1,
+                a_transposed: true,
+                b: &w1,
+                b_transposed: false,
+                beta: 0.0,
+            },
+            &mut gram,
+        );
         let trace: f64 = (0..h).map(|j| gram[j * h + j]).sum();
         let frobenius2: f64 = gram.iter().map(|g| g * g).sum();
         if frobenius2 > 0.0 {

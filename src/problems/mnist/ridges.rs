@@ -12,7 +12,7 @@
 //! ```
 
 use crate::ad::gradient;
-use crate::linalg::kernels::{dot, normalize};
+use crate::kernels::{dot, normalize};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, LinearOperator, Which};
 use crate::problems::mnist::mlp::MlpLoss;
 use crate::rr::ridges::{orient, ridges_from};

@@ -46,7 +46,7 @@ pub use super::classification::class_accuracy;
 pub use super::config::{Curve, MnistConfig, MnistMethod, RidgeTrace};
 pub use super::mlp::dataset_loss;
 use crate::ad::gradient;
-use crate::linalg::kernels::{axpy, dot, norm, normalize};
+use crate::kernels::{axpy, dot, norm, normalize};
 use crate::optim::Adam;
 use crate::problems::data::mnist::Dataset;
 use crate::problems::mnist::classification::fraction_correct;

@@ -13,8 +13,8 @@
 //! assert!(gradient(&loss, &theta).unwrap().value < std::f64::consts::LN_2);
 //! ```
 
-use crate::ad::ops::matmul::gemm;
 use crate::ad::{Loss, Var};
+use crate::kernels::{gemm, Gemm};
 use crate::problems::mnist::classification::{fraction_correct, predicted_classes};
 use std::sync::Arc;
 
@@ -52,7 +52,20 @@ impl SoftmaxRegression {
         let (i, o) = (self.inputs, self.outputs);
         let rows = x.len() / i.max(1);
         let mut logits = vec![0.0; rows * o];
-        gemm(rows, i, o, 1.0, x, false, &theta[..i * o], false, 0.0, &mut logits);
+        gemm(
+            &Gemm {
+                m: rows,
+                k: i,
+                n: o,
+                alpha: 1.0,
+                a: x,
+                a_transposed: false,
+                b: &theta[..i * o],
+                b_transposed: false,
+                beta: 0.0,
+            },
+            &mut logits,
+        );
         for row in logits.chunks_exact_mut(o) {
             row.iter_mut().zip(&theta[i * o..]).for_each(|(z, b)| *z += b);
         }

@@ -28,7 +28,7 @@
 //!   then descent. Fixed-EV: RR without UpdateRidge. Rand-Ridge+: RR whose branch
 //!   directions are random unit vectors oriented downhill.
 
-use crate::linalg::kernels::axpy;
+use crate::kernels::axpy;
 use crate::optim::{gradient_descent, Descent};
 use crate::problems::tree::Tree;
 use crate::rng::{normal_vec, seeded, unit_vector};

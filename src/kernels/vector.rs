@@ -6,7 +6,7 @@ const LANES: usize = 8;
 /// ⟨x, y⟩.
 ///
 /// ```
-/// assert_eq!(ridge_rider::linalg::kernels::dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
+/// assert_eq!(ridge_rider::kernels::dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
 /// ```
 pub fn dot(x: &[f64], y: &[f64]) -> f64 {
     assert_eq!(x.len(), y.len(), "dot: lengths differ");
@@ -28,7 +28,7 @@ pub fn dot(x: &[f64], y: &[f64]) -> f64 {
 /// The naive single-accumulator dot product, kept as the benchmark's reference.
 ///
 /// ```
-/// use ridge_rider::linalg::kernels::{dot, dot_naive};
+/// use ridge_rider::kernels::{dot, dot_naive};
 /// let x: Vec<f64> = (0..20).map(f64::from).collect();
 /// assert_eq!(dot_naive(&x, &x), dot(&x, &x));
 /// ```
@@ -43,7 +43,7 @@ pub fn dot_naive(x: &[f64], y: &[f64]) -> f64 {
 /// ‖x‖₂.
 ///
 /// ```
-/// assert_eq!(ridge_rider::linalg::kernels::norm(&[3.0, 4.0]), 5.0);
+/// assert_eq!(ridge_rider::kernels::norm(&[3.0, 4.0]), 5.0);
 /// ```
 pub fn norm(x: &[f64]) -> f64 {
     dot(x, x).sqrt()
@@ -53,7 +53,7 @@ pub fn norm(x: &[f64]) -> f64 {
 ///
 /// ```
 /// let mut y = vec![1.0; 10];
-/// ridge_rider::linalg::kernels::axpy(2.0, &[1.0; 10], &mut y);
+/// ridge_rider::kernels::axpy(2.0, &[1.0; 10], &mut y);
 /// assert_eq!(y, vec![3.0; 10]);
 /// ```
 pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
@@ -74,7 +74,7 @@ pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
 ///
 /// ```
 /// let mut x = vec![1.0, -2.0];
-/// ridge_rider::linalg::kernels::scale(-0.5, &mut x);
+/// ridge_rider::kernels::scale(-0.5, &mut x);
 /// assert_eq!(x, vec![-0.5, 1.0]);
 /// ```
 pub fn scale(a: f64, x: &mut [f64]) {
@@ -85,7 +85,7 @@ pub fn scale(a: f64, x: &mut [f64]) {
 ///
 /// ```
 /// let mut x = vec![3.0, 4.0];
-/// assert_eq!(ridge_rider::linalg::kernels::normalize(&mut x), 5.0);
+/// assert_eq!(ridge_rider::kernels::normalize(&mut x), 5.0);
 /// assert!((x[0] - 0.6).abs() < 1e-15 && (x[1] - 0.8).abs() < 1e-15);
 /// ```
 pub fn normalize(x: &mut [f64]) -> f64 {
@@ -102,7 +102,7 @@ pub fn normalize(x: &mut [f64]) -> f64 {
 /// the correction of the second.
 ///
 /// ```
-/// use ridge_rider::linalg::kernels::{dot, gram_schmidt};
+/// use ridge_rider::kernels::{dot, gram_schmidt};
 /// let basis = vec![vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]];
 /// let mut x = vec![2.0, -3.0, 4.0];
 /// assert_eq!(gram_schmidt(&basis, &mut x), vec![2.0, -3.0]);

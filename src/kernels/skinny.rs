@@ -50,23 +50,11 @@ pub(crate) fn choose(m: usize, k: usize, n: usize, ta: bool) -> Kernel {
     }
 }
 
-/// c ← α·op(a)·op(b) + β·c when one dimension is small (see [`super::matmul`]'s
+/// c ← α·op(a)·op(b) + β·c when one dimension is small (see [`super::gemm`]'s
 /// `gemm` for the layout), on the given kernel; `false` (nothing done) for
 /// [`Kernel::General`] or a layout the kernel does not take.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn run(
-    kernel: Kernel,
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f64,
-    a: &[f64],
-    ta: bool,
-    b: &[f64],
-    tb: bool,
-    beta: f64,
-    c: &mut [f64],
-) -> bool {
+pub(crate) fn run(kernel: Kernel, g: &super::Gemm, c: &mut [f64]) -> bool {
+    let super::Gemm { m, k, n, alpha, a, a_transposed: ta, b, b_transposed: tb, beta } = *g;
     // op(b) as k×n row-major, or its transpose as n×k, copied only when needed (small).
     let b_rows = |want_transpose: bool| -> Vec<f64> {
         match (tb, want_transpose) {
@@ -159,7 +147,7 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
         }
         s
     }
-    crate::ad::simd::dispatch!(body(x: &[f64], y: &[f64]) -> f64)
+    crate::kernels::simd::dispatch!(body(x: &[f64], y: &[f64]) -> f64)
 }
 
 /// y ← y + s·x, one fused multiply-add per element.
@@ -168,7 +156,7 @@ fn mul_add_row(s: f64, x: &[f64], y: &mut [f64]) {
     fn body(s: f64, x: &[f64], y: &mut [f64]) {
         y.iter_mut().zip(x).for_each(|(y, &x)| *y = s.mul_add(x, *y));
     }
-    crate::ad::simd::dispatch!(body(s: f64, x: &[f64], y: &mut [f64]))
+    crate::kernels::simd::dispatch!(body(s: f64, x: &[f64], y: &mut [f64]))
 }
 
 #[cfg(test)]
@@ -186,7 +174,21 @@ mod tests {
                 let c0: Vec<f64> = (0..m * n).map(|i| val(i + 5)).collect();
                 for beta in [0.0, 1.0] {
                     let mut c = c0.clone();
-                    if !super::run(super::choose(m, k, n, ta), m, k, n, 2.0, &a, ta, &b, tb, beta, &mut c) {
+                    if !super::run(
+                        super::choose(m, k, n, ta),
+                        &crate::kernels::Gemm {
+                            m,
+                            k,
+                            n,
+                            alpha: 2.0,
+                            a: &a,
+                            a_transposed: ta,
+                            b: &b,
+                            b_transposed: tb,
+                            beta,
+                        },
+                        &mut c,
+                    ) {
                         continue;
                     }
                     for i in 0..m {
