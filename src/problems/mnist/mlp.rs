@@ -153,40 +153,14 @@ impl Mlp {
         let rows = x.len() / self.inputs;
         let (h, o) = (self.hidden, self.outputs);
         let mut hidden = vec![0.0; rows * h];
-        crate::kernels::gemm(
-            &crate::kernels::Gemm {
-                m: rows,
-                k: self.inputs,
-                n: h,
-                alpha: 1.0,
-                a: x,
-                a_transposed: false,
-                b: &theta[l.w1..l.b1],
-                b_transposed: false,
-                beta: 0.0,
-            },
-            &mut hidden,
-        );
+        crate::kernels::gemm(&crate::kernels::Gemm::new((rows, self.inputs, h), x, &theta[l.w1..l.b1]), &mut hidden);
         for row in hidden.chunks_exact_mut(h) {
             for (v, b) in row.iter_mut().zip(&theta[l.b1..l.w2]) {
                 *v = self.activation.apply(*v + b);
             }
         }
         let mut out = vec![0.0; rows * o];
-        crate::kernels::gemm(
-            &crate::kernels::Gemm {
-                m: rows,
-                k: h,
-                n: o,
-                alpha: 1.0,
-                a: &hidden,
-                a_transposed: false,
-                b: &theta[l.w2..l.b2],
-                b_transposed: false,
-                beta: 0.0,
-            },
-            &mut out,
-        );
+        crate::kernels::gemm(&crate::kernels::Gemm::new((rows, h, o), &hidden, &theta[l.w2..l.b2]), &mut out);
         for row in out.chunks_exact_mut(o) {
             for (v, b) in row.iter_mut().zip(&theta[l.b2..]) {
                 *v += b;

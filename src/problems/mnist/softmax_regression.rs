@@ -52,20 +52,7 @@ impl SoftmaxRegression {
         let (i, o) = (self.inputs, self.outputs);
         let rows = x.len() / i.max(1);
         let mut logits = vec![0.0; rows * o];
-        gemm(
-            &Gemm {
-                m: rows,
-                k: i,
-                n: o,
-                alpha: 1.0,
-                a: x,
-                a_transposed: false,
-                b: &theta[..i * o],
-                b_transposed: false,
-                beta: 0.0,
-            },
-            &mut logits,
-        );
+        gemm(&Gemm::new((rows, i, o), x, &theta[..i * o]), &mut logits);
         for row in logits.chunks_exact_mut(o) {
             row.iter_mut().zip(&theta[i * o..]).for_each(|(z, b)| *z += b);
         }
