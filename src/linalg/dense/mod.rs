@@ -116,8 +116,8 @@ pub struct SymmetricEigen {
     pub vectors: Vec<Vec<f64>>,
 }
 
-/// At and below this size the unblocked path is faster (measured: 126 against 110 µs
-/// at n = 32, 226 against 278 µs at n = 48), so it is used there.
+/// At and below this size the unblocked path is faster (by the dense-eigen
+/// benchmark), so it is used there.
 const SMALL: usize = 32;
 
 /// QL sweeps allowed per eigenvalue before giving up (EISPACK uses 30).

@@ -83,7 +83,7 @@ impl Default for OodParams {
     }
 }
 
-/// A method's result on one run (see [`ridge_rider_ood`]).
+/// A method's result on one run (see [`ridge_rider_ood`](super::rr::ridge_rider_ood)).
 #[derive(Clone, Debug)]
 pub struct OodResult {
     pub train_accuracy: f64,

@@ -51,37 +51,29 @@ pub struct MnistConfig {
     pub ridge: usize,
     /// Step α along the ridge.
     pub alpha: f64,
-    /// Step α of the Fixed-EV ablation. The paper tuned the ablation on its own (Fig. 4
-    /// right: a sweep of 2,000 trials); here 0.025 (87.5% test, seed 0). With RR's 0.05
-    /// it scores 89.55% but its rides end within a few steps and it re-branches 360
-    /// times, 13+ minutes on one core: beyond the `mnist` command's 10-minute budget.
-    /// Both are below the linear classifier (91.4%), as the paper found.
+    /// Step α of the Fixed-EV ablation, tuned on its own as the paper did (Fig. 4 right);
+    /// with RR's α its rides end within a few steps and it re-branches hundreds of
+    /// times (README's MNIST section has the figures).
     pub fixed_ev_alpha: f64,
-    /// Inner UpdateRidge steps S per parameter step. 8 (with α = 0.05), not 2 (with
-    /// α = 0.025, the earlier default): tracking the ridge this closely took test
-    /// accuracy from 92.72% to 94.44% on seeds 0–7 (S = 2 with α = 0.05: 88.75% on seed
-    /// 0). With S = 8 a small α is slow (α = 0.0125: 78% after 4,800 steps) and a large
-    /// one overshoots (α = 0.1: 87.5%).
+    /// Inner UpdateRidge steps S per parameter step: 8 with α = 0.05, because tracking
+    /// the ridge this closely raised test accuracy over S = 2; with S = 8 a smaller α is
+    /// slow and a larger one overshoots (README's MNIST section has the sweep).
     pub inner_steps: usize,
     pub lr_x: f64,
     pub lr_lambda: f64,
     /// Examples in the probe batch used by GetRidges (Lanczos): the first this many
     /// training digits. 2,048 (the default) rather than 512: late in training the most
     /// negative ridges of a 512-digit Hessian were often that sample's own, curving
-    /// upwards on fresh mini-batches, and seeds 2, 4 and 5 re-branched 72–133 times
-    /// (90.9 / 91.2 / 91.7% test); with 2,048 they branch 1–3 times (92.1 / 93.0 / 92.45%).
+    /// upwards on fresh mini-batches, so some seeds re-branched in storms (README).
     pub probe_batch: usize,
     /// Steps without a new best mini-batch loss before a ride ends (`usize::MAX`: never;
-    /// the default, since noisy mini-batch losses ended rides far too early: 82.6% test
-    /// at 1,000 steps with 50 versus 92.5% without).
+    /// the default, since noisy mini-batch losses ended rides far too early).
     pub patience: usize,
     /// Normalised gradient steps (length α) taken when a branching finds no ridge that
     /// curves downwards on fresh data, before GetRidges is tried again; 0 (the default):
-    /// follow that ridge anyway. With 50 (and a 512-digit probe batch), the re-branching
-    /// storms of seeds 2, 4 and 5 (72–133 GetRidges calls, 90.9 / 91.2 / 91.7% test) end
-    /// at 93.0 / 92.95 / 93.0%, but Fixed-EV, which finds no ridge far more often, rises
-    /// from 85.4% to 92.15% (seed 0): the gain is the gradient's, so pure RR stays the
-    /// default.
+    /// follow that ridge anyway. Descent steps end the re-branching storms, but they help
+    /// Fixed-EV, which finds no ridge far more often, even more: the gain is the
+    /// gradient's, so pure RR stays the default (README).
     pub descent_steps: usize,
     /// Adam learning rate of the sgd/linear baselines.
     pub adam_lr: f64,
@@ -113,7 +105,7 @@ impl MnistConfig {
     }
 }
 
-/// Accuracy as training goes (see [`train`]).
+/// Accuracy as training goes (see [`train`](super::rr::train)).
 #[derive(Clone, Debug, Default)]
 pub struct Curve {
     /// (step, train accuracy, test accuracy).
