@@ -22,8 +22,8 @@ pub fn idx(data: &[u8]) {
 /// ridge_rider::fuzzing::npy(b"\x93NUMPY\x01\x00\xff\xff{'descr'");
 /// ```
 pub fn npy(data: &[u8]) {
-    if let Ok(a) = crate::linalg::npy::read_npy_bytes(data) {
-        let back = crate::linalg::npy::read_npy_bytes(&crate::linalg::npy::write_npy_bytes(&a)).expect("round trip");
+    if let Ok(a) = crate::io::npy::read_npy_bytes(data) {
+        let back = crate::io::npy::read_npy_bytes(&crate::io::npy::write_npy_bytes(&a)).expect("round trip");
         assert_eq!(back.shape, a.shape);
         assert!(back.data.iter().zip(&a.data).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())));
     }

@@ -88,7 +88,7 @@ fn spectrum_runs_and_writes_json() {
     for key in ["eigenvalues", "residuals", "converged", "operator_applications", "seconds"] {
         assert!(text.contains(key), "{key} missing");
     }
-    let v = ridge_rider::linalg::npy::read_npy(&vecs).unwrap();
+    let v = ridge_rider::io::npy::read_npy(&vecs).unwrap();
     assert_eq!(v.shape, vec![2, 784 * 8 + 8 + 8 * 10 + 10]);
     // --out receives spectrum.json in the shared shape.
     let doc: serde_json::Value =
@@ -97,9 +97,9 @@ fn spectrum_runs_and_writes_json() {
     assert_eq!(doc["rows"].as_array().unwrap().len(), 2);
     assert_eq!((doc["init"].as_str(), doc["params"].as_str()), (Some("standard"), None));
     // θ from a file is named as such, not as an initialisation.
-    let theta = ridge_rider::linalg::npy::NpyArray { shape: vec![v.shape[1]], data: vec![0.01; v.shape[1]] };
+    let theta = ridge_rider::io::npy::NpyArray { shape: vec![v.shape[1]], data: vec![0.01; v.shape[1]] };
     let params = dir.join("theta.npy");
-    std::fs::write(&params, ridge_rider::linalg::npy::write_npy_bytes(&theta)).unwrap();
+    std::fs::write(&params, ridge_rider::io::npy::write_npy_bytes(&theta)).unwrap();
     let (code, err) = run(&[
         "spectrum",
         "--batch",

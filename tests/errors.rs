@@ -2,7 +2,7 @@
 //! hands it out through `source()`, and each Display is one line.
 
 use ridge_rider::ad::{loss_fn, AdError, Var};
-use ridge_rider::linalg::npy::{read_npy, NpyError};
+use ridge_rider::io::npy::{read_npy, NpyError};
 use ridge_rider::linalg::{HessianOperator, LinalgError, LinearOperator};
 use ridge_rider::problems::data::mnist::{embedded_all, parse_images, Dataset, IdxError};
 use ridge_rider::problems::mnist::mlp::{Activation, Mlp};

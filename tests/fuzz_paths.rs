@@ -20,8 +20,8 @@ proptest! {
 
 #[test]
 fn npy_target_on_a_valid_file() {
-    let a = ridge_rider::linalg::npy::NpyArray { shape: vec![2, 2], data: vec![1.0, f64::NAN, -0.0, 3.5] };
-    ridge_rider::fuzzing::npy(&ridge_rider::linalg::npy::write_npy_bytes(&a));
+    let a = ridge_rider::io::npy::NpyArray { shape: vec![2, 2], data: vec![1.0, f64::NAN, -0.0, 3.5] };
+    ridge_rider::fuzzing::npy(&ridge_rider::io::npy::write_npy_bytes(&a));
 }
 
 /// Found by the fuzzer: a chain of steep functions whose HVP (≈5.7e17) is right but

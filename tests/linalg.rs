@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use ridge_rider::ad::hessian;
+use ridge_rider::io::npy::{read_npy_bytes, write_npy_bytes, NpyArray, NpyError};
 use ridge_rider::kernels::{dot, dot_naive, norm};
-use ridge_rider::linalg::npy::{read_npy_bytes, write_npy_bytes, NpyArray, NpyError};
 use ridge_rider::linalg::{
     lanczos, power_iteration, symmetric_eigen, DenseSymmetric, HessianOperator, LanczosParams, LinalgError,
     LinearOperator, PowerParams, Which,

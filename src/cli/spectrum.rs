@@ -8,7 +8,7 @@ use super::outdir::OutDir;
 use super::report::{write_report, Row};
 use super::validate::{number, require_count, require_counts, require_float, Low, MAX_HIDDEN, MAX_STEPS};
 use super::values::{parser, ActivationArg, WhichArg};
-use crate::linalg::npy::{read_npy, write_npy_bytes, NpyArray};
+use crate::io::npy::{read_npy, write_npy_bytes, NpyArray};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, Which};
 use crate::problems::mnist::mlp::Activation;
 use std::path::PathBuf;

@@ -13,7 +13,6 @@ mod block_lanczos;
 pub mod dense;
 pub mod hessian_operator;
 pub mod lanczos;
-pub mod npy;
 pub mod power;
 mod strided;
 

@@ -2,7 +2,7 @@
 
 use super::common::{idx, ScratchDir};
 use super::{case, run};
-use ridge_rider::linalg::npy::{write_npy, NpyArray};
+use ridge_rider::io::npy::{write_npy, NpyArray};
 use std::path::Path;
 
 const MAX: &str = "18446744073709551615";

@@ -1,4 +1,6 @@
-//! File output that never leaves a half-written file behind.
+//! Files: output that never leaves a half-written file behind, and `.npy` arrays.
+
+pub mod npy;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

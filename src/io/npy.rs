@@ -2,7 +2,7 @@
 //! parameter vectors and eigenvectors move between ridge-rider and Python.
 //!
 //! ```
-//! use ridge_rider::linalg::npy::{read_npy_bytes, write_npy_bytes, NpyArray};
+//! use ridge_rider::io::npy::{read_npy_bytes, write_npy_bytes, NpyArray};
 //! let a = NpyArray { shape: vec![2, 3], data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0] };
 //! let bytes = write_npy_bytes(&a);
 //! assert_eq!(read_npy_bytes(&bytes).unwrap(), a);
@@ -21,7 +21,7 @@ pub struct NpyArray {
 /// Why a `.npy` file could not be read or written.
 ///
 /// ```
-/// use ridge_rider::linalg::npy::{read_npy_bytes, NpyError};
+/// use ridge_rider::io::npy::{read_npy_bytes, NpyError};
 /// assert!(matches!(read_npy_bytes(b"not numpy"), Err(NpyError::BadMagic)));
 /// ```
 #[derive(Debug)]
@@ -153,7 +153,7 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Result<&'a str, NpyError> {
 /// Serialise as version 1.0, `<f8`, C order.
 ///
 /// ```
-/// use ridge_rider::linalg::npy::{write_npy_bytes, NpyArray};
+/// use ridge_rider::io::npy::{write_npy_bytes, NpyArray};
 /// let bytes = write_npy_bytes(&NpyArray { shape: vec![3], data: vec![1.0, 2.0, 3.0] });
 /// assert_eq!(&bytes[..6], b"\x93NUMPY");
 /// // The data starts on a 64-byte boundary, as NumPy writes it.
@@ -183,7 +183,7 @@ pub fn write_npy_bytes(a: &NpyArray) -> Vec<u8> {
 /// Read a `.npy` file.
 ///
 /// ```
-/// use ridge_rider::linalg::npy::{read_npy, write_npy, NpyArray};
+/// use ridge_rider::io::npy::{read_npy, write_npy, NpyArray};
 /// let path = std::env::temp_dir().join(format!("rr-npy-doc-{}.npy", std::process::id()));
 /// let a = NpyArray { shape: vec![2, 2], data: vec![1.0, -2.0, 0.5, 4.0] };
 /// write_npy(&path, &a).unwrap();
