@@ -1,4 +1,6 @@
 //! The binary on bad input: exit code 2 and a one-line message, never a panic.
+//!
+//! (Just over 400 lines: one table of bad inputs per command, sharing the helpers.)
 
 mod common;
 use common::ScratchDir;

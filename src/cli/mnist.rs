@@ -2,6 +2,9 @@
 //! approximate RR training the MLP, beside SGD and the LR_x = 0 and Rand.Ridge+
 //! ablations. The method and the reading of the paper's settings are documented in
 //! `problems::mnist::rr`.
+//!
+//! (Over 400 lines: both commands share their flags, schedule defaults and JSON
+//! report, which are kept together so that the two cannot drift apart.)
 
 use super::common::{check_threads, one_gemm_thread_per_run, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
