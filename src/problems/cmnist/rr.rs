@@ -50,19 +50,18 @@ use crate::optim::Adam;
 use crate::problems::cmnist::fit::{eigen_fit, EigenFit, FitEnvironments, HeldOutFit};
 use crate::problems::cmnist::model::{CmnistNet, EnvBatch, ErmLoss, HeadLoss, IrmLoss};
 use crate::problems::data::colored_mnist::Environment;
-use crate::rng::{seeded, unit_vector, EpochShuffle, SeededRng};
+use crate::problems::data::Batches;
+use crate::rng::{seeded, unit_vector, SeededRng};
 use crate::rr::RrError;
 
-/// Mini-batches of one environment from a seeded shuffle.
-struct Sampler(EpochShuffle);
+/// Batches of two training environments, each from its own random stream.
+fn env_batches<'a>(split: &'a Split, seed: u64, streams: [u64; 2], size: usize) -> [Batches<'a, Environment>; 2] {
+    [Batches::new(&split.fit[0], size, seed, streams[0]), Batches::new(&split.fit[1], size, seed, streams[1])]
+}
 
-impl Sampler {
-    fn new(n: usize, seed: u64, stream: u64) -> Sampler {
-        Sampler(EpochShuffle::new(n, seed, stream))
-    }
-    fn next(&mut self, env: &Environment, size: usize) -> EnvBatch {
-        EnvBatch::from_env(&env.select(self.0.next(size.min(env.len()))))
-    }
+/// The next batch of each training environment.
+fn next_envs(batches: &mut [Batches<'_, Environment>; 2]) -> [EnvBatch; 2] {
+    [EnvBatch::from_env(&batches[0].next()), EnvBatch::from_env(&batches[1].next())]
 }
 
 /// ERM: Adam on the pooled training environments.
@@ -84,9 +83,9 @@ pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Re
     let mut theta = p.net.init(p.seed);
     let mut adam = Adam::new(theta.len());
     let pooled = Environment::pool(&split.fit);
-    let mut sampler = Sampler::new(pooled.len(), p.seed, 0x65726d);
+    let mut sampler = Batches::new(&pooled, p.batch.saturating_mul(2), p.seed, 0x65726d);
     for _ in 0..p.steps {
-        let data = sampler.next(&pooled, p.batch.saturating_mul(2));
+        let data = EnvBatch::from_env(&sampler.next());
         let g = gradient(&ErmLoss { net: p.net, data, l2: p.l2 }, &theta)?;
         check_finite(g.value)?;
         adam.step(&mut theta, &g.gradient, |_| p.lr);
@@ -115,13 +114,12 @@ pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Re
 pub fn train_irm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
     let mut theta = p.net.init(p.seed);
     let mut adam = Adam::new(theta.len());
-    let mut samplers =
-        [Sampler::new(split.fit[0].len(), p.seed, 0x69726d31), Sampler::new(split.fit[1].len(), p.seed, 0x69726d32)];
+    let mut samplers = env_batches(split, p.seed, [0x69726d31, 0x69726d32], p.batch);
     for step in 0..p.steps {
         if step == p.irm_anneal {
             adam = Adam::new(theta.len());
         }
-        let envs = vec![samplers[0].next(&split.fit[0], p.batch), samplers[1].next(&split.fit[1], p.batch)];
+        let envs = Vec::from(next_envs(&mut samplers));
         let penalty_weight = if step < p.irm_anneal { 1.0 } else { p.irm_penalty };
         let g = gradient(&IrmLoss { net: p.net, envs, penalty_weight, l2: p.l2 }, &theta)?;
         check_finite(g.value)?;
@@ -163,11 +161,10 @@ impl Rider {
     /// `steps` Adam steps on L₁ + L₂ over (θ_f, e_r), θ_r fixed.
     fn optimise(
         &mut self,
-        split: &Split,
         p: &OodParams,
         steps: usize,
         rng: &mut SeededRng,
-        samplers: &mut [Sampler; 2],
+        samplers: &mut [Batches<'_, Environment>; 2],
         progress: &mut impl FnMut(),
     ) -> Result<(), RrError> {
         let df = self.theta_f.len();
@@ -176,7 +173,7 @@ impl Rider {
         for _ in 0..steps {
             let loss = InvarianceLoss {
                 net: p.net,
-                envs: [samplers[0].next(&split.fit[0], p.batch), samplers[1].next(&split.fit[1], p.batch)],
+                envs: next_envs(samplers),
                 theta_r: self.theta_r.clone(),
                 probes: (0..p.probes).map(|_| unit_vector(rng, self.e.len())).collect(),
                 betas: p.betas,
@@ -245,8 +242,7 @@ pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut())
     let net = p.net;
     let full = [EnvBatch::from_env(&split.fit[0]), EnvBatch::from_env(&split.fit[1])];
     let mut rng = seeded(p.seed, 0x6f6f64);
-    let mut samplers =
-        [Sampler::new(split.fit[0].len(), p.seed, 0x72723a31), Sampler::new(split.fit[1].len(), p.seed, 0x72723a32)];
+    let mut samplers = env_batches(split, p.seed, [0x72723a31, 0x72723a32], p.batch);
     // MIS: the head at its saddle θ_r ≈ 0, features trained for a common eigenvector.
     let mut best: Option<(EigenFit, Rider)> = None;
     let mut attempts = 0;
@@ -258,7 +254,7 @@ pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut())
         // e_r starts at the most negative eigenvector of the mean head Hessian.
         let e = mean_head_eigen(&net, &full, &theta_f, &theta_r)?.vectors[0].clone();
         let mut r = Rider { theta_f, theta_r, e };
-        r.optimise(split, p, p.mis_steps, &mut rng, &mut samplers, &mut progress)?;
+        r.optimise(p, p.mis_steps, &mut rng, &mut samplers, &mut progress)?;
         let fit = eigen_fit(&net, &full, &r.theta_f, &r.theta_r, &r.e)?;
         let better = best.as_ref().map_or(true, |(b, _)| fit.score() < b.score());
         if better {
@@ -303,7 +299,7 @@ pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut())
             let before = r.clone();
             let previous = r.e.clone();
             axpy(p.alpha, &r.e, &mut r.theta_r);
-            r.optimise(split, p, p.inner_steps, &mut rng, &mut samplers, &mut progress).map_err(blame_step)?;
+            r.optimise(p, p.inner_steps, &mut rng, &mut samplers, &mut progress).map_err(blame_step)?;
             // Ridge following keeps the orientation: ⟨e_t, e_{t−1}⟩ > 0.
             if dot(&r.e, &previous) < 0.0 {
                 scale(-1.0, &mut r.e);

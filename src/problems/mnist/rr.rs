@@ -49,32 +49,19 @@ use crate::ad::gradient;
 use crate::kernels::{axpy, dot, norm, normalize};
 use crate::optim::Adam;
 use crate::problems::data::mnist::Dataset;
+use crate::problems::data::Batches;
 use crate::problems::mnist::classification::fraction_correct;
 use crate::problems::mnist::mlp::{Mlp, MlpError, MlpLoss};
 use crate::problems::mnist::ridges::{get_ridge, member_on_one_unit, ridge_at_mis};
 use crate::problems::mnist::softmax_regression::SoftmaxRegression;
-use crate::rng::{seeded, unit_vector, EpochShuffle};
+use crate::rng::{seeded, unit_vector};
 use crate::rr::ridges::orient;
 use crate::rr::{update_ridge_approximate, ApproximateParams, InputError, PreviousRidge, RrError};
 
-/// Mini-batches drawn from a seeded shuffle, epoch after epoch.
-struct Batches<'a> {
-    data: &'a Dataset,
-    shuffle: EpochShuffle,
-    size: usize,
-}
-
-impl<'a> Batches<'a> {
-    fn new(data: &'a Dataset, size: usize, seed: u64) -> Self {
-        Batches { data, shuffle: EpochShuffle::new(data.len(), seed, 0x626174), size: size.min(data.len()) }
-    }
-    fn next_examples(&mut self) -> Dataset {
-        self.data.select(self.shuffle.next(self.size))
-    }
-    fn next(&mut self, mlp: Mlp) -> MlpLoss {
-        let d = self.next_examples();
-        MlpLoss::new(mlp, d.x, d.labels).expect("dataset rows match the MLP")
-    }
+/// The MLP's loss on the next mini-batch.
+fn next_loss(batches: &mut Batches<'_, Dataset>, mlp: Mlp) -> MlpLoss {
+    let d = batches.next();
+    MlpLoss::new(mlp, d.x, d.labels).expect("dataset rows match the MLP")
 }
 
 /// Record train and test accuracy (and per-class test accuracy) of a classifier.
@@ -173,7 +160,7 @@ pub fn train(
     let started = std::time::Instant::now();
     let mut run = Run {
         c,
-        batches: Batches::new(train, c.batch, c.seed),
+        batches: Batches::new(train, c.batch, c.seed, 0x626174),
         train_eval: train.slice(0..train.len().min(2000)),
         test,
         curve: Curve::default(),
@@ -198,7 +185,7 @@ pub fn train(
 /// the curve being recorded.
 struct Run<'a, F: FnMut(usize)> {
     c: &'a MnistConfig,
-    batches: Batches<'a>,
+    batches: Batches<'a, Dataset>,
     train_eval: Dataset,
     test: &'a Dataset,
     curve: Curve,
@@ -230,7 +217,7 @@ fn train_sgd<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<Vec<f64>, RrError>
     run.record_mlp(&theta, 0);
     let mut adam = Adam::new(theta.len());
     for step in 1..=c.steps {
-        let g = gradient(&run.batches.next(mlp), &theta)?.gradient;
+        let g = gradient(&next_loss(&mut run.batches, mlp), &theta)?.gradient;
         adam.step(&mut theta, &g, |_| c.adam_lr);
         if run.due(step) {
             run.record_mlp(&theta, step);
@@ -247,7 +234,7 @@ fn train_rand_ridge_plus<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<Vec<f6
     run.record_mlp(&theta, 0);
     let mut rng = seeded(c.seed, 0x72616e64);
     for step in 1..=c.steps {
-        let g = gradient(&run.batches.next(mlp), &theta)?.gradient;
+        let g = gradient(&next_loss(&mut run.batches, mlp), &theta)?.gradient;
         let mut v = unit_vector(&mut rng, theta.len());
         if dot(&v, &g) > 0.0 {
             v.iter_mut().for_each(|x| *x = -*x);
@@ -278,7 +265,7 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
             (orient(&member, &gradient(&probe, &theta)?.gradient), lambda, h + h_unit)
         }
     };
-    let first = run.batches.next(mlp);
+    let first = next_loss(&mut run.batches, mlp);
     let he = crate::ad::hessian_vector_product(&first, &theta, &e)?.hv;
     run.curve.hvps += h + 1;
     run.curve.branchings = 1;
@@ -289,7 +276,7 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
     // Gradient descent runs until this step, after a branching found no ridge.
     let mut descend_until = 0;
     for step in 1..=c.steps {
-        let b = run.batches.next(mlp);
+        let b = next_loss(&mut run.batches, mlp);
         if step < descend_until {
             descend(run, &b, &mut theta, alpha)?;
         } else {
@@ -419,7 +406,7 @@ fn train_linear<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<(), RrError> {
     run.record(|x| model.predict(&theta, x), model.outputs, 0);
     let mut adam = Adam::new(theta.len());
     for step in 1..=c.steps {
-        let d = run.batches.next_examples();
+        let d = run.batches.next();
         let g = gradient(&model.loss(d.x, d.labels), &theta)?.gradient;
         adam.step(&mut theta, &g, |_| c.adam_lr);
         if run.due(step) {
