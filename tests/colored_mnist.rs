@@ -109,7 +109,7 @@ fn erm_learns_the_colour() {
     let envs = environments(&embedded_all(), EnvSizes([1000, 1000, 1000]), 0).unwrap();
     let split = Split::new(&envs, 0.1);
     let p = OodParams { steps: 150, batch: 400, seed: 1, ..OodParams::default() };
-    let r = train_erm(&split, &p, || {}).unwrap();
+    let r = train_erm(&split, &p, |_| {}).unwrap();
     assert!(r.train_accuracy > 0.8, "train {}", r.train_accuracy);
     assert!(r.test_accuracy < 0.5, "test {}", r.test_accuracy);
 }
@@ -131,7 +131,7 @@ fn rr_progress_matches_its_announced_work() {
             ..OodParams::default()
         };
         let mut ticks = 0;
-        let r = ridge_rider_ood(&split, &p, || ticks += 1).unwrap();
+        let r = ridge_rider_ood(&split, &p, |units| ticks += units).unwrap();
         assert_eq!(ticks, rr_work(&p), "attempts {attempts}");
         assert!(r.mis_attempts >= 1 && r.mis_attempts <= attempts);
         assert_eq!(r.candidates.len(), p.ridges);
@@ -165,7 +165,7 @@ fn rides_never_end_above_their_start() {
             seed,
             ..OodParams::default()
         };
-        let r = ridge_rider_ood(&split, &p, || {}).unwrap();
+        let r = ridge_rider_ood(&split, &p, |_| {}).unwrap();
         let start = r.start_loss.expect("RR reports its start");
         let end = value(&ErmLoss { net: p.net, data: pooled.clone(), l2: 0.0 }, &r.theta).unwrap();
         assert!(end <= start, "seed {seed}: the ride ended at loss {end}, above its start {start}");

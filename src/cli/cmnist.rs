@@ -187,7 +187,7 @@ pub fn run(a: Args) -> CliResult {
         a.methods
             .iter()
             .map(|m| {
-                let tick = || bar.inc(1);
+                let tick = |units: usize| bar.inc(units as u64);
                 match m {
                     OodMethod::Rr => ridge_rider_ood(&split, &p, tick),
                     OodMethod::Erm => train_erm(&split, &p, tick),

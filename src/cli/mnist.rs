@@ -282,11 +282,7 @@ fn train_in_parallel<T: Sync>(
     one_gemm_thread_per_run(items.len());
     let finished: Mutex<Vec<Option<Curve>>> = Mutex::new(items.iter().map(|_| None).collect());
     items.par_iter().enumerate().try_for_each(|(i, item)| {
-        let mut last = 0;
-        let curve = train_one(item, &mut |step| {
-            bar.inc((step - last) as u64);
-            last = step;
-        })?;
+        let curve = train_one(item, &mut |steps| bar.inc(steps as u64))?;
         let mut done = finished.lock().map_err(|_| CliError::Runtime("a training run failed".into()))?;
         done[i] = Some(curve);
         report(&done)

@@ -75,11 +75,11 @@ fn next_envs(batches: &mut [Batches<'_, Environment>; 2]) -> [EnvBatch; 2] {
 /// let split = Split::new(&envs, 0.1);
 /// let net = CmnistNet { inputs: INPUTS, hidden: 8, features: 4, head_hidden: 2 };
 /// let p = OodParams { net, batch: 100, steps: 30, mis_steps: 10, inner_steps: 2, ridges: 1, ..Default::default() };
-/// let erm = train_erm(&split, &p, || {}).unwrap();
+/// let erm = train_erm(&split, &p, |_| {}).unwrap();
 /// // Even 30 steps find the colour: better than chance in training, worse in ξ₃.
 /// assert!(erm.train_accuracy > 0.6 && erm.test_accuracy < 0.5);
 /// ```
-pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
+pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut(usize)) -> Result<OodResult, RrError> {
     let mut theta = p.net.init(p.seed);
     let mut adam = Adam::new(theta.len());
     let pooled = Environment::pool(&split.fit);
@@ -89,7 +89,7 @@ pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Re
         let g = gradient(&ErmLoss { net: p.net, data, l2: p.l2 }, &theta)?;
         check_finite(g.value)?;
         adam.step(&mut theta, &g.gradient, |_| p.lr);
-        progress();
+        progress(1);
     }
     Ok(split.result(&p.net, theta))
 }
@@ -108,10 +108,10 @@ pub fn train_erm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Re
 /// let net = CmnistNet { inputs: INPUTS, hidden: 8, features: 4, head_hidden: 2 };
 /// let p = OodParams { net, batch: 100, steps: 30, mis_steps: 10, inner_steps: 2, ridges: 1, ..Default::default() };
 /// let p = OodParams { irm_anneal: 10, ..p };
-/// let irm = train_irm(&split, &p, || {}).unwrap();
+/// let irm = train_irm(&split, &p, |_| {}).unwrap();
 /// assert!((0.0..=1.0).contains(&irm.test_accuracy) && irm.theta.len() == net.dim());
 /// ```
-pub fn train_irm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
+pub fn train_irm(split: &Split, p: &OodParams, mut progress: impl FnMut(usize)) -> Result<OodResult, RrError> {
     let mut theta = p.net.init(p.seed);
     let mut adam = Adam::new(theta.len());
     let mut samplers = env_batches(split, p.seed, [0x69726d31, 0x69726d32], p.batch);
@@ -124,7 +124,7 @@ pub fn train_irm(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Re
         let g = gradient(&IrmLoss { net: p.net, envs, penalty_weight, l2: p.l2 }, &theta)?;
         check_finite(g.value)?;
         adam.step(&mut theta, &g.gradient, |_| p.lr);
-        progress();
+        progress(1);
     }
     Ok(split.result(&p.net, theta))
 }
@@ -165,7 +165,7 @@ impl Rider {
         steps: usize,
         rng: &mut SeededRng,
         samplers: &mut [Batches<'_, Environment>; 2],
-        progress: &mut impl FnMut(),
+        progress: &mut impl FnMut(usize),
     ) -> Result<(), RrError> {
         let df = self.theta_f.len();
         let mut x: Vec<f64> = self.theta_f.iter().chain(&self.e).copied().collect();
@@ -186,7 +186,7 @@ impl Rider {
             adam.step(&mut x, &g.gradient, |i| if i < df { p.lr_features } else { p.lr_eigenvector });
             // Keep e_r on the unit sphere, where its learning rate means something.
             normalize(&mut x[df..]);
-            progress();
+            progress(1);
         }
         self.theta_f.copy_from_slice(&x[..df]);
         self.e.copy_from_slice(&x[df..]);
@@ -234,11 +234,11 @@ pub fn rr_work(p: &OodParams) -> usize {
 /// let split = Split::new(&envs, 0.1);
 /// let net = CmnistNet { inputs: INPUTS, hidden: 8, features: 4, head_hidden: 2 };
 /// let p = OodParams { net, batch: 100, steps: 30, mis_steps: 10, inner_steps: 2, ridges: 1, ..Default::default() };
-/// let rr = ridge_rider_ood(&split, &p, || {}).unwrap();
+/// let rr = ridge_rider_ood(&split, &p, |_| {}).unwrap();
 /// assert_eq!(rr.candidates.len(), 1);
 /// assert!(rr.mis_attempts >= 1 && rr.mis_fit.is_some() && rr.start_loss.is_some());
 /// ```
-pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut()) -> Result<OodResult, RrError> {
+pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut(usize)) -> Result<OodResult, RrError> {
     let net = p.net;
     let full = [EnvBatch::from_env(&split.fit[0]), EnvBatch::from_env(&split.fit[1])];
     let mut rng = seeded(p.seed, 0x6f6f64);
@@ -265,7 +265,7 @@ pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut())
         }
     }
     // The progress bar counts every attempt; skipped ones are ticked off here.
-    (0..(p.mis_attempts.max(1) - attempts) * p.mis_steps).for_each(|_| progress());
+    progress((p.mis_attempts.max(1) - attempts) * p.mis_steps);
     let (mis_fit, mis) = best.expect("at least one attempt");
     let held_out_fit = if split.held_out.iter().all(|e| !e.is_empty()) {
         let envs = FitEnvironments { fit: &split.fit, held_out: &split.held_out, test: &split.test };
@@ -315,7 +315,7 @@ pub fn ridge_rider_ood(split: &Split, p: &OodParams, mut progress: impl FnMut())
                 loss = after;
             }
             if climbed || eigen_fit(&net, &full, &r.theta_f, &r.theta_r, &r.e)?.curvature.iter().any(|k| *k >= 0.0) {
-                (0..(p.ride_steps - step - 1) * p.inner_steps).for_each(|_| progress());
+                progress((p.ride_steps - step - 1) * p.inner_steps);
                 break;
             }
         }

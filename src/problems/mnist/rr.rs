@@ -129,7 +129,8 @@ pub fn check_ridge(c: &MnistConfig, train: &Dataset, ridge: usize) -> Result<(),
 }
 
 /// Train with `method`, evaluating on (a 2,000-example slice of) `train` and on `test`;
-/// `on_eval` is called after each evaluation (progress).
+/// `on_eval(n)` is called after each evaluation with the n steps done since the last
+/// call (the progress convention every experiment follows: units of work done).
 ///
 /// ```
 /// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
@@ -165,6 +166,7 @@ pub fn train(
         test,
         curve: Curve::default(),
         on_eval,
+        reported: 0,
     };
     let mlp_theta = match method {
         MnistMethod::Sgd => Some(train_sgd(&mut run)?),
@@ -190,6 +192,8 @@ struct Run<'a, F: FnMut(usize)> {
     test: &'a Dataset,
     curve: Curve,
     on_eval: F,
+    /// The last step reported to `on_eval`.
+    reported: usize,
 }
 
 impl<F: FnMut(usize)> Run<'_, F> {
@@ -197,11 +201,13 @@ impl<F: FnMut(usize)> Run<'_, F> {
     fn due(&self, step: usize) -> bool {
         step % self.c.eval_every == 0 || step == self.c.steps
     }
-    /// Record the accuracies of `predict` at `step` (and report progress after step 0).
+    /// Record the accuracies of `predict` at `step`, and report the steps done since the
+    /// last report (the progress after step 0).
     fn record(&mut self, predict: impl Fn(&[f64]) -> Vec<usize>, classes: usize, step: usize) {
         evaluate(predict, classes, &self.train_eval, self.test, step, &mut self.curve);
         if step > 0 {
-            (self.on_eval)(step);
+            (self.on_eval)(step - self.reported);
+            self.reported = step;
         }
     }
     fn record_mlp(&mut self, theta: &[f64], step: usize) {
