@@ -7,8 +7,8 @@ use super::common::{write_json, CliError};
 use serde_json::{json, Value};
 use std::path::Path;
 
-/// One aggregated figure.
-#[derive(Clone, Debug)]
+/// One aggregated figure; a non-finite mean or ci95 is written as `null`.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Row {
     pub setting: String,
     pub method: String,
@@ -29,11 +29,6 @@ impl Row {
     ) -> Row {
         let (mean, ci95) = mean_ci95(xs);
         Row { setting: setting.into(), method: method.into(), metric: metric.into(), mean, ci95, n: xs.len() }
-    }
-    fn to_json(&self) -> Value {
-        let num = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
-        json!({"setting": self.setting, "method": self.method, "metric": self.metric,
-               "mean": num(self.mean), "ci95": num(self.ci95), "n": self.n})
     }
 }
 
@@ -84,7 +79,7 @@ pub fn write_report(
         "experiment": experiment,
         "config": config,
         "complete": complete,
-        "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+        "rows": rows,
     });
     if let (Some(d), Value::Object(extra)) = (doc.as_object_mut(), detail) {
         for (k, v) in extra {
