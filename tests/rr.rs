@@ -293,3 +293,31 @@ fn a_starved_lanczos_is_flagged_in_the_ridges_and_stops_the_search() {
     let exact = get_ridges(&f, &theta, &three, 0).unwrap().ridges;
     assert!(exact.iter().all(|r| r.converged && r.residual < 1e-12));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    /// The mini-batch ride's patience rule: along a ridge where every batch's loss rises
+    /// (while the tracked curvature stays negative), the ride ends exactly `patience`
+    /// steps after its best loss, which is its first step; θ moves by α per step.
+    #[test]
+    fn a_mini_batch_ride_ends_after_its_patience(patience in 1usize..8, alpha in 0.01..0.5f64, slope in 0.1..2.0f64) {
+        use ridge_rider::rr::{MiniBatchRide, MiniBatchRideParams};
+        let batch = loss_fn(1, move |t: Var| slope * t.sum());
+        let mut p = MiniBatchRideParams::default();
+        (p.alpha, p.patience) = (alpha, patience);
+        let mut ride = MiniBatchRide::new(vec![1.0], -1.0, vec![0.0], p);
+        let mut theta = vec![0.0];
+        let mut steps = 0;
+        loop {
+            steps += 1;
+            let s = ride.step(&batch, &mut theta, true).unwrap();
+            prop_assert!((s.loss - slope * theta[0]).abs() < 1e-12);
+            prop_assert_eq!(s.cos_gradient, Some(1.0));
+            if s.ended || steps > 100 {
+                break;
+            }
+        }
+        prop_assert_eq!(steps, patience + 1);
+        prop_assert!((theta[0] - alpha * steps as f64).abs() < 1e-12);
+    }
+}

@@ -18,6 +18,7 @@ pub mod archive;
 pub mod checkpoint;
 mod error;
 pub mod follow;
+pub mod minibatch;
 pub mod mis;
 pub mod objective;
 pub mod params;
@@ -30,6 +31,7 @@ pub use follow::{
     ride, update_ridge_approximate, update_ridge_exact, ApproximateUpdate, EndReason, ExactUpdate, PreviousRidge,
     RideOutcome, RideStart,
 };
+pub use minibatch::{MiniBatchRide, MiniBatchRideParams, MiniBatchStep};
 pub use objective::Objective;
 pub use params::{
     Ablation, ApproximateParams, BranchParams, Budget, DescentParams, Heuristics, RideParams, RrParams, Spectrum,

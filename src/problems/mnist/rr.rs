@@ -46,7 +46,7 @@ pub use super::classification::class_accuracy;
 pub use super::config::{Curve, MnistConfig, MnistMethod, RidgeTrace};
 pub use super::mlp::dataset_loss;
 use crate::ad::gradient;
-use crate::kernels::{axpy, dot, norm, normalize};
+use crate::kernels::{axpy, dot, norm};
 use crate::optim::Adam;
 use crate::problems::data::mnist::Dataset;
 use crate::problems::data::Batches;
@@ -56,7 +56,7 @@ use crate::problems::mnist::ridges::{get_ridge, member_on_one_unit, ridge_at_mis
 use crate::problems::mnist::softmax_regression::SoftmaxRegression;
 use crate::rng::{seeded, unit_vector};
 use crate::rr::ridges::orient;
-use crate::rr::{update_ridge_approximate, ApproximateParams, InputError, PreviousRidge, RrError};
+use crate::rr::{ApproximateParams, InputError, MiniBatchRide, MiniBatchRideParams, RrError};
 
 /// The MLP's loss on the next mini-batch.
 fn next_loss(batches: &mut Batches<'_, Dataset>, mlp: Mlp) -> MlpLoss {
@@ -278,7 +278,9 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
     // LR_x = 0: the inner eigen-loss steps would only move λ, which no rule reads
     // (rides end on the measured curvature), so Fixed-EV skips them.
     let (lr_x, inner_steps, alpha) = if fixed { (0.0, 0, c.fixed_ev_alpha) } else { (c.lr_x, c.inner_steps, c.alpha) };
-    let mut ride = Ride::new(lr_x, inner_steps, alpha, e, lambda, he);
+    let update = ApproximateParams { inner_steps, lr_x, lr_lambda: c.lr_lambda };
+    let params = MiniBatchRideParams { alpha, update, patience: c.patience };
+    let mut ride = Ride { ride: MiniBatchRide::new(e, lambda, he, params) };
     // Gradient descent runs until this step, after a branching found no ridge.
     let mut descend_until = 0;
     for step in 1..=c.steps {
@@ -313,31 +315,13 @@ fn descend<F: FnMut(usize)>(run: &mut Run<'_, F>, b: &MlpLoss, theta: &mut [f64]
     Ok(())
 }
 
-/// The ridge being ridden and what EndRide reads of it.
+/// The ride in progress (`rr`'s mini-batch ride), and the branching that replaces it
+/// when it ends.
 struct Ride {
-    e: Vec<f64>,
-    /// The tracked eigenvalue (it lags the curvature when e leaves the eigenvector).
-    lambda: f64,
-    /// H·e on the last mini-batch, which warm-starts the next λ.
-    he: Vec<f64>,
-    /// UpdateRidge's rate and inner steps (both 0 for Fixed-EV), and the step α.
-    lr_x: f64,
-    inner_steps: usize,
-    alpha: f64,
-    /// The best mini-batch loss of this ride, and the steps since it.
-    best: f64,
-    since_best: usize,
-    /// Mini-batch curvature is noisy: the ride ends on its moving average.
-    curvature_avg: f64,
+    ride: MiniBatchRide,
 }
 
 impl Ride {
-    /// A new ride along `e` (eigenvalue `lambda`, image `he`), with nothing yet for
-    /// EndRide to read but the branching eigenvalue.
-    fn new(lr_x: f64, inner_steps: usize, alpha: f64, e: Vec<f64>, lambda: f64, he: Vec<f64>) -> Ride {
-        Ride { e, lambda, he, lr_x, inner_steps, alpha, best: f64::INFINITY, since_best: 0, curvature_avg: lambda }
-    }
-
     /// Step along the ridge on mini-batch `b`, update it, and branch again if the ride
     /// ends. Returns whether there is still a ridge to follow (see [`Ride::rebranch`]).
     fn step<F: FnMut(usize)>(
@@ -348,33 +332,14 @@ impl Ride {
         theta: &mut [f64],
         step: usize,
     ) -> Result<bool, RrError> {
-        let c = run.c;
-        axpy(self.alpha, &self.e, theta);
-        let prev = PreviousRidge { direction: &self.e, lambda: self.lambda, image: &self.he };
-        let update = ApproximateParams { inner_steps: self.inner_steps, lr_x: self.lr_x, lr_lambda: c.lr_lambda };
-        let u = update_ridge_approximate(b, theta, &prev, &update)?;
-        run.curve.hvps += u.hvps;
-        let curvature = u.curvature;
-        (self.e, self.lambda, self.he) = (u.direction, u.eigenvalue, u.image);
-        normalize(&mut self.e);
-        let loss = if run.due(step) {
-            let vg = gradient(b, theta)?;
-            let cos_gradient = dot(&vg.gradient, &self.e) / norm(&vg.gradient).max(f64::MIN_POSITIVE);
-            run.curve.ridge_trace.push(RidgeTrace { step, curvature, lambda: self.lambda, cos_gradient });
-            vg.value
-        } else {
-            crate::ad::value(b, theta)?
-        };
-        if !loss.is_finite() || theta.iter().any(|x| !x.is_finite()) {
-            return Err(RrError::NonFinite("loss"));
+        let traced = run.due(step);
+        let s = self.ride.step(b, theta, traced)?;
+        run.curve.hvps += s.hvps;
+        if let Some(cos_gradient) = s.cos_gradient {
+            let (curvature, lambda) = (s.curvature, self.ride.eigenvalue());
+            run.curve.ridge_trace.push(RidgeTrace { step, curvature, lambda, cos_gradient });
         }
-        if loss < self.best {
-            (self.best, self.since_best) = (loss, 0);
-        } else {
-            self.since_best += 1;
-        }
-        self.curvature_avg = 0.8 * self.curvature_avg + 0.2 * curvature;
-        if self.curvature_avg >= 0.0 || self.since_best >= c.patience {
+        if s.ended {
             // EndRide: branch again at θ, along the most negative ridge there.
             return self.rebranch(run, probe, b, theta, step);
         }
@@ -395,12 +360,13 @@ impl Ride {
         theta: &[f64],
         step: usize,
     ) -> Result<bool, RrError> {
-        let (e, lambda, h) = get_ridge(probe, theta, 0, 1e-2, Some(self.e.clone()), 100, run.c.seed ^ step as u64)?;
+        let start = Some(self.ride.direction().to_vec());
+        let (e, lambda, h) = get_ridge(probe, theta, 0, 1e-2, start, 100, run.c.seed ^ step as u64)?;
         run.curve.hvps += h + 1;
         run.curve.branchings += 1;
         let he = crate::ad::hessian_vector_product(b, theta, &e)?.hv;
-        *self = Ride::new(self.lr_x, self.inner_steps, self.alpha, e, lambda, he);
-        Ok(dot(&self.e, &self.he) < 0.0)
+        self.ride = MiniBatchRide::new(e, lambda, he, self.ride.params().clone());
+        Ok(dot(self.ride.direction(), self.ride.image()) < 0.0)
     }
 }
 
