@@ -38,9 +38,6 @@
 //! paper's Rand.Ridge+); `sgd` (Adam from a standard initialisation, the reference);
 //! `linear` (a softmax regression trained by Adam on the same batches: the linear
 //! classifier RR must beat).
-//!
-//! (Over 400 lines: the five methods share the private `Run` state of one training
-//! run, which splitting the file would have to make crate-visible.)
 
 pub use super::classification::class_accuracy;
 pub use super::config::{Curve, MnistConfig, MnistMethod, RidgeTrace};
