@@ -16,7 +16,7 @@ mod paper;
 mod report;
 mod search;
 mod spectrum;
-mod svg;
+pub mod svg;
 mod tree;
 mod validate;
 mod values;

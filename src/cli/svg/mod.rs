@@ -1,6 +1,8 @@
 //! Small hand-written SVG figures: grouped bar charts with error bars, line charts and
 //! heatmaps. Enough for the paper's figures without a plotting dependency.
 
+pub mod layout;
+
 use std::fmt::Write;
 
 const PALETTE: [&str; 8] = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"];
@@ -151,9 +153,43 @@ pub fn heatmaps(title: &str, maps: &[(String, Vec<Vec<f64>>)], col_labels: &[Str
     o
 }
 
-/// Lines: each series a list of (x, y) points, axes from the data's range.
+/// Colours safe for colour-blind readers (Okabe & Ito 2008), in order of use.
+const OKABE_ITO: [&str; 8] = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"];
+
+/// Axis ticks at 1, 2 or 5 × 10ᵏ covering [lo, hi] with about `count` intervals.
+///
+/// ```
+/// use ridge_rider::cli::svg::nice_ticks;
+/// assert_eq!(nice_ticks(0.095, 0.934, 5), vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+/// assert_eq!(nice_ticks(0.0, 20.0, 4), vec![0.0, 5.0, 10.0, 15.0, 20.0]);
+/// ```
+pub fn nice_ticks(lo: f64, hi: f64, count: usize) -> Vec<f64> {
+    let raw = (hi - lo).max(f64::MIN_POSITIVE) / count.max(1) as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
+    let (first, last) = ((lo / step).floor() as i64, (hi / step).ceil() as i64);
+    (first..=last).map(|i| i as f64 * step).collect()
+}
+
+/// A tick's label: no more digits than the step needs.
+fn tick_label(v: f64, step: f64) -> String {
+    let digits = (-step.log10().floor()).max(0.0) as usize;
+    format!("{v:.digits$}")
+}
+
+/// Text width in the layout check's fixed-width estimate (0.6 em per character).
+fn text_width(s: &str, size: f64) -> f64 {
+    0.6 * size * s.chars().count() as f64
+}
+
+/// Lines: each series a list of (x, y) points, axes from the data's range rounded to
+/// nice ticks. Series named `"<method> train"` and `"<method> test"` share the method's
+/// colour, train dashed and test solid; the legend is as wide as its longest entry.
 pub fn line_chart(title: &str, xlabel: &str, ylabel: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
-    let (w, h, left, bottom, top, right) = (640.0, 380.0, 60.0, 45.0, 35.0, 150.0);
+    let legend_width = series.iter().map(|s| text_width(&s.0, 11.0)).fold(0.0, f64::max) + 40.0;
+    let (left, bottom, top, right): (f64, f64, f64, f64) = (60.0, 45.0, 35.0, legend_width + 10.0);
+    let w = (left + 420.0 + right).max(text_width(title, 14.0) + 20.0);
+    let h = (top + 300.0 + bottom).max(top + 14.0 * series.len() as f64 + 10.0);
     let pts = series.iter().flat_map(|s| s.1.iter()).filter(|p| p.0.is_finite() && p.1.is_finite());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
     for p in pts {
@@ -171,6 +207,8 @@ pub fn line_chart(title: &str, xlabel: &str, ylabel: &str, series: &[(String, Ve
     if y1 <= y0 {
         y1 = y0 + 1.0;
     }
+    let (xt, yt) = (nice_ticks(x0, x1, 5), nice_ticks(y0, y1, 5));
+    let (x0, x1, y0, y1) = (xt[0], xt[xt.len() - 1], yt[0], yt[yt.len() - 1]);
     let (pw, ph) = (w - left - right, h - top - bottom);
     let sx = |x: f64| left + pw * (x - x0) / (x1 - x0);
     let sy = |y: f64| top + ph * (1.0 - (y - y0) / (y1 - y0));
@@ -179,8 +217,7 @@ pub fn line_chart(title: &str, xlabel: &str, ylabel: &str, series: &[(String, Ve
         o,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">"#
     );
-    let _ =
-        write!(o, r#"<text x="{}" y="20" text-anchor="middle" font-size="14">{}</text>"#, left + pw / 2.0, esc(title));
+    let _ = write!(o, r#"<text x="{}" y="20" text-anchor="middle" font-size="14">{}</text>"#, w / 2.0, esc(title));
     let _ = write!(o, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, left + pw / 2.0, h - 8.0, esc(xlabel));
     let _ = write!(
         o,
@@ -188,32 +225,45 @@ pub fn line_chart(title: &str, xlabel: &str, ylabel: &str, series: &[(String, Ve
         top + ph / 2.0,
         esc(ylabel)
     );
-    for k in 0..=4 {
-        let (yv, xv) = (y0 + (y1 - y0) * k as f64 / 4.0, x0 + (x1 - x0) * k as f64 / 4.0);
+    let (ystep, xstep) = (yt[1] - yt[0], xt[1] - xt[0]);
+    for &yv in &yt {
         let (x2, yy, tx) = (left + pw, sy(yv), left - 4.0);
+        let label = tick_label(yv, ystep);
         let _ = write!(
             o,
-            r##"<line x1="{left}" x2="{x2}" y1="{yy:.1}" y2="{yy:.1}" stroke="#ddd"/><text x="{tx}" y="{:.1}" text-anchor="end">{yv:.3}</text>"##,
+            r##"<line x1="{left}" x2="{x2}" y1="{yy:.1}" y2="{yy:.1}" stroke="#ddd"/><text x="{tx}" y="{:.1}" text-anchor="end">{label}</text>"##,
             yy + 4.0
         );
-        let _ = write!(o, r#"<text x="{:.1}" y="{}" text-anchor="middle">{xv:.0}</text>"#, sx(xv), top + ph + 15.0);
     }
+    for &xv in &xt {
+        let label = tick_label(xv, xstep);
+        let _ = write!(o, r#"<text x="{:.1}" y="{}" text-anchor="middle">{label}</text>"#, sx(xv), top + ph + 15.0);
+    }
+    // One colour per method, in order of first appearance; train dashed.
+    let mut methods: Vec<&str> = Vec::new();
     for (si, (name, p)) in series.iter().enumerate() {
+        let method = name.strip_suffix(" train").or_else(|| name.strip_suffix(" test")).unwrap_or(name);
+        let index = methods.iter().position(|m| *m == method).unwrap_or_else(|| {
+            methods.push(method);
+            methods.len() - 1
+        });
+        let colour = OKABE_ITO[index % OKABE_ITO.len()];
+        let dash = if name.ends_with(" train") { r#" stroke-dasharray="6 3""# } else { "" };
         let path: Vec<String> =
             p.iter().filter(|q| q.1.is_finite()).map(|q| format!("{:.1},{:.1}", sx(q.0), sy(q.1))).collect();
         let _ = write!(
             o,
-            r#"<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>"#,
-            PALETTE[si % 8],
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="1.5"{dash} points="{}"/>"#,
             path.join(" ")
         );
-        let ly = top + 14.0 * si as f64;
+        let (ly, lx) = (top + 14.0 * si as f64, left + pw + 10.0);
         let _ = write!(
             o,
-            r#"<rect x="{}" y="{ly}" width="10" height="10" fill="{}"/><text x="{}" y="{}">{}</text>"#,
-            left + pw + 10.0,
-            PALETTE[si % 8],
-            left + pw + 24.0,
+            r#"<line x1="{lx}" x2="{}" y1="{}" y2="{}" stroke="{colour}" stroke-width="2"{dash}/><text x="{}" y="{}">{}</text>"#,
+            lx + 22.0,
+            ly + 5.0,
+            ly + 5.0,
+            lx + 28.0,
             ly + 9.0,
             esc(name)
         );
