@@ -5,8 +5,6 @@ pub mod layout;
 
 use std::fmt::Write;
 
-const PALETTE: [&str; 8] = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"];
-
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -20,7 +18,6 @@ pub struct Bar {
 
 /// Grouped bars: one group per x label, one bar per series, y from 0 to `ymax`.
 pub fn bar_chart(title: &str, ylabel: &str, groups: &[(String, Vec<Bar>)], ymax: f64) -> String {
-    let (w, h, left, bottom, top) = (140.0 + 90.0 * groups.len() as f64, 360.0, 60.0, 50.0, 40.0);
     let series: Vec<String> = {
         let mut s: Vec<String> = Vec::new();
         for (_, bars) in groups {
@@ -32,7 +29,14 @@ pub fn bar_chart(title: &str, ylabel: &str, groups: &[(String, Vec<Bar>)], ymax:
         }
         s
     };
+    // The plot, then the legend as wide as its longest entry; the title fits above both.
+    let legend = series.iter().map(|s| text_width(s, 11.0)).fold(0.0, f64::max) + 30.0;
+    let (gw, left, bottom, top) = (90.0, 60.0, 50.0, 40.0);
+    let plot_right = left + 20.0 + gw * groups.len() as f64;
+    let w = (plot_right + legend).max(text_width(title, 14.0) + 20.0);
+    let h = (360.0f64).max(top + 14.0 * series.len() as f64 + bottom);
     let ph = h - bottom - top;
+    // Values and error bars are clamped to the axis [0, ymax].
     let y = |v: f64| top + ph * (1.0 - (v / ymax).clamp(0.0, 1.0));
     let mut o = String::new();
     let _ = write!(
@@ -49,14 +53,13 @@ pub fn bar_chart(title: &str, ylabel: &str, groups: &[(String, Vec<Bar>)], ymax:
     );
     for k in 0..=4 {
         let v = ymax * k as f64 / 4.0;
-        let (x2, yy, tx) = (w - 80.0, y(v), left - 4.0);
+        let (x2, yy, tx) = (plot_right, y(v), left - 4.0);
         let _ = write!(
             o,
             r##"<line x1="{left}" x2="{x2}" y1="{yy}" y2="{yy}" stroke="#ddd"/><text x="{tx}" y="{}" text-anchor="end">{v:.2}</text>"##,
             yy + 4.0
         );
     }
-    let gw = 90.0;
     let bw = (gw - 20.0) / series.len().max(1) as f64;
     for (g, (label, bars)) in groups.iter().enumerate() {
         let x0 = left + 10.0 + g as f64 * gw;
@@ -70,7 +73,7 @@ pub fn bar_chart(title: &str, ylabel: &str, groups: &[(String, Vec<Bar>)], ymax:
                 y(v),
                 bw - 2.0,
                 y(0.0) - y(v),
-                PALETTE[si % 8]
+                OKABE_ITO[si % OKABE_ITO.len()]
             );
             if b.ci.is_finite() {
                 let cx = x + (bw - 2.0) / 2.0;
@@ -95,10 +98,10 @@ pub fn bar_chart(title: &str, ylabel: &str, groups: &[(String, Vec<Bar>)], ymax:
         let _ = write!(
             o,
             r#"<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}">{}</text>"#,
-            w - 75.0,
+            plot_right + 10.0,
             ly,
-            PALETTE[si % 8],
-            w - 62.0,
+            OKABE_ITO[si % OKABE_ITO.len()],
+            plot_right + 23.0,
             ly + 9.0,
             esc(s)
         );
