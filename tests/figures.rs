@@ -1,7 +1,6 @@
 //! The figures' layout, checked on real output from short runs: every text inside the
-//! canvas, no two texts overlapping, no two lines alike (`cli::svg::layout`). The
-//! lever game's and Fig. 5's figures (heatmap panels) are not clean yet and are not
-//! listed (see the figures issue).
+//! canvas, no two texts overlapping, no two lines alike (`cli::svg::layout`), for the
+//! figure of every command that draws one.
 
 mod common;
 use common::ScratchDir;
@@ -32,6 +31,19 @@ fn the_tree_and_colored_mnist_bars_are_laid_out_cleanly() {
     let cmnist =
         figure(&["cmnist", "--runs", "1", "--steps", "20", "--mis-steps", "10", "--inner-steps", "2"], "cmnist.svg");
     assert_eq!(layout_problems(&cmnist), Vec::<String>::new());
+}
+
+#[test]
+fn the_heatmap_figures_are_laid_out_cleanly() {
+    let levers = figure(&["levers", "--replicates", "3", "--repeats", "2"], "levers.svg");
+    assert_eq!(layout_problems(&levers), Vec::<String>::new());
+    let classes =
+        figure(&["mnist-classes", "--ridges", "0..2", "--steps", "10", "--eval-every", "5"], "mnist_classes.svg");
+    assert_eq!(layout_problems(&classes), Vec::<String>::new());
+    // Each heatmap figure has its colour bar.
+    for svg in [&levers, &classes] {
+        assert_eq!(svg.matches(r#"width="12" height="8""#).count(), 10);
+    }
 }
 
 proptest::proptest! {

@@ -64,7 +64,18 @@ fn overlap(a: &TextBox, b: &TextBox) -> bool {
 }
 
 /// What is wrong with a figure's layout, one line per problem; empty when it is clean.
+/// Figures stacked into one SVG (`svg::stack`) are checked one by one, each in its own
+/// coordinates.
 pub fn layout_problems(svg: &str) -> Vec<String> {
+    let parts: Vec<&str> = svg.split("<svg ").skip(1).collect();
+    if parts.len() > 1 {
+        return parts[1..].iter().flat_map(|child| figure_problems(&format!("<svg {child}"))).collect();
+    }
+    figure_problems(svg)
+}
+
+/// [`layout_problems`] of one figure.
+fn figure_problems(svg: &str) -> Vec<String> {
     let (w, h) = canvas(svg);
     let default_size = number(svg.split('>').next().unwrap_or(""), "font-size").unwrap_or(11.0);
     let mut problems = Vec::new();
@@ -110,6 +121,14 @@ mod tests {
         assert!(layout_problems(overlapping)[0].contains("overlap"));
         let alike = r##"<svg width="100" height="100"><polyline stroke="#4c72b0" points="0,0"/><polyline stroke="#4c72b0" points="1,1"/></svg>"##;
         assert!(layout_problems(alike)[0].contains("share colour"));
+        // Stacked figures are checked each in its own coordinates.
+        let a = r#"<svg width="100" height="50" font-size="10"><text x="10" y="20">top</text></svg>"#;
+        let stacked = format!(
+            r#"<svg width="100" height="100">{}{}</svg>"#,
+            a.replacen("<svg ", r#"<svg y="0" "#, 1),
+            a.replacen("<svg ", r#"<svg y="50" "#, 1)
+        );
+        assert_eq!(layout_problems(&stacked), Vec::<String>::new());
         // A rotated axis label is a tall, thin box.
         let rotated = r#"<svg width="100" height="100" font-size="10"><text x="14" y="50" transform="rotate(-90 14 50)" text-anchor="middle">accuracy</text></svg>"#;
         assert_eq!(layout_problems(rotated), Vec::<String>::new());
