@@ -3,7 +3,7 @@
 //! (Just over 400 lines: one table of bad inputs per command, sharing the helpers.)
 
 mod common;
-use common::ScratchDir;
+use common::{run_into, ScratchDir};
 use std::process::Command;
 
 fn run(args: &[&str]) -> (i32, String) {
@@ -13,10 +13,9 @@ fn run(args: &[&str]) -> (i32, String) {
 
 /// Run the binary with `args` and `--out dir`, require success; its stdout and `dir/file` parsed.
 fn run_json(args: &[&str], dir: &ScratchDir, file: &str) -> (String, serde_json::Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider")).args(args).arg("--out").arg(dir).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = run_into(args, dir);
     let doc = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
-    (String::from_utf8_lossy(&out.stdout).into_owned(), doc)
+    (stdout, doc)
 }
 
 #[test]

@@ -3,14 +3,12 @@
 //! figure of every command that draws one.
 
 mod common;
-use common::ScratchDir;
+use common::{run_into, ScratchDir};
 use ridge_rider::cli::svg::layout::layout_problems;
-use std::process::Command;
 
 fn figure(args: &[&str], file: &str) -> String {
     let dir = ScratchDir::new("figures");
-    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider")).args(args).arg("--out").arg(&*dir).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    run_into(args, &dir);
     std::fs::read_to_string(dir.join(file)).unwrap()
 }
 

@@ -6,10 +6,9 @@
 //! `RIDGE_RIDER_UPDATE_GOLDEN=1 cargo test --release --test golden` and says so.
 
 mod common;
-use common::ScratchDir;
+use common::{run_into, ScratchDir};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
 
 /// Keys whose values are wall-clock time or where the run wrote, not results.
 const NOT_RESULTS: [&str; 3] = ["seconds", "ms_per_step", "out"];
@@ -32,13 +31,7 @@ fn results_only(v: &mut Value) {
 
 fn check(name: &str, args: &[&str], file: &str) {
     let dir = ScratchDir::new(&format!("golden-{name}"));
-    let out = Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
-        .args(args)
-        .args(["--threads", "2", "--out"])
-        .arg(&*dir)
-        .output()
-        .expect("binary runs");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    run_into(&[args, &["--threads", "2"]].concat(), &dir);
     let mut got: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
     results_only(&mut got);
     let got = serde_json::to_string_pretty(&got).unwrap() + "\n";

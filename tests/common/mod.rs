@@ -43,6 +43,18 @@ impl Drop for ScratchDir {
     }
 }
 
+/// Run the binary with `args` and `--out dir`, require success; its stdout.
+pub fn run_into(args: &[&str], dir: &ScratchDir) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ridge-rider"))
+        .args(args)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .expect("binary runs");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// An IDX file: the magic number, the dimensions (big-endian u32) and the data.
 pub fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
     let mut b = magic.to_be_bytes().to_vec();

@@ -1,6 +1,7 @@
-//! A layout check of the figures this crate writes: text estimated from a fixed-width
-//! font metric (0.6 em per character, 1 em tall) must lie inside the canvas and must
-//! not overlap other text, and no two line series may share both colour and dash.
+//! A layout check of the figures this crate writes: text, estimated with the metric the
+//! figures are laid out by (`text_width`: 0.6 em per character; 1 em tall), must lie
+//! inside the canvas and must not overlap other text, and no two line series may share
+//! both colour and dash.
 //! It reads only the SVG subset `svg/` writes (one element per tag, attributes quoted).
 
 /// A text's estimated box: left, top, right, bottom.
@@ -45,8 +46,7 @@ fn texts(svg: &str) -> Vec<(&str, &str)> {
 fn text_box(tag: &str, content: &str, default_size: f64) -> Option<TextBox> {
     let (x, y) = (number(tag, "x")?, number(tag, "y")?);
     let size = number(tag, "font-size").unwrap_or(default_size);
-    let chars = content.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").chars().count();
-    let width = 0.6 * size * chars as f64;
+    let width = super::text_width(&content.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"), size);
     let (left, right) = match attribute(tag, "text-anchor") {
         Some("middle") => (-width / 2.0, width / 2.0),
         Some("end") => (-width, 0.0),

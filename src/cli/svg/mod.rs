@@ -206,7 +206,8 @@ fn tick_label(v: f64, step: f64) -> String {
     format!("{v:.digits$}")
 }
 
-/// Text width in the layout check's fixed-width estimate (0.6 em per character).
+/// Text width in a fixed-width estimate (0.6 em per character): the figures are laid
+/// out by it and `layout` checks them by it.
 fn text_width(s: &str, size: f64) -> f64 {
     0.6 * size * s.chars().count() as f64
 }
