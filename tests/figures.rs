@@ -16,19 +16,30 @@ fn figure(args: &[&str], file: &str) -> String {
 fn the_mnist_curves_are_laid_out_cleanly() {
     let svg = figure(&["mnist", "--steps", "20", "--eval-every", "10"], "mnist.svg");
     assert_eq!(layout_problems(&svg), Vec::<String>::new());
-    // One colour per method, train dashed: five colours, five dashed lines.
-    assert_eq!(svg.matches("<polyline").count(), 10);
-    assert_eq!(svg.matches(r##"<polyline fill="none" stroke="#0072B2""##).count(), 2);
+    // One colour per method, train dashed: five colours, five dashed lines; then the
+    // paper's 98% and SGD's final accuracy as grey reference lines.
+    assert_eq!(svg.matches("<polyline").count(), 12);
+    assert_eq!(svg.matches(r##"<polyline fill="none" stroke-width="1.5" stroke="#0072B2""##).count(), 2);
     assert_eq!(svg.matches(r#"stroke-dasharray="6 3" points"#).count(), 5);
+    assert_eq!(svg.matches(r##"stroke="#555555""##).count(), 4, "two reference lines and their legend entries");
+    assert!(svg.contains("paper: RR about 98%") && svg.contains("SGD final test ("));
 }
 
 #[test]
 fn the_tree_and_colored_mnist_bars_are_laid_out_cleanly() {
-    let tree = figure(&["tree", "--depths", "4,6", "--trees", "2", "--budget", "3000"], "tree.svg");
-    assert_eq!(layout_problems(&tree), Vec::<String>::new());
+    // Two trees per depth: no interval, each tree a point; three: intervals.
+    let two = figure(&["tree", "--depths", "4,6", "--trees", "2", "--budget", "3000"], "tree.svg");
+    assert_eq!(layout_problems(&two), Vec::<String>::new());
+    assert!(two.contains(">depth 4</text>") && two.contains(">depth 6</text>"), "one panel per depth");
+    assert_eq!(two.matches("<circle").count(), 2 * 4 * 2, "two points per bar");
+    let three = figure(&["tree", "--depths", "4", "--trees", "3", "--budget", "3000"], "tree.svg");
+    assert_eq!(layout_problems(&three), Vec::<String>::new());
+    assert_eq!(three.matches("<circle").count(), 0);
     let cmnist =
         figure(&["cmnist", "--runs", "1", "--steps", "20", "--mis-steps", "10", "--inner-steps", "2"], "cmnist.svg");
     assert_eq!(layout_problems(&cmnist), Vec::<String>::new());
+    // The paper's bars are outlined in the colour of the method they stand beside.
+    assert_eq!(cmnist.matches(r##"fill="white" stroke="#0072B2""##).count(), 3, "rr (paper): two bars and a swatch");
 }
 
 #[test]

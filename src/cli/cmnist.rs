@@ -8,7 +8,7 @@
 use super::common::{check_threads, one_gemm_thread_per_run, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
-use super::svg::{bar_chart, write_svg, Bar};
+use super::svg::{write_svg, Bar, BarChart, BarGroup, BarPanel};
 use super::validate::{require_counts, require_distinct, require_float, Low, MAX_REPEATS, MAX_STEPS};
 use crate::problems::cmnist::fit::HeldOutFit;
 use crate::problems::cmnist::rr::{ridge_rider_ood, rr_work, train_erm, train_irm, Betas, OodParams, OodResult, Split};
@@ -260,23 +260,21 @@ fn report(
     last: bool,
 ) -> CliResult {
     let mut rows = Vec::new();
-    let mut bars = vec![(String::from("train"), Vec::new()), (String::from("test"), Vec::new())];
+    let mut groups =
+        vec![BarGroup { label: "train".into(), bars: Vec::new() }, BarGroup { label: "test".into(), bars: Vec::new() }];
     let mut per_method = serde_json::Map::new();
     for (k, m) in a.methods.iter().enumerate() {
         let train: Vec<f64> = results.iter().map(|r| r[k].train_accuracy).collect();
         let test: Vec<f64> = results.iter().map(|r| r[k].test_accuracy).collect();
         for (split, xs, group) in [("split=train", &train, 0), ("split=test", &test, 1)] {
             let row = Row::from_sample(split, m.name(), "accuracy", xs);
-            bars[group].1.push(Bar {
-                series: format!("{} (ours)", m.name()),
-                value: 100.0 * row.mean,
-                ci: 100.0 * row.ci95,
-            });
+            let percent: Vec<f64> = xs.iter().map(|x| 100.0 * x).collect();
+            groups[group].bars.push(Bar::from_runs(format!("{} (ours)", m.name()), &percent));
             rows.push(row);
         }
         let (pt, pv) = m.paper();
-        bars[0].1.push(Bar { series: format!("{} (paper)", m.name()), value: pt, ci: f64::NAN });
-        bars[1].1.push(Bar { series: format!("{} (paper)", m.name()), value: pv, ci: f64::NAN });
+        groups[0].bars.push(Bar::reference(format!("{} (paper)", m.name()), pt));
+        groups[1].bars.push(Bar::reference(format!("{} (paper)", m.name()), pv));
         per_method.insert(
             m.name().into(),
             json!({"train_accuracy": train, "test_accuracy": test,
@@ -304,8 +302,17 @@ fn report(
         json!({"methods": per_method, "runs_finished": results.len(), "chance": 0.5, "optimum": 0.75, "seconds": seconds}),
         last,
     )?;
-    let svg = bar_chart("Colored MNIST accuracy (%), ours vs paper Table 1", "accuracy %", &bars, 100.0);
-    write_svg(&out.join("cmnist.svg"), &svg)?;
+    let chart = BarChart {
+        title: format!(
+            "Colored MNIST: ours over {} runs (filled) beside the paper's Table 1 (outlined)",
+            results.len()
+        ),
+        x_label: "environment".into(),
+        y_label: "accuracy (%)".into(),
+        y_max: 100.0,
+        panels: vec![BarPanel { title: String::new(), groups }],
+    };
+    write_svg(&out.join("cmnist.svg"), &chart.to_svg())?;
     if last {
         print_table(&rows);
         say!("reference: chance 0.50, best invariant classifier 0.75 (train and test)");

@@ -13,7 +13,7 @@
 use super::common::{check_threads, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
 use super::report::{mean_ci95, print_table, progress, write_report, Row};
-use super::svg::{bar_chart, heatmaps, stack, write_svg, Bar};
+use super::svg::{heatmaps, stack, write_svg, Bar, BarChart, BarGroup, BarPanel};
 use super::validate::{require_count, require_float, Low, MAX_REPEATS};
 use crate::optim::{gradient_descent, DescentParams};
 use crate::problems::levers::{gather, protocol_rr_params, replicate, self_and_cross_play, LeverGame};
@@ -126,6 +126,8 @@ pub fn run(a: Args) -> CliResult {
     let mut ridges_json = Vec::new();
     // Printed once the files are written.
     let mut lines = Vec::new();
+    // Each ridge's x label in the figure: its number, then the payoff it chooses.
+    let mut labels_of = BTreeMap::new();
     lines.push(format!(
         "{:>5} {:>9} {:<22} {:>18} {:>18}",
         "ridge", "(i, dir)", "lever chosen (payoff)", "self-play", "cross-play"
@@ -142,13 +144,12 @@ pub fn run(a: Args) -> CliResult {
         lv.iter().for_each(|&l| counts[l] += 1);
         let mode = (0..counts.len()).fold(0, |b, i| if counts[i] > counts[b] { i } else { b });
         let distinct = counts.iter().filter(|&&n| n > 0).count();
-        let chosen = if distinct == 1 {
-            format!("lever {mode} ({})", payoffs[mode])
-        } else {
-            let pays: std::collections::BTreeSet<String> =
-                counts.iter().enumerate().filter(|(_, &n)| n > 0).map(|(l, _)| payoffs[l].to_string()).collect();
-            format!("{distinct} levers ({})", pays.into_iter().collect::<Vec<_>>().join("/"))
-        };
+        let pays: std::collections::BTreeSet<String> =
+            counts.iter().enumerate().filter(|(_, &n)| n > 0).map(|(l, _)| payoffs[l].to_string()).collect();
+        let pays = pays.into_iter().collect::<Vec<_>>().join("/");
+        let chosen =
+            if distinct == 1 { format!("lever {mode} ({pays})") } else { format!("{distinct} levers ({pays})") };
+        labels_of.insert(k, format!("{k}\n{pays}"));
         let (spm, spc) = mean_ci95(sp);
         let (xpm, xpc) = mean_ci95(xp);
         lines.push(format!(
@@ -188,22 +189,31 @@ pub fn run(a: Args) -> CliResult {
         json!({"ridges": ridges_json, "protocol_picks": pick_counts, "picked_lever": pick_lever, "seconds": seconds});
     write_report(out.path(), "levers", config, &rows, detail, true)?;
 
-    // Figure: cross-play and self-play per ridge, then policies of three replicates.
-    let groups: Vec<(String, Vec<Bar>)> = ordered
+    // Figure: cross-play and self-play per ridge (and the self-play GD baseline), then
+    // the policies of three replicates.
+    let mut groups: Vec<BarGroup> = ordered
         .iter()
-        .map(|&(c, (sp, xp))| {
-            let (xm, xc) = mean_ci95(xp);
-            let (sm, sc) = mean_ci95(sp);
-            (
-                format!("{}", ridge_number(c)),
-                vec![
-                    Bar { series: "cross-play".into(), value: xm, ci: xc },
-                    Bar { series: "self-play".into(), value: sm, ci: sc },
-                ],
-            )
+        .map(|&(c, (sp, xp))| BarGroup {
+            label: labels_of[&ridge_number(c)].clone(),
+            bars: vec![Bar::from_runs("cross-play", xp), Bar::from_runs("self-play", sp)],
         })
         .collect();
-    let chart = bar_chart("Lever game: payoff per ridge (mean ± 95% CI over repeats)", "payoff", &groups, 1.0);
+    groups.push(BarGroup {
+        label: "GD\nself-play".into(),
+        bars: vec![Bar::from_runs("cross-play", &base_xp), Bar::from_runs("self-play", &base_sp)],
+    });
+    let picked_title = match (main_pick, pick_lever.as_ref().and_then(|l| l.as_u64())) {
+        (Some(k), Some(l)) => format!("; the protocol picks ridge {k} (lever {l}, payoff {})", payoffs[l as usize]),
+        _ => String::new(),
+    };
+    let chart = BarChart {
+        title: format!("Lever game: payoff per ridge over {} repeats{picked_title}", a.repeats),
+        x_label: "ridge, and the payoff of the lever it chooses".into(),
+        y_label: "payoff".into(),
+        y_max: 1.0,
+        panels: vec![BarPanel { title: String::new(), groups }],
+    }
+    .to_svg();
     let labels: Vec<String> = payoffs.iter().map(|r| format!("{r}")).collect();
     let maps: Vec<(String, Vec<Vec<f64>>)> = (0..3.min(a.replicates))
         .map(|rep| {

@@ -5,8 +5,8 @@
 
 use super::common::{check_threads, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
-use super::report::{mean_ci95, print_table, progress, write_report, Row};
-use super::svg::{bar_chart, write_svg, Bar};
+use super::report::{print_table, progress, write_report, Row};
+use super::svg::{write_svg, Bar, BarChart, BarGroup, BarPanel};
 use super::validate::{require_counts, require_distinct, MAX_REPEATS, MAX_STEPS};
 use super::values::{parser, TreeMethodArg};
 use crate::problems::tree::methods::{run_method, tree_mis_within, Method, MethodRun, DEFAULT_RIDGES, DESCENT_STEPS};
@@ -66,8 +66,8 @@ pub fn validate(a: &Args) -> CliResult {
 
 /// One tree's results.
 type TreeResult = (usize, usize, u64, Tree, Vec<Cell>);
-/// The figure's bars, per depth.
-type Groups = Vec<(String, Vec<Bar>)>;
+/// The figure's panels, one per depth.
+type Panels = Vec<BarPanel>;
 
 pub fn run(a: Args) -> CliResult {
     validate(&a)?;
@@ -113,16 +113,20 @@ pub fn run(a: Args) -> CliResult {
     let done = finished.into_inner().map_err(|_| CliError::Runtime("a tree failed".into()))?;
     let results: Vec<&TreeResult> = done.iter().flatten().collect();
     let seconds = started.elapsed().as_secs_f64();
-    let (rows, groups) = report(&a, &methods, threads, &out, &results, seconds, true)?;
-    write_svg(
-        &out.join("tree.svg"),
-        &bar_chart("Binary tree: percent of positive solutions found", "percent found", &groups, 100.0),
-    )?;
+    let (rows, panels) = report(&a, &methods, threads, &out, &results, seconds, true)?;
+    let chart = BarChart {
+        title: format!("Binary tree: positive leaves found ({} trees per depth)", a.trees),
+        x_label: String::new(),
+        y_label: "positive leaves found (%)".into(),
+        y_max: 100.0,
+        panels,
+    };
+    write_svg(&out.join("tree.svg"), &chart.to_svg())?;
     print_summary(&rows, results.len(), seconds);
     Ok(())
 }
 
-/// Rows and figure groups of the trees in `results`, written to tree.json.
+/// Rows and figure panels of the trees in `results`, written to tree.json.
 fn report(
     a: &Args,
     methods: &[Method],
@@ -131,9 +135,9 @@ fn report(
     results: &[&TreeResult],
     seconds: f64,
     complete: bool,
-) -> Result<(Vec<Row>, Groups), CliError> {
+) -> Result<(Vec<Row>, Panels), CliError> {
     let mut rows = Vec::new();
-    let mut groups = Vec::new();
+    let mut panels = Vec::new();
     for &depth in &a.depths {
         let at: Vec<&&TreeResult> = results.iter().filter(|r| r.0 == depth).collect();
         let mut bars = Vec::new();
@@ -145,10 +149,10 @@ fn report(
             rows.push(Row::from_sample(&setting, m.name(), "percent_found", &pct));
             rows.push(Row::from_sample(&setting, m.name(), "seconds", &secs));
             rows.push(Row::from_sample(&setting, m.name(), "timesteps", &steps));
-            let (pm, pc) = mean_ci95(&pct);
-            bars.push(Bar { series: m.name().to_string(), value: pm, ci: pc });
+            bars.push(Bar::from_runs(m.name(), &pct));
         }
-        groups.push((format!("depth {depth}"), bars));
+        let groups = vec![BarGroup { label: String::new(), bars }];
+        panels.push(BarPanel { title: format!("depth {depth}"), groups });
     }
     let config = json!({
         "depths": a.depths, "trees": a.trees, "methods": methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
@@ -176,7 +180,7 @@ fn report(
         })).collect::<Vec<_>>(),
     });
     write_report(out.path(), "tree", config, &rows, detail, complete)?;
-    Ok((rows, groups))
+    Ok((rows, panels))
 }
 
 /// The table on stdout (after the files are written).
