@@ -223,7 +223,7 @@ pub fn run(a: Args) -> CliResult {
             )
         })
         .collect();
-    let heat = heatmaps("Policies per ridge (columns: levers by payoff)", &maps, &labels);
+    let heat = heatmaps("Policies per ridge", &maps, &labels, "lever, labelled by its payoff");
     write_svg(&out.join("levers.svg"), &stack(&[chart, heat]))?;
     lines.iter().for_each(|l| say!("{l}"));
     print_table(&rows);

@@ -392,7 +392,7 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
                 (format!("early (steps {early_from}–{early_to}): rows = first ridge index"), early),
                 ("late (last fifth of the run)".to_string(), late),
             ];
-            let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels);
+            let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels, "digit");
             write_svg(&out.join("mnist_classes.svg"), &stack(&[fig]))
         },
     )?;

@@ -137,11 +137,8 @@ pub(super) fn html(r: &Report, out_dir: &Path) -> String {
         );
         match &s.outcome {
             Ok(m) => {
-                let _ = writeln!(
-                    o,
-                    "<table><tr><th></th><th>paper</th><th>ours, full run ({})</th><th>this run</th></tr>",
-                    inline(&format!("`{}`", full_command(sec)))
-                );
+                let _ = writeln!(o, "<p>Ours on a full run: {}.</p>", inline(&format!("`{}`", full_command(sec))));
+                o.push_str("<table><tr><th></th><th>paper</th><th>ours, full run</th><th>this run</th></tr>\n");
                 for l in &m.lines {
                     let cells = [&l.quantity, l.paper, l.recorded, &l.this_run].map(html_escape);
                     let _ = writeln!(

@@ -162,6 +162,6 @@ fn both_renderings_carry_the_table_the_figure_and_the_verdict() {
         "the SVG inline"
     );
     assert!(page.contains("<strong>Verdict: partly reproduced</strong>") && page.contains("<td>60.0 ± 1.0</td>"));
-    assert!(page.contains("<code>ridge-rider tree --depths 12 --trees 10 --methods rr,fixed-ev,rand-ridge-plus</code>"));
+    assert!(page.contains("Ours on a full run: <code>ridge-rider tree --depths 12 --trees 10 --methods rr,fixed-ev,rand-ridge-plus</code>"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

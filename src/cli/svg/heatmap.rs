@@ -13,7 +13,7 @@ fn heat_colour(t: f64) -> String {
 /// Heatmaps side by side: each a titled matrix of values in [0, 1] (white → blue),
 /// rows numbered from 0, columns labelled, and one colour bar for all of them. Panels
 /// are as wide as their cells or their subtitle, whichever is wider.
-pub fn heatmaps(title: &str, maps: &[(String, Vec<Vec<f64>>)], col_labels: &[String]) -> String {
+pub fn heatmaps(title: &str, maps: &[(String, Vec<Vec<f64>>)], col_labels: &[String], x_label: &str) -> String {
     let size = 9.0;
     let cell = col_labels.iter().map(|l| text_width(l, size) + 4.0).fold(16.0, f64::max);
     let cols = col_labels.len().max(1) as f64;
@@ -22,7 +22,7 @@ pub fn heatmaps(title: &str, maps: &[(String, Vec<Vec<f64>>)], col_labels: &[Str
     let panel = |name: &str| (cell * cols).max(text_width(name, size)) + row_label + 20.0;
     let bar_x = 20.0 + maps.iter().map(|m| panel(&m.0)).sum::<f64>();
     let w = (bar_x + 50.0).max(text_width(title, 13.0) + 20.0);
-    let h = (70.0 + cell * rows as f64 + 20.0).max(160.0);
+    let h = (70.0 + cell * rows as f64 + 36.0).max(176.0);
     let mut o = String::new();
     let _ = write!(
         o,
@@ -72,6 +72,7 @@ pub fn heatmaps(title: &str, maps: &[(String, Vec<Vec<f64>>)], col_labels: &[Str
         );
     }
     let _ = write!(o, r#"<text x="{}" y="66">1</text><text x="{}" y="140">0</text>"#, bar_x + 16.0, bar_x + 16.0);
+    let _ = write!(o, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, bar_x / 2.0, h - 8.0, esc(x_label));
     o.push_str("</svg>");
     o
 }
@@ -83,7 +84,7 @@ mod tests {
     #[test]
     fn heatmap_cells_run_white_to_blue_and_missing_values_are_grey() {
         let maps = vec![("m".to_string(), vec![vec![0.0, 1.0, f64::NAN]])];
-        let svg = heatmaps("t", &maps, &["a".into(), "b".into(), "c".into()]);
+        let svg = heatmaps("t", &maps, &["a".into(), "b".into(), "c".into()], "x");
         // Three cells, and a colour bar of ten steps.
         assert_eq!(svg.matches(r##"stroke="#eee"/>"##).count(), 3);
         assert_eq!(svg.matches("<rect").count(), 13);
