@@ -14,8 +14,10 @@
 //! **The policy** is tabular: one logit θₙ per decision node, P(left) = σ(θₙ). The loss
 //! is minus the expected reward, −Σ_leaves r · P(reach leaf), computed exactly; a
 //! solution's label is the leaf its greedy policy reaches. A small MLP can take the
-//! table's place ([`policy`]).
+//! table's place ([`policy`]), and the loss can be estimated from sampled episodes by
+//! DiCE ([`dice`]), whose derivatives of every order are unbiased.
 
+pub mod dice;
 pub mod methods;
 pub mod policy;
 
