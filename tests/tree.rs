@@ -1,9 +1,12 @@
 //! The binary-tree problem: generator invariants, the exact loss against brute force,
-//! the gradient at the uniform policy, and RR against gradient descent.
+//! the gradient at the uniform policy, the exact loss under an MLP policy against
+//! central differences, and RR against gradient descent.
 
 use proptest::prelude::*;
-use ridge_rider::ad::{gradient, value};
+use ridge_rider::ad::check::{check_gradient, check_hvp};
+use ridge_rider::ad::{gradient, value, Loss};
 use ridge_rider::problems::tree::methods::{run_method, tree_mis, Method, MethodRun};
+use ridge_rider::problems::tree::policy::{ExactLoss, Policy};
 use ridge_rider::problems::tree::{Node, Tree};
 
 /// Expected reward by recursion over nodes (independent of the path table).
@@ -56,6 +59,29 @@ proptest! {
         let Node::Decision { param, left, right } = t.nodes[0].clone() else { unreachable!() };
         let diff = brute_value(&t, &zero, left) - brute_value(&t, &zero, right);
         prop_assert!((g[param] + diff / 4.0).abs() < 1e-12);
+    }
+
+    /// The exact loss under the MLP policy: gradient and HVP against central
+    /// differences, the label against the greedy leaf of the network's logits; under
+    /// the tabular policy it is the tree's own loss.
+    #[test]
+    fn exact_loss_under_either_policy(depth in 1usize..8, seed in 0u64..1000, hidden in 1usize..6,
+                                      scale in 0.2..1.5f64) {
+        let tree = Tree::generate(depth, seed).unwrap();
+        let loss = ExactLoss::new(&tree, Policy::Mlp { hidden }).unwrap();
+        let wave = |n: usize, phase: f64| (0..n).map(|i| scale * (1.3 * i as f64 + phase).sin()).collect::<Vec<_>>();
+        let (theta, v) = (wave(loss.dim(), seed as f64), wave(loss.dim(), 0.5));
+        let r = check_gradient(&loss, &theta, 1e-6).unwrap();
+        prop_assert!(r.relative_error < 1e-7, "gradient {:?}", r);
+        let r = check_hvp(&loss, &theta, &v, 1e-4).unwrap();
+        prop_assert!(r.relative_error < 1e-6, "hvp {:?}", r);
+        let logits = loss.policy().logit_values(&theta).unwrap();
+        prop_assert_eq!(loss.label(&theta), Some(tree.greedy_leaf(&logits).to_string()));
+        prop_assert!(logits.iter().any(|l| l.abs() > 1e-3)); // the network is not flat
+        let tabular = ExactLoss::new(&tree, Policy::Tabular).unwrap();
+        let theta = wave(tree.params(), 0.1);
+        prop_assert_eq!(gradient(&tabular, &theta).unwrap().gradient, gradient(&tree, &theta).unwrap().gradient);
+        prop_assert_eq!(tabular.label(&theta), tree.label(&theta));
     }
 }
 

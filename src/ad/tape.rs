@@ -69,11 +69,12 @@ impl Node {
 }
 
 /// A computed node's buffers go back to the pool (its value only if no one else holds
-/// it). A leaf's value came from the caller, not the pool: giving it would grow the
-/// pool by one buffer per evaluation that no later request takes.
+/// it). A leaf's value (and a detached node's that shares it) came from the caller, not
+/// the pool: giving it would grow the pool by one buffer per evaluation that no later
+/// request takes.
 impl Drop for Node {
     fn drop(&mut self) {
-        if let (false, Some(v)) = (matches!(self.op, Op::Leaf), Arc::get_mut(&mut self.value)) {
+        if let (true, Some(v)) = (self.op.value_is_pooled(), Arc::get_mut(&mut self.value)) {
             pool::give(std::mem::take(v));
         }
         self.op.recycle();
@@ -244,7 +245,7 @@ impl Tape {
         self.push_node(Node { op: Op::Leaf, rows, cols, value: Arc::new(value), active: true, sparse: None }, tangent)
     }
 
-    fn push_node(&self, node: Node, tangent: Option<Vec<f64>>) -> Var<'_> {
+    pub(crate) fn push_node(&self, node: Node, tangent: Option<Vec<f64>>) -> Var<'_> {
         let mut nodes = self.nodes.borrow_mut();
         nodes.push(node);
         self.tangents.borrow_mut().push(tangent);

@@ -24,6 +24,13 @@ use std::sync::Arc;
 /// How a node was computed from its inputs.
 pub(crate) enum Op {
     Leaf,
+    /// Another node's value (shared, not copied) with no inputs
+    /// ([`Var::stop_gradient`]): like a constant it is inactive, so no tangent reaches
+    /// it and no adjoint leaves it. `pooled`: the value came from the buffer pool (a
+    /// computed node's), not from the caller (a parameter's).
+    Detached {
+        pooled: bool,
+    },
     /// y = f(x) elementwise, or y = f(x + b) for a row `bias` b broadcast over the rows;
     /// `d1 = f'` and (tangent mode) `d2 = f''` at the argument are cached.
     Unary {
@@ -58,6 +65,15 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// Whether the node's value was taken from the buffer pool, so that its last holder
+    /// may give it back: a leaf's came from the caller.
+    pub(crate) fn value_is_pooled(&self) -> bool {
+        match self {
+            Op::Leaf => false,
+            Op::Detached { pooled } => *pooled,
+            _ => true,
+        }
+    }
     /// Give the derivative caches back to the buffer pool.
     pub(crate) fn recycle(&mut self) {
         if let Op::Unary { d1, d2, .. } = self {
@@ -101,7 +117,7 @@ pub(crate) fn same_tape(a: Var<'_>, b: Var<'_>) {
 /// node `id` from its inputs' tangents, which come earlier in `tangents`.
 pub(crate) fn tangent(nodes: &[Node], tangents: &Tangents, id: NodeId, lanes: usize) -> Vec<f64> {
     match &nodes[id].op {
-        Op::Leaf => crate::ad::pool::zeroed(lanes * nodes[id].len()),
+        Op::Leaf | Op::Detached { .. } => crate::ad::pool::zeroed(lanes * nodes[id].len()),
         Op::Unary { x, bias, d1, .. } => unary::unary_tangent(
             d1,
             tangents[*x].as_deref(),
@@ -127,7 +143,7 @@ pub(crate) fn backward(
 ) {
     let t = |i: NodeId| tangents.get(i).and_then(|t| t.as_deref());
     match &nodes[id].op {
-        Op::Leaf => {}
+        Op::Leaf | Op::Detached { .. } => {}
         Op::Unary { x, bias, d1, d2 } => {
             unary::unary_backward(nodes, (*x, t(*x)), bias.map(|b| (b, t(b))), d1, d2, ybar, ybar_t, adj)
         }

@@ -2,11 +2,14 @@
 //! `max`, `min`, `clamp` and [`Var::elementwise`]. Each is a built-in [`Unary`] or
 //! [`Binary`] function (or the user's [`ElementwiseFn`]) run through the same rules as
 //! `tanh` or `*`, so its derivatives come from its one generic definition on duals.
+//! Beside them, [`Var::stop_gradient`] (a value with no derivatives, recorded as a
+//! detached node) and DiCE's [`Var::magic_box`] built on it.
 
 use super::custom::ElementwiseFn;
 use super::elementwise::{binary, Binary, Unary};
 use super::unary::unary;
-use crate::ad::tape::Var;
+use super::Op;
+use crate::ad::tape::{Node, Var};
 
 /// The second operand of [`Var::max`] and [`Var::min`]: a tensor, or an `f64` constant
 /// broadcast to the other operand's shape (as in `x + 1.0`).
@@ -144,5 +147,53 @@ impl<'t> Var<'t> {
     /// ```
     pub fn elementwise<F: ElementwiseFn + ?Sized>(self, f: &F) -> Var<'t> {
         unary(self, f)
+    }
+
+    /// The same value with no derivative of any order: the tape records it as a node
+    /// with no inputs (like a constant), so neither a tangent (forward mode, the tangent
+    /// sweeps of HVPs and [`HessianAt`](crate::ad::HessianAt)) nor an adjoint passes
+    /// through it. Surrogate losses such as DiCE's are built from it: a term that is
+    /// there for its value only, or one that is there for its derivatives only
+    /// (`x − x.stop_gradient()` is 0 with the derivatives of x).
+    ///
+    /// ```
+    /// use ridge_rider::ad::{gradient, hessian, loss_fn, Var};
+    /// // x·⊥x: the value x², the derivative of x times the constant ⊥x = x, so ∂ = x
+    /// // (not 2x) and the second derivative 0 (not 2).
+    /// let f = loss_fn(1, |t: Var| (t * t.stop_gradient()).sum());
+    /// let g = gradient(&f, &[3.0]).unwrap();
+    /// assert_eq!((g.value, g.gradient), (9.0, vec![3.0]));
+    /// assert_eq!(hessian(&f, &[3.0]).unwrap(), vec![0.0]);
+    /// ```
+    pub fn stop_gradient(self) -> Var<'t> {
+        let (rows, cols, value, active, pooled) = {
+            let nodes = self.tape.nodes.borrow();
+            let n = &nodes[self.id];
+            (n.rows, n.cols, n.value.clone(), n.active, n.op.value_is_pooled())
+        };
+        if !active {
+            return self; // a constant already has no derivatives
+        }
+        let node = Node { op: Op::Detached { pooled }, rows, cols, value, active: false, sparse: None };
+        self.tape.push_node(node, None)
+    }
+
+    /// DiCE's magic box □(τ) = exp(τ − ⊥τ), elementwise (Foerster et al. 2018): its
+    /// value is exactly 1 and its derivatives are those of the likelihood ratio
+    /// π_θ/π_θ₀ at θ₀ for τ = log π_θ: ∇□ = ∇τ, ∇²□ = ∇²τ + ∇τ∇τᵀ, and so on to every
+    /// order. Multiplying a sampled return by □(Σ log π) makes a loss whose value is the
+    /// return and whose derivatives of every order are unbiased estimates of the
+    /// expected return's.
+    ///
+    /// ```
+    /// use ridge_rider::ad::{gradient, hessian, loss_fn, Var};
+    /// // τ = x²: □ = 1, ∇□ = 2x, ∇²□ = 2 + (2x)².
+    /// let f = loss_fn(1, |t: Var| (t * t).magic_box().sum());
+    /// let g = gradient(&f, &[3.0]).unwrap();
+    /// assert_eq!((g.value, g.gradient), (1.0, vec![6.0]));
+    /// assert_eq!(hessian(&f, &[3.0]).unwrap(), vec![38.0]);
+    /// ```
+    pub fn magic_box(self) -> Var<'t> {
+        (self - self.stop_gradient()).exp()
     }
 }

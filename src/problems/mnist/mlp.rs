@@ -240,17 +240,41 @@ impl Mlp {
     /// The tape expression of the mean cross-entropy on constant data (`labels.len()`
     /// rows of `inputs`).
     pub fn loss_on<'t>(&self, theta: Var<'t>, x: &Constant, labels: &[usize]) -> Var<'t> {
+        debug_assert_eq!(x.shape().0, labels.len());
+        self.logits_on(theta, x).softmax_cross_entropy(labels)
+    }
+
+    /// The tape expression of the logits (rows × outputs) of constant inputs (rows ×
+    /// `inputs`): what [`Mlp::logits`] computes, differentiable in θ. Other losses (a
+    /// policy's, say) are built on it.
+    ///
+    /// ```
+    /// use ridge_rider::ad::{Constant, Mode, Tape};
+    /// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+    /// let mlp = Mlp::new(2, 3, 1, Activation::Tanh);
+    /// let theta = mlp.init_standard(0);
+    /// let x = vec![1.0, -1.0, 0.5, 0.0];
+    /// let tape = Tape::new(Mode::Value);
+    /// let t = tape.parameter(mlp.dim(), 1, theta.clone(), None);
+    /// let logits = mlp.logits_on(t, &Constant::new(2, 2, x.clone()).unwrap());
+    /// assert_eq!(logits.shape(), (2, 1));
+    /// let plain = mlp.logits(&theta, &x);
+    /// assert!(logits.value().iter().zip(&plain).all(|(a, b)| (a - b).abs() < 1e-12));
+    /// ```
+    ///
+    /// # Panics
+    /// If `x` does not have `inputs` columns (a programming error).
+    pub fn logits_on<'t>(&self, theta: Var<'t>, x: &Constant) -> Var<'t> {
         let l = self.layout();
         let (i, h, o) = (self.inputs, self.hidden, self.outputs);
-        let rows = labels.len();
+        assert_eq!(x.shape().1, i, "logits_on: inputs have {} columns, the MLP reads {i}", x.shape().1);
         let w1 = theta.slice(l.w1, i * h).reshape(i, h);
         let b1 = theta.slice(l.b1, h).reshape(1, h);
         let w2 = theta.slice(l.w2, h * o).reshape(h, o);
         let b2 = theta.slice(l.b2, o).reshape(1, o);
-        debug_assert_eq!(x.shape(), (rows, i));
         let xs = theta.tape().data(x);
         let hidden = xs.matmul(w1).map_with_bias(b1, self.activation.unary());
-        (hidden.matmul(w2) + b2).softmax_cross_entropy(labels)
+        hidden.matmul(w2) + b2
     }
 }
 

@@ -13,9 +13,13 @@
 //!
 //! **The policy** is tabular: one logit θₙ per decision node, P(left) = σ(θₙ). The loss
 //! is minus the expected reward, −Σ_leaves r · P(reach leaf), computed exactly; a
-//! solution's label is the leaf its greedy policy reaches.
+//! solution's label is the leaf its greedy policy reaches. A small MLP can take the
+//! table's place ([`policy`]), and the loss can be estimated from sampled episodes by
+//! DiCE ([`dice`]), whose derivatives of every order are unbiased.
 
+pub mod dice;
 pub mod methods;
+pub mod policy;
 
 use crate::ad::{Constant, Loss, Storage, Var};
 use crate::rng::seeded;
@@ -35,17 +39,23 @@ pub const MAX_DEPTH: usize = 30;
 /// use ridge_rider::problems::tree::{Tree, TreeError};
 /// assert_eq!(Tree::generate(31, 0).unwrap_err(), TreeError::Depth { depth: 31 });
 /// assert_eq!(TreeError::Depth { depth: 0 }.to_string(), "tree depth 0 is not within 1–30");
+/// assert_eq!(TreeError::Hidden { hidden: 0 }.to_string(), "policy hidden width 0 is not within 1–4096");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TreeError {
     /// The depth is not within 1..=[`MAX_DEPTH`].
     Depth { depth: usize },
+    /// An MLP policy's hidden width is not within 1..=[`policy::MAX_HIDDEN`].
+    Hidden { hidden: usize },
 }
 
 impl std::fmt::Display for TreeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TreeError::Depth { depth } => write!(f, "tree depth {depth} is not within 1–{MAX_DEPTH}"),
+            TreeError::Hidden { hidden } => {
+                write!(f, "policy hidden width {hidden} is not within 1–{}", policy::MAX_HIDDEN)
+            }
         }
     }
 }
@@ -244,19 +254,38 @@ impl Tree {
     }
 }
 
+/// ln π of every edge from the decision nodes' logits (params×1, P(left) = σ(logit)):
+/// ln σ(logitₚ) for "left at p", then ln(1 − σ(logitₚ)) for "right at p", the
+/// incidence's column order (2·params × 1).
+fn edge_log_probabilities(logits: Var<'_>) -> Var<'_> {
+    let left = -(-logits).softplus(); // ln σ(x)
+    let right = -logits.softplus(); // ln (1 − σ(x))
+    Var::concat(&[left, right])
+}
+
+impl Tree {
+    /// ln P(reach leaf) for each leaf (leaves×1): the incidence times the edges'
+    /// log-probabilities.
+    fn leaf_log_probabilities<'t>(&self, edges: Var<'t>) -> Var<'t> {
+        edges.tape().data(&self.incidence).matmul(edges)
+    }
+
+    /// Minus the expected reward, −Σ_leaves r · P(reach leaf), for the decision nodes'
+    /// logits (params×1) whatever policy computed them.
+    fn loss_of_logits<'t>(&self, logits: Var<'t>) -> Var<'t> {
+        let reach = self.leaf_log_probabilities(edge_log_probabilities(logits)).exp();
+        let r = logits.tape().constant(self.leaves.len(), 1, self.rewards.clone());
+        -(reach * r).sum()
+    }
+}
+
+/// The tabular policy: θ holds the logits themselves.
 impl Loss for Tree {
     fn dim(&self) -> usize {
         self.params
     }
     fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
-        let left = -(-theta).softplus(); // ln σ(θ)
-        let right = -theta.softplus(); // ln (1 − σ(θ))
-        let edges = Var::concat(&[left, right]);
-        let tape = theta.tape();
-        let m = tape.data(&self.incidence);
-        let reach = m.matmul(edges).exp();
-        let r = tape.constant(self.leaves.len(), 1, self.rewards.clone());
-        -(reach * r).sum()
+        self.loss_of_logits(theta)
     }
     /// The index (into `leaves`) of the leaf the greedy policy reaches.
     fn label(&self, theta: &[f64]) -> Option<String> {
