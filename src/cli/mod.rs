@@ -9,6 +9,7 @@ mod stdout;
 mod bench_hvp;
 mod cmnist;
 mod common;
+mod dice;
 mod levers;
 mod mnist;
 mod outdir;
@@ -45,6 +46,8 @@ enum Command {
     Cmnist(cmnist::Args),
     /// Diverse solutions in the binary-tree RL problem (paper Fig. 2 and 3).
     Tree(tree::Args),
+    /// The binary tree searched on sampled Hessians by DiCE (paper Sec. 4, Fig. 8).
+    Dice(dice::Args),
     /// Zero-shot coordination in the lever game (paper Fig. 6).
     Levers(levers::Args),
     /// One checkpointed RR search on a built-in problem (resumable).
@@ -137,6 +140,7 @@ where
         Command::Search(a) => search::validate(a),
         Command::Levers(a) => levers::validate(a),
         Command::Tree(a) => tree::validate(a),
+        Command::Dice(a) => dice::validate(a),
         Command::Mnist(a) => mnist::validate(a),
         Command::MnistClasses(a) => mnist::validate_classes(a),
         Command::Cmnist(a) => cmnist::validate(a),
@@ -151,6 +155,7 @@ fn execute(command: Command) -> Result<(), CliError> {
         Command::Search(a) => search::run(a),
         Command::Levers(a) => levers::run(a),
         Command::Tree(a) => tree::run(a),
+        Command::Dice(a) => dice::run(a),
         Command::Mnist(a) => mnist::run(a),
         Command::MnistClasses(a) => mnist::run_classes(a),
         Command::Cmnist(a) => cmnist::run(a),

@@ -7,6 +7,7 @@
 use crate::linalg::Which;
 use crate::problems::mnist::mlp::Activation;
 use crate::problems::mnist::rr::MnistMethod;
+use crate::problems::tree::dice_search::DiceMethod;
 use crate::problems::tree::methods::Method;
 use clap::builder::{EnumValueParser, TypedValueParser};
 use clap::ValueEnum;
@@ -105,6 +106,33 @@ impl From<MnistMethodArg> for MnistMethod {
     }
 }
 
+/// `dice --methods`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiceMethodArg {
+    Rr,
+    PgRandom,
+    PgSaddle,
+    RrExact,
+}
+
+impl From<DiceMethodArg> for DiceMethod {
+    fn from(m: DiceMethodArg) -> Self {
+        match m {
+            DiceMethodArg::Rr => DiceMethod::RidgeRider,
+            DiceMethodArg::PgRandom => DiceMethod::PgRandom,
+            DiceMethodArg::PgSaddle => DiceMethod::PgSaddle,
+            DiceMethodArg::RrExact => DiceMethod::ExactRidgeRider,
+        }
+    }
+}
+
+/// `dice --policy` (the MLP's width is `--hidden`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    Tabular,
+    Mlp,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +170,9 @@ mod tests {
         let mnist = accepted::<MnistMethodArg, MnistMethod>();
         assert_eq!(names(&mnist), ["rr", "sgd", "fixed-ev", "rand-ridge-plus", "linear"]);
         assert!(mnist.iter().all(|(n, m)| n == m.name()), "a CLI name differs from MnistMethod::name");
+        let dice = accepted::<DiceMethodArg, DiceMethod>();
+        assert_eq!(names(&dice), ["rr", "pg-random", "pg-saddle", "rr-exact"]);
+        assert!(dice.iter().all(|(n, m)| n == m.name()), "a CLI name differs from DiceMethod::name");
         // The MNIST config records the activation as its lower-case Debug name.
         let act = accepted::<ActivationArg, Activation>();
         assert_eq!(names(&act), ["tanh", "relu"]);

@@ -102,7 +102,7 @@ fn inline(s: &str) -> String {
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
 table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
-th{background:#f3f3f3}.figure{overflow-x:auto;margin:0.8em 0}.verdict{background:#f7f7ff;padding:6px 10px;border-left:4px solid #0072B2}\
+th{background:#f3f3f3}.figure{margin:0.8em 0}.figure svg{max-width:100%;height:auto}.verdict{background:#f7f7ff;padding:6px 10px;border-left:4px solid #0072B2}\
 .caveat{background:#fff8e6;padding:6px 10px;border-left:4px solid #E69F00}";
 
 /// `index.html`: the same content with each figure's SVG inline.

@@ -100,7 +100,7 @@ impl BarChart {
         let mut o = String::new();
         let _ = write!(
             o,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="{FONT}">"#
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="{FONT}">"#
         );
         let _ = write!(
             o,

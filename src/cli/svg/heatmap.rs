@@ -26,7 +26,7 @@ pub fn heatmaps(title: &str, maps: &[(String, Vec<Vec<f64>>)], col_labels: &[Str
     let mut o = String::new();
     let _ = write!(
         o,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="{size}">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="{size}">"#
     );
     let _ = write!(o, r#"<text x="{}" y="16" text-anchor="middle" font-size="13">{}</text>"#, w / 2.0, esc(title));
     let mut x0 = 20.0;

@@ -66,7 +66,7 @@ impl LineChart {
         let mut o = String::new();
         let _ = write!(
             o,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">"#
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
         );
         let _ = write!(
             o,

@@ -114,5 +114,7 @@ pub fn stack(figures: &[String]) -> String {
         body.push_str(&f.replacen("<svg ", &format!("<svg y=\"{y}\" "), 1));
         y += dim(f, "height");
     }
-    format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}">{body}</svg>"#)
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" viewBox="0 0 {width} {y}">{body}</svg>"#
+    )
 }

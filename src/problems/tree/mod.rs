@@ -18,6 +18,7 @@
 //! DiCE ([`dice`]), whose derivatives of every order are unbiased.
 
 pub mod dice;
+pub mod dice_search;
 pub mod methods;
 pub mod policy;
 
