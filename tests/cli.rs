@@ -154,17 +154,70 @@ fn tree_writes_the_shared_json_shape() {
         .iter()
         .any(|r| r["setting"] == "depth=4" && r["method"] == "rr" && r["metric"] == "percent_found" && r["n"] == 2));
     assert!(dir.join("tree.svg").exists());
-    for bad in [
+    refused(&[
         vec!["tree", "--depths", "0"],
         vec!["tree", "--methods", "magic"],
         vec!["tree", "--budget", "-5"],
         vec!["tree", "--trees", "0"],
         vec!["tree", "--ridges", "0"],
         vec!["tree", "--ridges", "101"],
-    ] {
-        let (code, err) = run(&bad);
+    ]);
+}
+
+/// Each argument vector exits 2 with a one-line message.
+fn refused(cases: &[Vec<&str>]) {
+    for bad in cases {
+        let (code, err) = run(bad);
         assert_eq!(code, 2, "{bad:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{bad:?}: {err}");
     }
+}
+
+/// `dice` writes the shared shape, gives the same rows on one and two threads (timing
+/// aside), and refuses bad flags before any work.
+#[test]
+fn dice_writes_the_shared_json_shape_on_any_thread_count() {
+    let args = ["dice", "--depths", "3,4", "--trees", "3", "--samples", "32", "--budget", "150"];
+    let run_with = |threads: &str| {
+        let dir = ScratchDir::new("dice");
+        let (text, doc) = run_json(&[&args[..], &["--threads", threads]].concat(), &dir, "dice.json");
+        assert!(dir.join("dice.svg").exists());
+        (text, doc)
+    };
+    let (text, one) = run_with("1");
+    let (_, two) = run_with("2");
+    let untimed = |d: &serde_json::Value| -> Vec<serde_json::Value> {
+        d["rows"].as_array().unwrap().iter().filter(|r| r["metric"] != "seconds").cloned().collect()
+    };
+    assert_eq!(untimed(&one), untimed(&two));
+    assert_eq!(one["experiment"], "dice");
+    assert_eq!(one["config"]["samples"], 32);
+    let row = |m: &str, metric: &str| {
+        one["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["setting"] == "depth=4" && r["method"] == m && r["metric"] == metric)
+            .unwrap()["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    // The baselines draw exactly RR's batches; exact RR draws none.
+    assert_eq!(row("pg-random", "timesteps"), row("rr", "timesteps"));
+    assert_eq!(row("rr", "episodes"), 32.0 * row("rr", "timesteps"));
+    assert_eq!(row("rr-exact", "episodes"), 0.0);
+    assert_eq!(one["claims"].as_array().unwrap().len(), 2);
+    assert!(text.contains("claim met") || text.contains("claim not met"), "{text}");
+    refused(&[
+        vec!["dice", "--samples", "1"],
+        vec!["dice", "--ridges", "0"],
+        vec!["dice", "--alpha", "0"],
+        vec!["dice", "--pg-lr", "nan"],
+        vec!["dice", "--hidden", "0"],
+        vec!["dice", "--methods", "rr,rr"],
+        vec!["dice", "--policy", "deep"],
+        vec!["dice", "--depths", "31"],
+    ]);
 }
 
 #[test]

@@ -4,10 +4,21 @@
 
 use proptest::prelude::*;
 
-const COMMANDS: [&str; 10] =
-    ["tree", "search", "levers", "mnist", "mnist-classes", "cmnist", "spectrum", "paper", "bench-hvp", "no-such"];
+const COMMANDS: [&str; 11] = [
+    "tree",
+    "dice",
+    "search",
+    "levers",
+    "mnist",
+    "mnist-classes",
+    "cmnist",
+    "spectrum",
+    "paper",
+    "bench-hvp",
+    "no-such",
+];
 
-const FLAGS: [&str; 48] = [
+const FLAGS: [&str; 51] = [
     "--seed",
     "--threads",
     "--out",
@@ -56,6 +67,9 @@ const FLAGS: [&str; 48] = [
     "--storage",
     "--fd-step",
     "--json",
+    "--samples",
+    "--policy",
+    "--pg-lr",
 ];
 
 const VALUES: [&str; 33] = [

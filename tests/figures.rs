@@ -43,6 +43,13 @@ fn the_tree_and_colored_mnist_bars_are_laid_out_cleanly() {
 }
 
 #[test]
+fn the_dice_bars_are_laid_out_cleanly() {
+    let svg = figure(&["dice", "--depths", "4,6", "--trees", "3", "--samples", "16", "--budget", "60"], "dice.svg");
+    assert_eq!(layout_problems(&svg), Vec::<String>::new());
+    assert!(svg.contains(">depth 4</text>") && svg.contains(">rr-exact</text>"));
+}
+
+#[test]
 fn the_heatmap_figures_are_laid_out_cleanly() {
     let levers = figure(&["levers", "--replicates", "3", "--repeats", "2"], "levers.svg");
     assert_eq!(layout_problems(&levers), Vec::<String>::new());

@@ -70,9 +70,9 @@ fn the_lever_game_reads_the_protocol_and_the_ridges() {
         row("baseline", "sp-gd", "cross_play", 0.09, 5)
     ]);
     let r = Results(json!({"rows": rows, "ridges": ridges}));
-    assert_eq!(verdict(&SECTIONS[2], &r), (Verdict::Reproduced, vec![Some(true), Some(true), Some(true)]));
+    assert_eq!(verdict(&SECTIONS[3], &r), (Verdict::Reproduced, vec![Some(true), Some(true), Some(true)]));
     let picked_wrong = Results(json!({"rows": [row("protocol", "rr", "zero_shot_payoff", 0.8, 5)], "ridges": []}));
-    assert_eq!(verdict(&SECTIONS[2], &picked_wrong), (Verdict::NotReproduced, vec![Some(false), None, None]));
+    assert_eq!(verdict(&SECTIONS[3], &picked_wrong), (Verdict::NotReproduced, vec![Some(false), None, None]));
 }
 
 #[test]
@@ -164,4 +164,15 @@ fn both_renderings_carry_the_table_the_figure_and_the_verdict() {
     assert!(page.contains("<strong>Verdict: partly reproduced</strong>") && page.contains("<td>60.0 ± 1.0</td>"));
     assert!(page.contains("Ours on a full run: <code>ridge-rider tree --depths 12 --trees 10 --methods rr,fixed-ev,rand-ridge-plus</code>"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_dice_section_checks_each_depths_claim() {
+    let r = Results(
+        json!({"rows": [row("depth=4", "rr", "percent_found", 97.5, 10), row("depth=6", "rr", "percent_found", 98.2, 10)],
+        "claims": [{"depth": 4, "met": true}, {"depth": 6, "met": false}]}),
+    );
+    let fig8 = section("dice.json");
+    assert_eq!(verdict(fig8, &r), (Verdict::Partly, vec![Some(true), Some(false)]));
+    assert_eq!((fig8.summarise)(&r).lines[0].this_run, "97.5 / 98.2");
 }
