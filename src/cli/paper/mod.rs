@@ -63,7 +63,7 @@ pub fn run(a: Args) -> CliResult {
     let out = OutDir::open(&a.run.out)?;
     let out_dir = out.path().to_path_buf();
     let threads: Vec<String> = a.run.threads.map(|t| vec!["--threads".to_string(), t.to_string()]).unwrap_or_default();
-    let expected = if a.quick { "about 4 minutes" } else { "about 30 minutes (estimate)" };
+    let expected = if a.quick { "about 4 minutes" } else { "about 17 minutes" };
     eprintln!("ridge-rider paper{}: expected time on 2 cores {expected}", if a.quick { " --quick" } else { "" });
     let total = Instant::now();
     let mut runs = Vec::new();
