@@ -136,12 +136,12 @@ fn paper_never_replaces_a_good_report_with_a_worse_one() {
     let o = run(&["paper", "--quick", "--threads", "0", "--out", out.to_str().unwrap()]);
     check("paper --threads 0", &o, 2, "--threads must be between 1 and 256", &out, &before);
     // Every section's directory is a file: every section fails at once.
-    for d in ["fig2", "fig3", "fig6", "fig4", "fig5", "table1"] {
+    for d in ["fig2", "fig3", "fig8", "fig6", "fig4", "fig5", "table1"] {
         std::fs::write(out.join(d), b"in the way").unwrap();
     }
     let before = snapshot(&out);
     let o = run(&["paper", "--quick", "--threads", "1", "--out", out.to_str().unwrap()]);
-    check("paper with failing sections", &o, 1, "6 of 6 sections failed", &out, &before);
+    check("paper with failing sections", &o, 1, "7 of 7 sections failed", &out, &before);
     assert!(o.stderr.contains("REPORT.new.md") && o.stderr.contains("kept"), "{o:?}");
     assert!(std::fs::read_to_string(out.join("REPORT.new.md")).unwrap().contains("the run failed"));
 }
