@@ -5,7 +5,8 @@
 
 use super::common::{check_threads, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
-use super::report::{mean_ci95, print_table, progress, write_report, Row};
+use super::report::{mean_ci95, print_table, write_report, Row};
+use super::shard::{run_units, Codec, Mode, ShardFlags, Units};
 use super::svg::{write_svg, Bar, BarChart, BarGroup, BarPanel};
 use super::validate::{require_counts, require_distinct, require_float, Low, MAX_REPEATS, MAX_STEPS};
 use super::values::{parser, DiceMethodArg, PolicyArg};
@@ -13,9 +14,7 @@ use crate::problems::tree::dice::MAX_EPISODES;
 use crate::problems::tree::dice_search::{run_dice_method, DiceMethod, DiceRun, PG_STEPS, RIDE_STEPS};
 use crate::problems::tree::policy::{Policy, MAX_HIDDEN};
 use crate::problems::tree::Tree;
-use rayon::prelude::*;
 use serde_json::json;
-use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -53,6 +52,8 @@ pub struct Args {
     pg_lr: f64,
     #[command(flatten)]
     run: RunFlags,
+    #[command(flatten)]
+    shard: ShardFlags,
 }
 
 /// The flags alone, before any work.
@@ -96,57 +97,89 @@ fn policy_of(a: &Args) -> Policy {
     }
 }
 
+/// Tree `t` of depth `depth` (the seed of `ridge-rider tree`'s tree: the same trees),
+/// with every method's cell; sampled RR comes first in `methods`.
+fn run_tree(a: &Args, methods: &[DiceMethod], depth: usize, t: usize) -> Result<TreeResult, CliError> {
+    let seed = a.run.seed.wrapping_mul(1_000_003).wrapping_add((depth * 10_000 + t) as u64);
+    let tree = Tree::generate(depth, seed).map_err(|e| CliError::Input(e.to_string()))?;
+    let mut cells = Vec::new();
+    let mut rr_steps = None;
+    for &m in methods {
+        let budget = if m == DiceMethod::RidgeRider { a.budget } else { rr_steps.unwrap_or(a.budget) };
+        let settings = DiceRun {
+            policy: policy_of(a),
+            episodes: a.samples,
+            budget,
+            ridges: a.ridges,
+            alpha: a.alpha,
+            pg_lr: a.pg_lr,
+            seed,
+        };
+        let t0 = Instant::now();
+        let r = run_dice_method(&tree, m, &settings).map_err(|e| CliError::Runtime(e.to_string()))?;
+        if m == DiceMethod::RidgeRider {
+            rr_steps = Some(r.run.timesteps.max(1));
+        }
+        cells.push(Cell {
+            percent: r.run.percent_found(&tree),
+            timesteps: r.run.timesteps,
+            episodes: r.episodes,
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+    }
+    Ok((depth, t, seed, cells))
+}
+
+fn key(&(d, t): &(usize, usize)) -> String {
+    format!("depth={d},tree={t}")
+}
+
+fn unit_json(r: &TreeResult) -> serde_json::Value {
+    let cells: Vec<_> = r.3.iter().map(|c| json!([c.percent, c.timesteps, c.episodes, c.seconds])).collect();
+    json!({"depth": r.0, "tree": r.1, "seed": r.2, "cells": cells})
+}
+
+fn from_unit(v: &serde_json::Value) -> Result<TreeResult, CliError> {
+    let bad = || CliError::Input("a dice unit file is malformed".into());
+    let n = |x: &serde_json::Value| x.as_u64().map(|v| v as usize).ok_or_else(bad);
+    let f = |x: &serde_json::Value| x.as_f64().ok_or_else(bad);
+    let cells = v["cells"]
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|c| Ok(Cell { percent: f(&c[0])?, timesteps: n(&c[1])?, episodes: n(&c[2])?, seconds: f(&c[3])? }))
+        .collect::<Result<_, CliError>>()?;
+    Ok((n(&v["depth"])?, n(&v["tree"])?, v["seed"].as_u64().ok_or_else(bad)?, cells))
+}
+
 pub fn run(a: Args) -> CliResult {
     validate(&a)?;
+    let mode = a.shard.mode()?;
     let threads = set_threads(a.run.threads)?;
-    let out = OutDir::open(&a.run.out)?;
+    let out = match mode {
+        Mode::Shard(s) => OutDir::open_shard(&a.run.out, s.index, s.count)?,
+        _ => OutDir::open(&a.run.out)?,
+    };
     let started = Instant::now();
-    let bar = progress((a.depths.len() * a.trees) as u64, "dice");
     let jobs: Vec<(usize, usize)> = a.depths.iter().flat_map(|&d| (0..a.trees).map(move |t| (d, t))).collect();
-    let finished: Mutex<Vec<Option<TreeResult>>> = Mutex::new(jobs.iter().map(|_| None).collect());
     // Sampled RR first: the policy-gradient baselines are given the timesteps it used.
     let mut methods = a.methods.clone();
     methods.sort_by_key(|m| *m != DiceMethod::RidgeRider);
-    jobs.par_iter().enumerate().try_for_each(|(i, &(depth, t))| {
-        // The seed of `ridge-rider tree`'s tree (depth, t): the same trees.
-        let seed = a.run.seed.wrapping_mul(1_000_003).wrapping_add((depth * 10_000 + t) as u64);
-        let tree = Tree::generate(depth, seed).map_err(|e| CliError::Input(e.to_string()))?;
-        let mut cells = Vec::new();
-        let mut rr_steps = None;
-        for &m in &methods {
-            let budget = if m == DiceMethod::RidgeRider { a.budget } else { rr_steps.unwrap_or(a.budget) };
-            let settings = DiceRun {
-                policy: policy_of(&a),
-                episodes: a.samples,
-                budget,
-                ridges: a.ridges,
-                alpha: a.alpha,
-                pg_lr: a.pg_lr,
-                seed,
-            };
-            let t0 = Instant::now();
-            let r = run_dice_method(&tree, m, &settings).map_err(|e| CliError::Runtime(e.to_string()))?;
-            if m == DiceMethod::RidgeRider {
-                rr_steps = Some(r.run.timesteps.max(1));
-            }
-            cells.push(Cell {
-                percent: r.run.percent_found(&tree),
-                timesteps: r.run.timesteps,
-                episodes: r.episodes,
-                seconds: t0.elapsed().as_secs_f64(),
-            });
-        }
-        bar.inc(1);
-        let mut done = finished.lock().map_err(|_| CliError::Runtime("a tree failed".into()))?;
-        done[i] = Some((depth, t, seed, cells));
-        let so_far: Vec<&TreeResult> = done.iter().flatten().collect();
-        report(&a, &methods, threads, &out, &so_far, started.elapsed().as_secs_f64(), false).map(|_| ())
-    })?;
-    bar.finish_and_clear();
-    let done = finished.into_inner().map_err(|_| CliError::Runtime("a tree failed".into()))?;
-    let results: Vec<&TreeResult> = done.iter().flatten().collect();
+    let fingerprint = json!({"depths": a.depths, "trees": a.trees, "samples": a.samples, "policy": policy_name(&a),
+        "methods": methods.iter().map(|m| m.name()).collect::<Vec<_>>(), "budget": a.budget, "ridges": a.ridges,
+        "alpha": a.alpha, "pg_lr": a.pg_lr, "seed": a.run.seed});
+    let units = Units::new(out.path(), "dice", fingerprint);
+    let codec = Codec { key, to_json: unit_json, from_json: from_unit };
+    let partial = |so_far: &[&TreeResult]| {
+        report(&a, &methods, threads, &out, so_far, started.elapsed().as_secs_f64(), false).map(|_| ())
+    };
+    let compute = |&(depth, t): &(usize, usize)| run_tree(&a, &methods, depth, t);
+    let Some(done) = run_units(&mode, "dice", &jobs, &units, &codec, compute, partial, &a.run.out)? else {
+        return Ok(());
+    };
+    let results: Vec<&TreeResult> = done.iter().collect();
     let seconds = started.elapsed().as_secs_f64();
-    let (rows, claims) = report(&a, &methods, threads, &out, &results, seconds, true)?;
+    let (rows, claims) = report(&a, &methods, threads, &out, &results, seconds, results.len() == jobs.len())?;
     say!(
         "{:<6} {:<10} {:>22} {:>10} {:>12} {:>9}",
         "depth",

@@ -11,11 +11,13 @@ mod cmnist;
 mod common;
 mod dice;
 mod levers;
+mod merge;
 mod mnist;
 mod outdir;
 mod paper;
 mod report;
 mod search;
+mod shard;
 mod spectrum;
 pub mod svg;
 mod tree;
@@ -50,6 +52,8 @@ enum Command {
     Dice(dice::Args),
     /// Zero-shot coordination in the lever game (paper Fig. 6).
     Levers(levers::Args),
+    /// Gather the unit files of sharded runs (--shard K/N) into one run's results.
+    Merge(merge::Args),
     /// One checkpointed RR search on a built-in problem (resumable).
     Search(search::Args),
     /// Extreme eigenpairs of a built-in problem's Hessian by Lanczos.
@@ -141,6 +145,7 @@ where
         Command::Levers(a) => levers::validate(a),
         Command::Tree(a) => tree::validate(a),
         Command::Dice(a) => dice::validate(a),
+        Command::Merge(a) => merge::validate(a),
         Command::Mnist(a) => mnist::validate(a),
         Command::MnistClasses(a) => mnist::validate_classes(a),
         Command::Cmnist(a) => cmnist::validate(a),
@@ -156,6 +161,7 @@ fn execute(command: Command) -> Result<(), CliError> {
         Command::Levers(a) => levers::run(a),
         Command::Tree(a) => tree::run(a),
         Command::Dice(a) => dice::run(a),
+        Command::Merge(a) => merge::run(a),
         Command::Mnist(a) => mnist::run(a),
         Command::MnistClasses(a) => mnist::run_classes(a),
         Command::Cmnist(a) => cmnist::run(a),

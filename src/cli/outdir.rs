@@ -24,10 +24,21 @@ impl OutDir {
     /// Create `dir` (and parents), check it is writable, take its lock and remove
     /// temporary files of dead processes.
     pub fn open(dir: &Path) -> Result<OutDir, CliError> {
+        Self::open_with_lock(dir, LOCK_FILE)
+    }
+
+    /// [`OutDir::open`] for shard K of N: its lock is its own
+    /// (`.ridge-rider.shard-K-of-N.lock`), so the shards of one run share `--out`
+    /// without blocking each other, and a shard run twice at once is refused.
+    pub fn open_shard(dir: &Path, index: usize, count: usize) -> Result<OutDir, CliError> {
+        Self::open_with_lock(dir, &format!(".ridge-rider.shard-{index}-of-{count}.lock"))
+    }
+
+    fn open_with_lock(dir: &Path, lock_name: &str) -> Result<OutDir, CliError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::Input(format!("cannot create output directory {}: {e}", dir.display())))?;
         let token = own_token();
-        let lock = dir.join(LOCK_FILE);
+        let lock = dir.join(lock_name);
         for _ in 0..3 {
             match take(&lock, &token) {
                 Ok(()) => {

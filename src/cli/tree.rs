@@ -5,15 +5,14 @@
 
 use super::common::{check_threads, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
-use super::report::{print_table, progress, write_report, Row};
+use super::report::{print_table, write_report, Row};
+use super::shard::{run_units, Codec, Mode, ShardFlags, Units};
 use super::svg::{write_svg, Bar, BarChart, BarGroup, BarPanel};
 use super::validate::{require_counts, require_distinct, MAX_REPEATS, MAX_STEPS};
 use super::values::{parser, TreeMethodArg};
 use crate::problems::tree::methods::{run_method, tree_mis_within, Method, MethodRun, DEFAULT_RIDGES, DESCENT_STEPS};
 use crate::problems::tree::{Tree, EXPAND, POSITIVE};
-use rayon::prelude::*;
 use serde_json::json;
-use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -36,6 +35,8 @@ pub struct Args {
     ridges: usize,
     #[command(flatten)]
     run: RunFlags,
+    #[command(flatten)]
+    shard: ShardFlags,
 }
 
 /// One method on one tree.
@@ -69,51 +70,96 @@ type TreeResult = (usize, usize, u64, Tree, Vec<Cell>);
 /// The figure's panels, one per depth.
 type Panels = Vec<BarPanel>;
 
+/// Tree `t` of depth `depth`, with every method's cell.
+fn run_tree(a: &Args, methods: &[Method], depth: usize, t: usize) -> Result<TreeResult, CliError> {
+    let seed = a.run.seed.wrapping_mul(1_000_003).wrapping_add((depth * 10_000 + t) as u64);
+    let tree = Tree::generate(depth, seed).map_err(|e| CliError::Input(e.to_string()))?;
+    let mis = tree_mis_within(&tree, a.budget).map_err(|e| CliError::Runtime(e.to_string()))?;
+    let mut cells = Vec::new();
+    let mut rr_steps = None;
+    for &m in methods {
+        let budget = if m.is_search() { a.budget } else { rr_steps.unwrap_or(a.budget) };
+        let t0 = Instant::now();
+        let settings = MethodRun { budget, ridges: a.ridges, seed };
+        let run = run_method(&tree, &mis, m, &settings).map_err(|e| CliError::Runtime(e.to_string()))?;
+        if m == Method::RidgeRider {
+            rr_steps = Some(run.timesteps.max(1));
+        }
+        cells.push(Cell {
+            percent: run.percent_found(&tree),
+            timesteps: run.timesteps,
+            leaves: run.leaves.iter().copied().collect(),
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+    }
+    Ok((depth, t, seed, tree, cells))
+}
+
+/// A tree's unit name.
+fn key(&(d, t): &(usize, usize)) -> String {
+    format!("depth={d},tree={t}")
+}
+
+/// A tree's result as its unit file holds it (the tree is regenerated from its seed).
+fn unit_json(r: &TreeResult) -> serde_json::Value {
+    let cells: Vec<_> =
+        r.4.iter()
+            .map(|c| json!({"percent": c.percent, "timesteps": c.timesteps, "leaves": c.leaves, "seconds": c.seconds}))
+            .collect();
+    json!({"depth": r.0, "tree": r.1, "seed": r.2, "cells": cells})
+}
+
+fn from_unit(v: &serde_json::Value) -> Result<TreeResult, CliError> {
+    let bad = || CliError::Input("a tree unit file is malformed".into());
+    let n = |x: &serde_json::Value| x.as_u64().map(|v| v as usize).ok_or_else(bad);
+    let (depth, t, seed) = (n(&v["depth"])?, n(&v["tree"])?, v["seed"].as_u64().ok_or_else(bad)?);
+    let tree = Tree::generate(depth, seed).map_err(|e| CliError::Input(e.to_string()))?;
+    let cells = v["cells"]
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|c| {
+            Ok(Cell {
+                percent: c["percent"].as_f64().ok_or_else(bad)?,
+                timesteps: n(&c["timesteps"])?,
+                leaves: c["leaves"].as_array().ok_or_else(bad)?.iter().map(&n).collect::<Result<_, _>>()?,
+                seconds: c["seconds"].as_f64().ok_or_else(bad)?,
+            })
+        })
+        .collect::<Result<_, CliError>>()?;
+    Ok((depth, t, seed, tree, cells))
+}
+
 pub fn run(a: Args) -> CliResult {
     validate(&a)?;
+    let mode = a.shard.mode()?;
     let threads = set_threads(a.run.threads)?;
     let mut methods = a.methods.clone();
     // Searches first: the gradient baselines are given the timesteps RR used.
     methods.sort_by_key(|m| !m.is_search());
-    let out = OutDir::open(&a.run.out)?;
+    let out = match mode {
+        Mode::Shard(s) => OutDir::open_shard(&a.run.out, s.index, s.count)?,
+        _ => OutDir::open(&a.run.out)?,
+    };
     let started = Instant::now();
-    let bar = progress((a.depths.len() * a.trees) as u64, "tree");
     let jobs: Vec<(usize, usize)> = a.depths.iter().flat_map(|&d| (0..a.trees).map(move |t| (d, t))).collect();
-    // Trees finished so far, in job order: tree.json is rewritten after each one
-    // ("complete": false), so a killed run keeps every finished tree.
-    let finished: Mutex<Vec<Option<TreeResult>>> = Mutex::new(jobs.iter().map(|_| None).collect());
-    jobs.par_iter().enumerate().try_for_each(|(i, &(depth, t))| {
-        let seed = a.run.seed.wrapping_mul(1_000_003).wrapping_add((depth * 10_000 + t) as u64);
-        let tree = Tree::generate(depth, seed).map_err(|e| CliError::Input(e.to_string()))?;
-        let mis = tree_mis_within(&tree, a.budget).map_err(|e| CliError::Runtime(e.to_string()))?;
-        let mut cells = Vec::new();
-        let mut rr_steps = None;
-        for &m in &methods {
-            let budget = if m.is_search() { a.budget } else { rr_steps.unwrap_or(a.budget) };
-            let t0 = Instant::now();
-            let settings = MethodRun { budget, ridges: a.ridges, seed };
-            let run = run_method(&tree, &mis, m, &settings).map_err(|e| CliError::Runtime(e.to_string()))?;
-            if m == Method::RidgeRider {
-                rr_steps = Some(run.timesteps.max(1));
-            }
-            cells.push(Cell {
-                percent: run.percent_found(&tree),
-                timesteps: run.timesteps,
-                leaves: run.leaves.iter().copied().collect(),
-                seconds: t0.elapsed().as_secs_f64(),
-            });
-        }
-        bar.inc(1);
-        let mut done = finished.lock().map_err(|_| CliError::Runtime("a tree failed".into()))?;
-        done[i] = Some((depth, t, seed, tree, cells));
-        let so_far: Vec<&TreeResult> = done.iter().flatten().collect();
-        report(&a, &methods, threads, &out, &so_far, started.elapsed().as_secs_f64(), false).map(|_| ())
-    })?;
-    bar.finish_and_clear();
-    let done = finished.into_inner().map_err(|_| CliError::Runtime("a tree failed".into()))?;
-    let results: Vec<&TreeResult> = done.iter().flatten().collect();
+    let fingerprint = json!({"depths": a.depths, "trees": a.trees, "methods": methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
+        "budget": a.budget, "ridges": a.ridges, "seed": a.run.seed});
+    let units = Units::new(out.path(), "tree", fingerprint);
+    let codec = Codec { key, to_json: unit_json, from_json: from_unit };
+    // Whole runs rewrite tree.json after each tree ("complete": false), so a killed run
+    // keeps every finished tree.
+    let partial = |so_far: &[&TreeResult]| {
+        report(&a, &methods, threads, &out, so_far, started.elapsed().as_secs_f64(), false).map(|_| ())
+    };
+    let compute = |&(depth, t): &(usize, usize)| run_tree(&a, &methods, depth, t);
+    let Some(results) = run_units(&mode, "tree", &jobs, &units, &codec, compute, partial, &a.run.out)? else {
+        return Ok(());
+    };
+    let results: Vec<&TreeResult> = results.iter().collect();
     let seconds = started.elapsed().as_secs_f64();
-    let (rows, panels) = report(&a, &methods, threads, &out, &results, seconds, true)?;
+    let complete = results.len() == jobs.len();
+    let (rows, panels) = report(&a, &methods, threads, &out, &results, seconds, complete)?;
     let chart = BarChart {
         title: format!("Binary tree: positive leaves found ({} trees per depth)", a.trees),
         x_label: String::new(),
