@@ -46,21 +46,43 @@ fn shards(args: &[&str], dir: &Path, n: usize) {
     }
 }
 
-fn merged_equals_whole(args: &[&str], file: &str) {
+fn merged_equals_whole(args: &[&str], file: &str, says: &str) {
     let (whole, sharded) = (ScratchDir::new("shard-whole"), ScratchDir::new("shard-parts"));
     ok(&[args, &["--out", whole.to_str().unwrap()]].concat());
     shards(args, &sharded, 3);
     assert!(!sharded.join(file).exists(), "a shard writes only its units");
     let text = ok(&["merge", sharded.to_str().unwrap()]);
-    assert!(text.contains("trees in"), "{text}");
+    assert!(text.contains(says), "{text}");
     assert_eq!(rows(&whole, file), rows(&sharded, file), "{args:?}");
     assert!(sharded.join(file.replace(".json", ".svg")).exists());
 }
 
 #[test]
 fn three_shards_merged_give_the_rows_of_one_run() {
-    merged_equals_whole(&["tree", "--depths", "3,4", "--trees", "4", "--budget", "2000"], "tree.json");
-    merged_equals_whole(&["dice", "--depths", "3,4", "--trees", "3", "--samples", "16", "--budget", "80"], "dice.json");
+    merged_equals_whole(&["tree", "--depths", "3,4", "--trees", "4", "--budget", "2000"], "tree.json", "trees in");
+    merged_equals_whole(
+        &["dice", "--depths", "3,4", "--trees", "3", "--samples", "16", "--budget", "80"],
+        "dice.json",
+        "trees in",
+    );
+    let cmnist = ["cmnist", "--runs", "2", "--steps", "20", "--mis-steps", "10", "--inner-steps", "2"];
+    merged_equals_whole(&cmnist, "cmnist.json", "best invariant classifier");
+    let classes = [
+        "mnist-classes",
+        "--ridges",
+        "0..2",
+        "--steps",
+        "6",
+        "--eval-every",
+        "2",
+        "--early",
+        "2..4",
+        "--probe-batch",
+        "64",
+        "--batch",
+        "32",
+    ];
+    merged_equals_whole(&classes, "mnist_classes.json", "digits learned first");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 use super::common::{check_threads, one_gemm_thread_per_run, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
+use super::shard::{run_units, Codec, Mode, ShardFlags, Units};
 use super::svg::{write_svg, Bar, BarChart, BarGroup, BarPanel};
 use super::validate::{require_counts, require_distinct, require_float, Low, MAX_REPEATS, MAX_STEPS};
 use crate::problems::cmnist::fit::HeldOutFit;
@@ -86,6 +87,8 @@ pub struct Args {
     betas: Vec<f64>,
     #[command(flatten)]
     run: RunFlags,
+    #[command(flatten)]
+    shard: ShardFlags,
 }
 
 /// The `--betas` list as [`Betas`] (its length and values checked by [`validate`]).
@@ -174,7 +177,10 @@ pub fn run(a: Args) -> CliResult {
         )));
     }
     let threads = set_threads(a.run.threads)?;
-    let out = OutDir::open(&a.run.out)?;
+    let out = match a.shard.mode()? {
+        Mode::Shard(s) => OutDir::open_shard(&a.run.out, s.index, s.count)?,
+        _ => OutDir::open(&a.run.out)?,
+    };
     let started = Instant::now();
     let p0 = params(&a, a.run.seed);
     let per_run: usize = a.methods.iter().map(|m| if *m == OodMethod::Rr { rr_work(&p0) } else { p0.steps }).sum();
@@ -197,18 +203,44 @@ pub fn run(a: Args) -> CliResult {
             })
             .collect()
     };
-    // Runs go in parallel, `threads` at a time; the report is rewritten after each
-    // batch, so an interrupted job keeps the runs it finished.
-    let mut results: Vec<Vec<OodResult>> = Vec::with_capacity(a.runs);
-    let runs: Vec<u64> = (0..a.runs as u64).collect();
-    one_gemm_thread_per_run(a.runs.min(threads));
-    for batch in runs.chunks(threads.max(1)) {
-        let done: Vec<Vec<OodResult>> = batch.par_iter().map(|&r| run_one(r)).collect::<Result<_, _>>()?;
-        results.extend(done);
-        report(&a, &p0, threads, out.path(), &results, started.elapsed().as_secs_f64(), false)?;
-    }
+    let mode = a.shard.mode()?;
+    let fingerprint = json!({"flags": format!("{:?}", (&a.data, a.runs, &a.methods, a.ride_steps, a.inner_steps, a.mis_steps,
+        a.ridges, a.alpha, a.steps, a.irm_anneal, a.batch, &a.betas)), "seed": a.run.seed});
+    let results: Vec<Vec<OodResult>> = if let Mode::Whole = mode {
+        // Runs go in parallel, `threads` at a time; the report is rewritten after each
+        // batch, so an interrupted job keeps the runs it finished.
+        let mut results = Vec::with_capacity(a.runs);
+        let runs: Vec<u64> = (0..a.runs as u64).collect();
+        one_gemm_thread_per_run(a.runs.min(threads));
+        for batch in runs.chunks(threads.max(1)) {
+            let done: Vec<Vec<OodResult>> = batch.par_iter().map(|&r| run_one(r)).collect::<Result<_, _>>()?;
+            results.extend(done);
+            report(&a, &p0, threads, out.path(), &results, started.elapsed().as_secs_f64(), false)?;
+        }
+        results
+    } else {
+        let units = Units::new(out.path(), "cmnist", fingerprint);
+        let codec = Codec { key: |r: &u64| format!("run={r}"), to_json: unit_json, from_json: from_unit };
+        let runs: Vec<u64> = (0..a.runs as u64).collect();
+        one_gemm_thread_per_run(a.runs.min(threads));
+        let compute = |&r: &u64| run_one(r);
+        match run_units(&mode, "cmnist", &runs, &units, &codec, compute, |_| Ok(()), &a.run.out)? {
+            Some(results) => results.into_iter().flatten().collect(),
+            None => return Ok(()),
+        }
+    };
     bar.finish_and_clear();
-    report(&a, &p0, threads, out.path(), &results, started.elapsed().as_secs_f64(), true)
+    let complete = results.len() == a.runs;
+    report(&a, &p0, threads, out.path(), &results, started.elapsed().as_secs_f64(), complete)
+}
+
+/// One run's results, as its unit file holds them.
+fn unit_json(r: &Vec<OodResult>) -> serde_json::Value {
+    serde_json::to_value(r).unwrap_or(serde_json::Value::Null)
+}
+
+fn from_unit(v: &serde_json::Value) -> Result<Vec<OodResult>, CliError> {
+    serde_json::from_value(v.clone()).map_err(|e| CliError::Input(format!("a cmnist unit file is malformed: {e}")))
 }
 
 /// Per run of method `k`, the MIS diagnostics (see `HeldOutFit`); `None` for methods

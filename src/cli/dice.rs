@@ -177,7 +177,7 @@ pub fn run(a: Args) -> CliResult {
     let Some(done) = run_units(&mode, "dice", &jobs, &units, &codec, compute, partial, &a.run.out)? else {
         return Ok(());
     };
-    let results: Vec<&TreeResult> = done.iter().collect();
+    let results: Vec<&TreeResult> = done.iter().flatten().collect();
     let seconds = started.elapsed().as_secs_f64();
     let (rows, claims) = report(&a, &methods, threads, &out, &results, seconds, results.len() == jobs.len())?;
     say!(

@@ -9,6 +9,7 @@
 use super::common::{check_threads, one_gemm_thread_per_run, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
+use super::shard::{run_units, Codec, Mode, ShardFlags, Units};
 use super::svg::{heatmaps, stack, write_svg, LineChart, Reference};
 use super::validate::{
     parse_range, require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_STEPS,
@@ -93,6 +94,8 @@ pub struct ClassesArgs {
     /// used 200..600 with a step α about 200× smaller than this command's 0.05.
     #[arg(long, default_value = "20..100")]
     early: String,
+    #[command(flatten)]
+    shard: ShardFlags,
 }
 
 /// The steps, batch size, α, S and evaluation interval a command uses when their flags are not given. `mnist`
@@ -160,6 +163,7 @@ fn setup(
     c: &Common,
     cfg: &MnistConfig,
     ridge: Option<(&str, usize)>,
+    mode: &Mode,
 ) -> Result<(usize, Dataset, Dataset, OutDir), CliError> {
     let (train_set, test_set) = match &c.data {
         Some(dir) => load_dir(dir).map_err(|e| CliError::Input(e.to_string()))?,
@@ -177,7 +181,10 @@ fn setup(
         check_ridge(cfg, &train_set, r).map_err(|e| train_error(flag, "the ridge check", e))?;
     }
     let threads = set_threads(c.run.threads)?;
-    let out = OutDir::open(&c.run.out)?;
+    let out = match mode {
+        Mode::Shard(s) => OutDir::open_shard(&c.run.out, s.index, s.count)?,
+        _ => OutDir::open(&c.run.out)?,
+    };
     Ok((threads, train_set, test_set, out))
 }
 
@@ -234,7 +241,8 @@ pub fn run(a: Args) -> CliResult {
     cfg.ridge = a.ridge;
     cfg.fixed_ev_alpha = a.fixed_ev_alpha;
     let rides = a.methods.iter().any(|m| matches!(m, MnistMethod::RidgeRider | MnistMethod::FixedEv));
-    let (threads, train_set, test_set, out) = setup(&a.common, &cfg, rides.then_some(("--ridge", a.ridge)))?;
+    let (threads, train_set, test_set, out) =
+        setup(&a.common, &cfg, rides.then_some(("--ridge", a.ridge)), &Mode::Whole)?;
     let bar = progress((a.methods.len() * cfg.steps) as u64, "mnist");
     let setting = format!("ridge={}", a.ridge);
     let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
@@ -331,7 +339,8 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
     let (early_from, early_to) = parse_range("--early", &a.early, None)?;
     let cfg = settings(&a.common, Some(CLASSES_SCHEDULE))?;
     // The last ridge is the one most likely missing: check it before ridge 0 trains.
-    let (threads, train_set, test_set, out) = setup(&a.common, &cfg, Some(("--ridges", end - 1)))?;
+    let mode = a.shard.mode()?;
+    let (threads, train_set, test_set, out) = setup(&a.common, &cfg, Some(("--ridges", end - 1)), &mode)?;
     let bar = progress((ridges.len() * cfg.steps) as u64, "mnist-classes");
     let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
     config["ridges"] = json!(a.ridges);
@@ -368,34 +377,39 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         }
         (rows, per_ridge, early, late)
     };
-    let curves = train_in_parallel(
-        &ridges,
-        &bar,
-        |&r, on_eval| {
-            let mut cfg = cfg.clone();
-            cfg.ridge = r;
-            train(MnistMethod::RidgeRider, &cfg, &train_set, &test_set, on_eval)
-                .map_err(|e| train_error("--ridges", &format!("ridge {r}"), e))
-        },
-        |finished| {
-            let (rows, per_ridge, early, late) = summary(finished);
-            let complete = finished.iter().all(Option::is_some);
-            write_report(
-                out.path(),
-                "mnist_classes",
-                config.clone(),
-                &rows,
-                json!({"per_ridge": per_ridge}),
-                complete,
-            )?;
-            let maps = vec![
-                (format!("early (steps {early_from}–{early_to}): rows = first ridge index"), early),
-                ("late (last fifth of the run)".to_string(), late),
-            ];
-            let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels, "digit");
-            write_svg(&out.join("mnist_classes.svg"), &stack(&[fig]))
-        },
-    )?;
+    let train_ridge = |r: usize, on_eval: &mut dyn FnMut(usize)| {
+        let mut cfg = cfg.clone();
+        cfg.ridge = r;
+        train(MnistMethod::RidgeRider, &cfg, &train_set, &test_set, on_eval)
+            .map_err(|e| train_error("--ridges", &format!("ridge {r}"), e))
+    };
+    let write = |finished: &[Option<Curve>]| {
+        let (rows, per_ridge, early, late) = summary(finished);
+        let complete = finished.iter().all(Option::is_some);
+        write_report(out.path(), "mnist_classes", config.clone(), &rows, json!({"per_ridge": per_ridge}), complete)?;
+        let maps = vec![
+            (format!("early (steps {early_from}–{early_to}): rows = first ridge index"), early),
+            ("late (last fifth of the run)".to_string(), late),
+        ];
+        let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels, "digit");
+        write_svg(&out.join("mnist_classes.svg"), &stack(&[fig]))
+    };
+    let curves = if let Mode::Whole = mode {
+        train_in_parallel(&ridges, &bar, |&r, on_eval| train_ridge(r, on_eval), write)?
+    } else {
+        // Shards train their ridges into unit files; merge reads them back.
+        let fingerprint = json!({"config": config, "early": a.early, "seed": a.common.run.seed});
+        let units = Units::new(out.path(), "mnist-classes", fingerprint);
+        let codec = Codec { key: |r: &usize| format!("ridge={r}"), to_json: curve_unit, from_json: curve_from_unit };
+        let compute = |&r: &usize| train_ridge(r, &mut |steps| bar.inc(steps as u64));
+        let Some(finished) =
+            run_units(&mode, "mnist-classes", &ridges, &units, &codec, compute, |_| Ok(()), &a.common.run.out)?
+        else {
+            return Ok(());
+        };
+        write(&finished)?;
+        finished.into_iter().flatten().collect()
+    };
     let (rows, _, early, _) = summary(&curves.into_iter().map(Some).collect::<Vec<_>>());
     bar.finish_and_clear();
     print_table(&rows);
@@ -407,6 +421,16 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         say!("digits learned first (best test accuracy in steps {early_from}–{early_to}): {}", firsts.join("; "));
     }
     Ok(())
+}
+
+/// A ridge's curve as its unit file holds it.
+fn curve_unit(c: &Curve) -> serde_json::Value {
+    serde_json::to_value(c).unwrap_or(serde_json::Value::Null)
+}
+
+fn curve_from_unit(v: &serde_json::Value) -> Result<Curve, CliError> {
+    serde_json::from_value(v.clone())
+        .map_err(|e| CliError::Input(format!("an mnist-classes unit file is malformed: {e}")))
 }
 
 /// The `n` classes with the highest accuracy, best first, as "1 0 6"; a class without

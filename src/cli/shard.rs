@@ -188,7 +188,7 @@ pub struct Codec<J, R> {
 /// Run a command's units by `mode`: all of them, in parallel, calling `finished` with
 /// the results so far after each (Whole); this shard's, into unit files, skipping those
 /// already written (Shard: returns None); or none, reading the unit files (Merge).
-/// Results come in job order.
+/// Results come in job order, `None` for a unit missing from a `--partial` merge.
 #[allow(clippy::too_many_arguments)]
 pub fn run_units<J: Sync, R: Send>(
     mode: &Mode,
@@ -199,7 +199,7 @@ pub fn run_units<J: Sync, R: Send>(
     compute: impl Fn(&J) -> Result<R, CliError> + Sync,
     finished: impl Fn(&[&R]) -> Result<(), CliError> + Sync,
     out: &Path,
-) -> Result<Option<Vec<R>>, CliError> {
+) -> Result<Option<Vec<Option<R>>>, CliError> {
     use rayon::prelude::*;
     use std::sync::Mutex;
     match *mode {
@@ -207,8 +207,7 @@ pub fn run_units<J: Sync, R: Send>(
             let found = units.gather(&jobs.iter().map(codec.key).collect::<Vec<_>>(), partial)?;
             let results = jobs
                 .iter()
-                .filter_map(|j| found.get(&(codec.key)(j)))
-                .map(codec.from_json)
+                .map(|j| found.get(&(codec.key)(j)).map(codec.from_json).transpose())
                 .collect::<Result<_, _>>()?;
             Ok(Some(results))
         }
@@ -252,7 +251,7 @@ pub fn run_units<J: Sync, R: Send>(
             })?;
             bar.finish_and_clear();
             let done = done.into_inner().map_err(|_| CliError::Runtime(format!("a {what} unit failed")))?;
-            Ok(Some(done.into_iter().flatten().collect()))
+            Ok(Some(done))
         }
     }
 }

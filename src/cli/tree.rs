@@ -156,7 +156,7 @@ pub fn run(a: Args) -> CliResult {
     let Some(results) = run_units(&mode, "tree", &jobs, &units, &codec, compute, partial, &a.run.out)? else {
         return Ok(());
     };
-    let results: Vec<&TreeResult> = results.iter().collect();
+    let results: Vec<&TreeResult> = results.iter().flatten().collect();
     let seconds = started.elapsed().as_secs_f64();
     let complete = results.len() == jobs.len();
     let (rows, panels) = report(&a, &methods, threads, &out, &results, seconds, complete)?;

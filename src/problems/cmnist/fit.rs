@@ -28,6 +28,7 @@ pub struct FitEnvironments<'a> {
 /// Diagnostics of the extension at a point (full training environments); an example
 /// is in the module docs.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "cli", derive(serde::Serialize, serde::Deserialize))]
 pub struct EigenFit {
     /// êᵀH_ξê in ξ₁ and ξ₂.
     pub curvature: [f64; 2],
@@ -126,6 +127,7 @@ pub fn curvature_along(
 /// small (10%: 400 digits each on the embedded split), so their gap is noisy and biased
 /// upwards.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "cli", derive(serde::Serialize, serde::Deserialize))]
 pub struct HeldOutFit {
     pub fit: EigenFit,
     pub held_out: EigenFit,

@@ -85,6 +85,7 @@ impl Default for OodParams {
 
 /// A method's result on one run (see [`ridge_rider_ood`](super::rr::ridge_rider_ood)).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "cli", derive(serde::Serialize, serde::Deserialize))]
 pub struct OodResult {
     pub train_accuracy: f64,
     pub validation_accuracy: f64,

@@ -107,6 +107,7 @@ impl MnistConfig {
 
 /// Accuracy as training goes (see [`train`](super::rr::train)).
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "cli", derive(serde::Serialize, serde::Deserialize))]
 pub struct Curve {
     /// (step, train accuracy, test accuracy).
     pub points: Vec<(usize, f64, f64)>,
@@ -139,6 +140,7 @@ impl Curve {
 
 /// The followed ridge at one step, measured on that step's mini-batch.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "cli", derive(serde::Serialize, serde::Deserialize))]
 pub struct RidgeTrace {
     pub step: usize,
     /// eᵀHe: the curvature along e.
