@@ -37,7 +37,10 @@ pub use params::{
     Ablation, ApproximateParams, BranchParams, Budget, DescentParams, Heuristics, RideParams, RrParams, Spectrum,
 };
 pub use ridges::{get_ridges, BranchRidges, Choice, Ridge};
-pub use search::{branch_again, continue_search, ridge_rider, start_search, AfterRound, Hooks, SearchState};
+pub use search::{
+    branch_again, continue_search, finish_round, next_round, ride_entry, ridge_rider, start_search, AfterRound, Hooks, Round,
+    RoundRide, SearchState,
+};
 
 /// A finished ride: a candidate solution.
 ///

@@ -7,13 +7,16 @@ use super::ridges::{self, Choice, Ridge};
 use super::{Ablation, DescentParams, Objective, RrError, RrOutput, RrParams, Solution};
 use rayon::prelude::*;
 
-/// What one ride produced: its outcome, children to branch into, and solutions.
-struct Processed {
-    outcome: RideOutcome,
-    children: Vec<Ridge>,
-    solutions: Vec<Solution>,
-    hvps: usize,
-    descent_steps: usize,
+/// What one ride of a round produced: its outcome, the children to branch into, and
+/// its solutions. A distributed search writes these where the ride ran and merges
+/// them where the round is finished ([`finish_round`]).
+#[derive(Clone, Debug)]
+pub struct RoundRide {
+    pub outcome: RideOutcome,
+    pub children: Vec<Ridge>,
+    pub solutions: Vec<Solution>,
+    pub hvps: usize,
+    pub descent_steps: usize,
 }
 
 /// The branch directions at θ: eigenvectors (GetRidges) or random descent directions.
@@ -58,7 +61,10 @@ fn branch<O: Objective>(obj: &O, theta: &[f64], p: &RrParams, seed: u64) -> Resu
     }
 }
 
-fn process<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) -> Processed {
+/// Ride one entry of a round within `budget` timesteps, then branch or take its
+/// solution. It depends on nothing but its arguments, so the rides of a round can run
+/// anywhere (threads, processes, machines) and give the same results.
+pub fn ride_entry<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) -> RoundRide {
     let seed = p.seed ^ entry.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let start = RideStart {
         theta: &entry.theta,
@@ -94,7 +100,7 @@ fn process<O: Objective>(obj: &O, entry: &Entry, p: &RrParams, budget: usize) ->
         solutions.push(s);
         descent_steps = d;
     }
-    Processed { outcome, children, solutions, hvps, descent_steps }
+    RoundRide { outcome, children, solutions, hvps, descent_steps }
 }
 
 /// The solution a ride leads to (after the optional final descent of at most
@@ -296,6 +302,62 @@ pub fn start_search<O: Objective>(obj: &O, theta_mis: &[f64], p: &RrParams) -> R
     Ok(SearchState { archive, output, expanded: Default::default() })
 }
 
+/// One round of the archive: the entries it rides, in archive order, and each ride's
+/// share of the budget. Every count a round depends on is in the search state, so
+/// the round is the same wherever it is taken.
+#[derive(Clone, Debug)]
+pub struct Round {
+    pub entries: Vec<Entry>,
+    pub budget: usize,
+}
+
+fn has_work(state: &SearchState, p: &RrParams) -> bool {
+    !state.archive.is_empty() && state.output.timesteps < p.budget.timesteps && state.output.hvps < p.budget.hvps
+}
+
+/// Take the next round off the archive (`None` when the archive is empty or the
+/// budget spent): at most `p.round` entries, and at most one per timestep left, so
+/// every ride's equal share of what is left is at least one.
+pub fn next_round(state: &mut SearchState, p: &RrParams) -> Option<Round> {
+    if !has_work(state, p) {
+        return None;
+    }
+    let left = p.budget.timesteps - state.output.timesteps;
+    let entries: Vec<Entry> = (0..p.round.max(1).min(left)).map_while(|_| state.archive.pop()).collect();
+    let budget = (left / entries.len().max(1)).max(1);
+    Some(Round { entries, budget })
+}
+
+/// Merge a round's rides (one per entry, in the round's order) into the state: the
+/// rides' evaluations are spent first, then the final descents share what is left in
+/// archive order (one that would pass the budget is cut short there), then the
+/// children are pushed. [`continue_search`] is `next_round`, the rides, and this.
+pub fn finish_round<O: Objective>(obj: &O, p: &RrParams, state: &mut SearchState, round: &Round, done: Vec<RoundRide>) {
+    let left = p.budget.timesteps - state.output.timesteps;
+    let mut room = left.saturating_sub(done.iter().map(|r| r.outcome.evaluations).sum());
+    for (entry, mut r) in round.entries.iter().zip(done) {
+        let out = &mut state.output;
+        if r.descent_steps > room {
+            let (s, d) = solution(obj, entry, &r.outcome, p, room);
+            (r.solutions, r.descent_steps) = (vec![s], d);
+        }
+        room -= r.descent_steps;
+        out.evaluations += r.outcome.evaluations;
+        out.timesteps += r.outcome.evaluations + r.descent_steps;
+        out.hvps += r.hvps;
+        out.solutions.extend(r.solutions);
+        if p.heuristics.expand_label_once_per_depth && !r.children.is_empty() {
+            if let Some(label) = obj.label(&r.outcome.theta) {
+                if !state.expanded.insert((label, entry.fingerprint.len())) {
+                    continue;
+                }
+            }
+        }
+        push_children(&mut state.archive, &r.outcome.theta, r.outcome.loss, &entry.fingerprint, r.children);
+    }
+    state.output.unexplored = state.archive.len();
+}
+
 /// Ride the archive until it is empty, the budget is spent, or `hooks.stop` says so.
 /// Rounds of `p.round` rides run in parallel; their results are merged in archive
 /// order, so the state after each round is the same for any thread count (see
@@ -309,40 +371,16 @@ pub fn continue_search<O: Objective>(
     hooks: &mut Hooks,
 ) -> Result<(), RrError> {
     p.validate()?;
-    while !state.archive.is_empty() && state.output.timesteps < p.budget.timesteps && state.output.hvps < p.budget.hvps
-    {
+    loop {
+        if !has_work(state, p) {
+            break;
+        }
         if (hooks.stop)() {
             return Err(RrError::Interrupted);
         }
-        // At most one ride per timestep left, so every ride's share is at least one.
-        let left = p.budget.timesteps - state.output.timesteps;
-        let batch: Vec<Entry> = (0..p.round.max(1).min(left)).map_while(|_| state.archive.pop()).collect();
-        // Each ride in a round gets an equal share of what is left of the budget.
-        let budget = (left / batch.len()).max(1);
-        let done: Vec<Processed> = batch.par_iter().map(|e| process(obj, e, p, budget)).collect();
-        // The rides' evaluations are spent; the descents share what is left, in archive order.
-        let mut room = left.saturating_sub(done.iter().map(|r| r.outcome.evaluations).sum());
-        for (entry, mut r) in batch.iter().zip(done) {
-            let out = &mut state.output;
-            if r.descent_steps > room {
-                let (s, d) = solution(obj, entry, &r.outcome, p, room);
-                (r.solutions, r.descent_steps) = (vec![s], d);
-            }
-            room -= r.descent_steps;
-            out.evaluations += r.outcome.evaluations;
-            out.timesteps += r.outcome.evaluations + r.descent_steps;
-            out.hvps += r.hvps;
-            out.solutions.extend(r.solutions);
-            if p.heuristics.expand_label_once_per_depth && !r.children.is_empty() {
-                if let Some(label) = obj.label(&r.outcome.theta) {
-                    if !state.expanded.insert((label, entry.fingerprint.len())) {
-                        continue;
-                    }
-                }
-            }
-            push_children(&mut state.archive, &r.outcome.theta, r.outcome.loss, &entry.fingerprint, r.children);
-        }
-        state.output.unexplored = state.archive.len();
+        let Some(round) = next_round(state, p) else { break };
+        let done: Vec<RoundRide> = round.entries.par_iter().map(|e| ride_entry(obj, e, p, round.budget)).collect();
+        finish_round(obj, p, state, &round, done);
         (hooks.after_round)(state)?;
     }
     state.output.unexplored = state.archive.len();
