@@ -207,3 +207,56 @@ fn the_kubernetes_manifest_is_an_indexed_job_with_a_merge() {
     let submit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/slurm/submit.sh")).unwrap();
     assert!(submit.contains("--dependency=afterok"));
 }
+
+/// A wave search on a tree of depth 8: waves of three shard processes and a merge end
+/// with the solutions of one `search` process, and a merge refuses a wave with a ride
+/// missing.
+#[test]
+fn a_wave_search_over_three_processes_equals_one_search() {
+    let args = ["search", "--problem", "tree", "--depth", "8", "--tree-seed", "3", "--budget", "4000", "--round", "16"];
+    let (one, waves) = (ScratchDir::new("wave-one"), ScratchDir::new("wave"));
+    ok(&[&args[..], &["--out", one.to_str().unwrap()]].concat());
+    let frontier = waves.join("frontier.ckpt");
+    let with = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend([
+            "--frontier".to_string(),
+            frontier.display().to_string(),
+            "--out".to_string(),
+            waves.display().to_string(),
+        ]);
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let call = |extra: &[&str]| run(&with(extra).iter().map(|s| s.as_str()).collect::<Vec<_>>(), &[]);
+    assert!(call(&[]).status.success());
+    // The first wave with one shard missing cannot be merged.
+    assert!(call(&["--shard", "0/3"]).status.success());
+    let o = call(&["--merge"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rides are missing"));
+    for wave in 0.. {
+        assert!(wave < 400, "the wave search does not end");
+        let children: Vec<_> = (0..3)
+            .map(|k| {
+                let shard = format!("{k}/3");
+                Command::new(BIN).args(with(&["--shard", &shard])).spawn().unwrap()
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().unwrap().success());
+        }
+        let o = call(&["--merge"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        if String::from_utf8_lossy(&o.stdout).contains("the search is done") {
+            break;
+        }
+    }
+    let read = |d: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join("search.json")).unwrap()).unwrap()
+    };
+    let (a, b) = (read(&one), read(&waves));
+    assert_eq!(a["solutions"], b["solutions"]);
+    assert_eq!((&a["timesteps"], &a["hvps"]), (&b["timesteps"], &b["hvps"]));
+    assert!(a["solutions"].as_array().unwrap().len() > 10);
+}

@@ -23,6 +23,7 @@ pub mod svg;
 mod tree;
 mod validate;
 mod values;
+mod wave;
 
 use clap::{Parser, Subcommand};
 pub use common::CliError;

@@ -23,27 +23,36 @@ use std::sync::Arc;
 pub struct Args {
     /// The problem: tree or figure1.
     #[arg(long, default_value = "tree")]
-    problem: String,
+    pub(super) problem: String,
     /// Tree depth, 1–30 (tree problem).
     #[arg(long, default_value_t = 10)]
-    depth: usize,
+    pub(super) depth: usize,
     /// Seed of the tree (tree problem).
     #[arg(long, default_value_t = 1)]
-    tree_seed: u64,
+    pub(super) tree_seed: u64,
     /// Timestep budget of the search: ride evaluations and final-descent steps (the MIS takes at most this many steps too).
     #[arg(long, default_value_t = 100_000)]
-    budget: usize,
+    pub(super) budget: usize,
     /// Rides per round, 1–4096 (a checkpoint follows each round).
     #[arg(long, default_value_t = 8)]
-    round: usize,
+    pub(super) round: usize,
     /// Continue from `<out>/search.checkpoint`.
     #[arg(long, conflicts_with = "force")]
     resume: bool,
     /// Start over even though `<out>/search.checkpoint` exists (it is replaced after the first round).
     #[arg(long)]
-    force: bool,
+    pub(super) force: bool,
+    /// A search run as waves (one archive round each, over many processes): the frontier file, a checkpoint. Alone it starts the search; with --shard a process rides its share of the next wave; with --merge the wave's rides become the next frontier (and, when the search is done, search.json in --out).
+    #[arg(long)]
+    pub(super) frontier: Option<std::path::PathBuf>,
+    /// With --frontier: ride the next wave's entries K, K+N, … ("K/N", or "auto" from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with RR_SHARD_COUNT).
+    #[arg(long, requires = "frontier")]
+    pub(super) shard: Option<String>,
+    /// With --frontier: merge the wave's rides into the next frontier.
+    #[arg(long, requires = "frontier", conflicts_with = "shard")]
+    pub(super) merge: bool,
     #[command(flatten)]
-    run: RunFlags,
+    pub(super) run: RunFlags,
 }
 
 /// The flags alone, before any work.
@@ -86,15 +95,18 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
     p.budget.timesteps = a.budget;
     p.round = a.round;
     p.seed = a.run.seed;
-    let out = OutDir::open(&a.run.out)?;
-    let ckpt = out.join("search.checkpoint");
-    check_checkpoint(a, &ckpt)?;
     let shape = match a.problem.as_str() {
         "tree" => format!("tree depth={} seed={}", a.depth, a.tree_seed),
         other => other.to_string(),
     };
     let key = search_key(&p, &format!("{}/{}/{}", a.problem, a.depth, a.tree_seed), obj.dim(), &mis);
     let id = Identity { key, dim: obj.dim(), shape };
+    if let Some(frontier) = &a.frontier {
+        return super::wave::run(a, obj, &mis, &p, &id, frontier, threads);
+    }
+    let out = OutDir::open(&a.run.out)?;
+    let ckpt = out.join("search.checkpoint");
+    check_checkpoint(a, &ckpt)?;
     let mut state = if a.resume {
         load(&ckpt, &id, &p).map_err(|e| CliError::Input(e.to_string()))?
     } else {
@@ -121,6 +133,11 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
         r => r.map_err(save_error)?,
     }
     saved(&state).map_err(save_error)?;
+    write_results(a, &out, &state, threads)
+}
+
+/// search.json and the summary line of a finished search.
+pub(super) fn write_results(a: &Args, out: &OutDir, state: &SearchState, threads: usize) -> CliResult {
     let o = &state.output;
     let labels: std::collections::BTreeSet<String> = o.solutions.iter().filter_map(|s| s.label.clone()).collect();
     let doc = json!({
@@ -148,7 +165,7 @@ fn run_search<O: Objective>(a: &Args, obj: &O, mis: Vec<f64>, mut p: RrParams, t
 
 /// A checkpoint that could not be written says what to change ([`write_error`]); any
 /// other failure of the search is a run-time one.
-fn save_error(e: RrError) -> CliError {
+pub(super) fn save_error(e: RrError) -> CliError {
     match e {
         RrError::Checkpoint(CheckpointError::Io { path, error }) => write_error(&path, &error),
         e => CliError::Runtime(e.to_string()),

@@ -38,8 +38,8 @@ pub use params::{
 };
 pub use ridges::{get_ridges, BranchRidges, Choice, Ridge};
 pub use search::{
-    branch_again, continue_search, finish_round, next_round, ride_entry, ridge_rider, start_search, AfterRound, Hooks, Round,
-    RoundRide, SearchState,
+    branch_again, continue_search, finish_round, has_work, next_round, ride_entry, ridge_rider, start_search,
+    AfterRound, Hooks, Round, RoundRide, SearchState,
 };
 
 /// A finished ride: a candidate solution.

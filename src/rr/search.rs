@@ -311,7 +311,8 @@ pub struct Round {
     pub budget: usize,
 }
 
-fn has_work(state: &SearchState, p: &RrParams) -> bool {
+/// Whether the search has a round left: entries in the archive and budget to spend.
+pub fn has_work(state: &SearchState, p: &RrParams) -> bool {
     !state.archive.is_empty() && state.output.timesteps < p.budget.timesteps && state.output.hvps < p.budget.hvps
 }
 

@@ -34,6 +34,8 @@
 //! ```
 
 mod key;
+mod ride;
+pub use ride::{decode_ride, encode_ride};
 
 use super::archive::{Archive, Entry};
 use super::ridges::Choice;
@@ -183,6 +185,24 @@ impl W {
             self.u(if x.sign > 0 { 1 } else { 0 });
         }
     }
+    fn solution(&mut self, s: &Solution) {
+        self.fs(&s.theta);
+        self.f(s.loss);
+        self.fp(&s.fingerprint);
+        self.u(s.steps as u64);
+        self.u(s.hvps as u64);
+        self.reason(s.end_reason);
+        match &s.label {
+            Some(l) => {
+                self.u(1);
+                self.s(l);
+            }
+            None => self.u(0),
+        }
+    }
+    fn reason(&mut self, r: EndReason) {
+        self.u(REASONS.iter().position(|x| *x == r).unwrap_or(0) as u64);
+    }
 }
 
 struct R<'a>(&'a [u8], usize);
@@ -219,6 +239,24 @@ impl R<'_> {
     fn fp(&mut self) -> Result<Vec<Choice>, CheckpointError> {
         let n = self.len()?;
         (0..n).map(|_| Ok(Choice { index: self.u()? as usize, sign: if self.u()? == 1 { 1 } else { -1 } })).collect()
+    }
+    /// A vector of the problem's dimension `dim`.
+    fn vector(&mut self, what: &'static str, dim: usize) -> Result<Vec<f64>, CheckpointError> {
+        let v = self.fs()?;
+        if v.len() != dim {
+            return Err(CheckpointError::Dimension { what, len: v.len(), dim });
+        }
+        Ok(v)
+    }
+    fn solution(&mut self, dim: usize) -> Result<Solution, CheckpointError> {
+        let (theta, loss, fingerprint, steps, hvps) =
+            (self.vector("solution", dim)?, self.f()?, self.fp()?, self.u()? as usize, self.u()? as usize);
+        let end_reason = self.reason()?;
+        let label = if self.u()? == 1 { Some(self.s()?) } else { None };
+        Ok(Solution { theta, loss, fingerprint, steps, hvps, end_reason, label })
+    }
+    fn reason(&mut self) -> Result<EndReason, CheckpointError> {
+        REASONS.get(self.u()? as usize).copied().ok_or_else(Self::bad)
     }
 }
 
@@ -257,21 +295,7 @@ pub fn encode(state: &SearchState, id: &Identity) -> Vec<u8> {
         w.u(e.serial);
     }
     w.u(o.solutions.len() as u64);
-    for s in &o.solutions {
-        w.fs(&s.theta);
-        w.f(s.loss);
-        w.fp(&s.fingerprint);
-        w.u(s.steps as u64);
-        w.u(s.hvps as u64);
-        w.u(REASONS.iter().position(|r| *r == s.end_reason).unwrap_or(0) as u64);
-        match &s.label {
-            Some(l) => {
-                w.u(1);
-                w.s(l);
-            }
-            None => w.u(0),
-        }
-    }
+    o.solutions.iter().for_each(|s| w.solution(s));
     w.u(state.expanded.len() as u64);
     for (l, d) in &state.expanded {
         w.s(l);
@@ -288,18 +312,24 @@ pub fn decode(bytes: &[u8], id: &Identity, p: &RrParams) -> Result<SearchState, 
     Ok(decode_state(bytes, id, p)?)
 }
 
-fn decode_state(bytes: &[u8], id: &Identity, p: &RrParams) -> Result<SearchState, CheckpointError> {
-    if let Some((_, version)) = OLD_MAGICS.iter().find(|(m, _)| bytes.starts_with(&m[..])) {
-        return Err(CheckpointError::OldFormat { version: *version });
-    }
-    if bytes.len() < 24 || &bytes[..8] != MAGIC {
+/// A reader past the magic of a file of at least `min` bytes, whose trailing FNV-1a
+/// checksum matches (the checksum itself excluded from what it reads).
+fn checked<'a>(bytes: &'a [u8], magic: &[u8; 8], min: usize) -> Result<R<'a>, CheckpointError> {
+    if bytes.len() < min || &bytes[..8] != magic {
         return Err(CheckpointError::NotACheckpoint);
     }
     let (body, sum) = bytes.split_at(bytes.len() - 8);
     if fnv1a(body) != u64::from_le_bytes(sum.try_into().expect("8 bytes")) {
         return Err(R::bad());
     }
-    let mut r = R(body, 8);
+    Ok(R(body, 8))
+}
+
+fn decode_state(bytes: &[u8], id: &Identity, p: &RrParams) -> Result<SearchState, CheckpointError> {
+    if let Some((_, version)) = OLD_MAGICS.iter().find(|(m, _)| bytes.starts_with(&m[..])) {
+        return Err(CheckpointError::OldFormat { version: *version });
+    }
+    let mut r = checked(bytes, MAGIC, 24)?;
     let key = r.u()?;
     let (dim, shape) = (r.u()?, r.s()?);
     if shape != id.shape || dim != id.dim as u64 {
@@ -313,13 +343,7 @@ fn decode_state(bytes: &[u8], id: &Identity, p: &RrParams) -> Result<SearchState
     if key != id.key {
         return Err(CheckpointError::OtherSearch { key, expected: id.key });
     }
-    let vector = |r: &mut R, what: &'static str| -> Result<Vec<f64>, CheckpointError> {
-        let v = r.fs()?;
-        if v.len() != id.dim {
-            return Err(CheckpointError::Dimension { what, len: v.len(), dim: id.dim });
-        }
-        Ok(v)
-    };
+    let vector = |r: &mut R, what: &'static str| r.vector(what, id.dim);
     let (evaluations, timesteps, hvps, unexplored) =
         (r.u()? as usize, r.u()? as usize, r.u()? as usize, r.u()? as usize);
     let (next_serial, pops) = (r.u()?, r.u()?);
@@ -339,11 +363,7 @@ fn decode_state(bytes: &[u8], id: &Identity, p: &RrParams) -> Result<SearchState
     let n = r.len()?;
     let mut solutions = Vec::with_capacity(n.min(1 << 16));
     for _ in 0..n {
-        let (theta, loss, fingerprint, steps, hvps) =
-            (vector(&mut r, "solution")?, r.f()?, r.fp()?, r.u()? as usize, r.u()? as usize);
-        let end_reason = *REASONS.get(r.u()? as usize).ok_or_else(R::bad)?;
-        let label = if r.u()? == 1 { Some(r.s()?) } else { None };
-        solutions.push(Solution { theta, loss, fingerprint, steps, hvps, end_reason, label });
+        solutions.push(r.solution(id.dim)?);
     }
     let n = r.len()?;
     let mut expanded = std::collections::BTreeSet::new();
