@@ -83,6 +83,22 @@ fn three_shards_merged_give_the_rows_of_one_run() {
         "32",
     ];
     merged_equals_whole(&classes, "mnist_classes.json", "digits learned first");
+    let mnist = [
+        "mnist",
+        "--hidden",
+        "4",
+        "--steps",
+        "6",
+        "--eval-every",
+        "2",
+        "--probe-batch",
+        "64",
+        "--batch",
+        "32",
+        "--methods",
+        "rr,sgd,linear",
+    ];
+    merged_equals_whole(&mnist, "mnist.json", "test_accuracy");
 }
 
 #[test]

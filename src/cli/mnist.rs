@@ -81,6 +81,8 @@ pub struct Args {
     /// Step α of the Fixed-EV ablation, tuned on its own as in the paper (with RR's α it re-branches every few steps and takes over 13 minutes).
     #[arg(long, default_value_t = 0.025)]
     fixed_ev_alpha: f64,
+    #[command(flatten)]
+    shard: ShardFlags,
 }
 
 #[derive(clap::Args, Debug)]
@@ -241,8 +243,8 @@ pub fn run(a: Args) -> CliResult {
     cfg.ridge = a.ridge;
     cfg.fixed_ev_alpha = a.fixed_ev_alpha;
     let rides = a.methods.iter().any(|m| matches!(m, MnistMethod::RidgeRider | MnistMethod::FixedEv));
-    let (threads, train_set, test_set, out) =
-        setup(&a.common, &cfg, rides.then_some(("--ridge", a.ridge)), &Mode::Whole)?;
+    let mode = a.shard.mode()?;
+    let (threads, train_set, test_set, out) = setup(&a.common, &cfg, rides.then_some(("--ridge", a.ridge)), &mode)?;
     let bar = progress((a.methods.len() * cfg.steps) as u64, "mnist");
     let setting = format!("ridge={}", a.ridge);
     let mut config = config_json(&a.common, &cfg, threads, &train_set, &test_set);
@@ -268,17 +270,21 @@ pub fn run(a: Args) -> CliResult {
         }
         (rows, curves, series)
     };
-    let curves = train_in_parallel(
-        &a.methods,
-        &bar,
-        |m, on_eval| train(*m, &cfg, &train_set, &test_set, on_eval).map_err(|e| train_error("--ridge", m.name(), e)),
-        |finished| {
-            let (rows, curves, series) = summary(finished);
-            let complete = finished.iter().all(Option::is_some);
-            write_report(out.path(), "mnist", config.clone(), &rows, json!({"curves": curves}), complete)?;
-            write_svg(&out.join("mnist.svg"), &accuracy_figure(series, &rows))
-        },
-    )?;
+    let train_method = |m: &MnistMethod, on_eval: &mut dyn FnMut(usize)| {
+        train(*m, &cfg, &train_set, &test_set, on_eval).map_err(|e| train_error("--ridge", m.name(), e))
+    };
+    let write = |finished: &[Option<Curve>]| {
+        let (rows, curves, series) = summary(finished);
+        let complete = finished.iter().all(Option::is_some);
+        write_report(out.path(), "mnist", config.clone(), &rows, json!({"curves": curves}), complete)?;
+        write_svg(&out.join("mnist.svg"), &accuracy_figure(series, &rows))
+    };
+    let units = Units::new(out.path(), "mnist", fingerprint(&config, json!(null)));
+    let key = |m: &MnistMethod| m.name().to_string();
+    let Some(curves) = train_units(&mode, &a.methods, &units, key, &bar, train_method, write, &a.common.run.out)?
+    else {
+        return Ok(());
+    };
     bar.finish_and_clear();
     let ranks: Vec<String> = a
         .methods
@@ -394,21 +400,20 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         let fig = heatmaps("MNIST: per-class test accuracy by first ridge", &maps, &labels, "digit");
         write_svg(&out.join("mnist_classes.svg"), &stack(&[fig]))
     };
-    let curves = if let Mode::Whole = mode {
-        train_in_parallel(&ridges, &bar, |&r, on_eval| train_ridge(r, on_eval), write)?
-    } else {
-        // Shards train their ridges into unit files; merge reads them back.
-        let fingerprint = json!({"config": config, "early": a.early, "seed": a.common.run.seed});
-        let units = Units::new(out.path(), "mnist-classes", fingerprint);
-        let codec = Codec { key: |r: &usize| format!("ridge={r}"), to_json: curve_unit, from_json: curve_from_unit };
-        let compute = |&r: &usize| train_ridge(r, &mut |steps| bar.inc(steps as u64));
-        let Some(finished) =
-            run_units(&mode, "mnist-classes", &ridges, &units, &codec, compute, |_| Ok(()), &a.common.run.out)?
-        else {
-            return Ok(());
-        };
-        write(&finished)?;
-        finished.into_iter().flatten().collect()
+    let units = Units::new(out.path(), "mnist-classes", fingerprint(&config, json!({"early": a.early})));
+    let key = |r: &usize| format!("ridge={r}");
+    let Some(curves) = train_units(
+        &mode,
+        &ridges,
+        &units,
+        key,
+        &bar,
+        |&r, on_eval| train_ridge(r, on_eval),
+        write,
+        &a.common.run.out,
+    )?
+    else {
+        return Ok(());
     };
     let (rows, _, early, _) = summary(&curves.into_iter().map(Some).collect::<Vec<_>>());
     bar.finish_and_clear();
@@ -421,6 +426,43 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         say!("digits learned first (best test accuracy in steps {early_from}–{early_to}): {}", firsts.join("; "));
     }
     Ok(())
+}
+
+/// Train `items` by `mode`: all at once, `write` seeing the curves finished so far
+/// (Whole); this shard's into unit files (Shard: None); or none, from the unit files
+/// (Merge, then `write` once). Curves come in `items` order.
+#[allow(clippy::too_many_arguments)]
+fn train_units<T: Sync>(
+    mode: &Mode,
+    items: &[T],
+    units: &Units,
+    key: fn(&T) -> String,
+    bar: &indicatif::ProgressBar,
+    train_one: impl Fn(&T, &mut dyn FnMut(usize)) -> Result<Curve, CliError> + Sync,
+    write: impl Fn(&[Option<Curve>]) -> CliResult + Sync,
+    out: &std::path::Path,
+) -> Result<Option<Vec<Curve>>, CliError> {
+    if let Mode::Whole = mode {
+        return train_in_parallel(items, bar, train_one, write).map(Some);
+    }
+    let codec = Codec { key, to_json: curve_unit, from_json: curve_from_unit };
+    one_gemm_thread_per_run(items.len());
+    let compute = |item: &T| train_one(item, &mut |steps| bar.inc(steps as u64));
+    let Some(finished) = run_units(mode, "mnist", items, units, &codec, compute, |_| Ok(()), out)? else {
+        return Ok(None);
+    };
+    write(&finished)?;
+    Ok(Some(finished.into_iter().flatten().collect()))
+}
+
+/// What a unit file must match: the config without what differs between shards.
+fn fingerprint(config: &serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+    let mut c = config.clone();
+    if let Some(map) = c.as_object_mut() {
+        map.remove("threads");
+        map.remove("out");
+    }
+    json!({"config": c, "extra": extra})
 }
 
 /// A ridge's curve as its unit file holds it.
