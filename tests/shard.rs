@@ -99,6 +99,7 @@ fn three_shards_merged_give_the_rows_of_one_run() {
         "rr,sgd,linear",
     ];
     merged_equals_whole(&mnist, "mnist.json", "test_accuracy");
+    merged_equals_whole(&["levers", "--replicates", "4", "--repeats", "4"], "levers.json", "protocol picks");
 }
 
 #[test]

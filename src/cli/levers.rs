@@ -13,10 +13,11 @@
 use super::common::{check_threads, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
 use super::report::{mean_ci95, print_table, progress, write_report, Row};
+use super::shard::{run_units, Codec, Mode, ShardFlags, Units};
 use super::svg::{heatmaps, stack, write_svg, Bar, BarChart, BarGroup, BarPanel};
 use super::validate::{require_count, require_float, Low, MAX_REPEATS};
 use crate::optim::{gradient_descent, DescentParams};
-use crate::problems::levers::{gather, protocol_rr_params, replicate, self_and_cross_play, LeverGame};
+use crate::problems::levers::{gather, protocol_rr_params, replicate, self_and_cross_play, LeverGame, PolicyPair};
 use crate::rr::Choice;
 use rayon::prelude::*;
 use serde_json::json;
@@ -37,6 +38,8 @@ pub struct Args {
     repeats: usize,
     #[command(flatten)]
     run: RunFlags,
+    #[command(flatten)]
+    shard: ShardFlags,
 }
 
 type Policies = Vec<(Vec<f64>, Vec<f64>)>;
@@ -50,6 +53,49 @@ fn baseline_replicate(payoffs: &[f64], seed: u64, k: u64) -> Result<(Vec<f64>, V
     let theta = gradient_descent(&game, &start, &descent).map_err(|e| CliError::Runtime(e.to_string()))?.theta;
     let (p1, p2) = game.policies(&theta);
     Ok((game.canonical(&p1), game.canonical(&p2)))
+}
+
+/// One repeat of the protocol: each replicate's (fingerprint, policies) and the
+/// self-play baseline's policies.
+struct Repeat {
+    runs: Vec<Vec<(Choice, PolicyPair)>>,
+    base: Policies,
+}
+
+fn repeat_json(r: &Repeat) -> serde_json::Value {
+    let runs: Vec<Vec<serde_json::Value>> =
+        r.runs.iter().map(|run| run.iter().map(|(c, (p1, p2))| json!([c.index, c.sign, p1, p2])).collect()).collect();
+    json!({"runs": runs, "base": r.base})
+}
+
+fn repeat_from_json(v: &serde_json::Value) -> Result<Repeat, CliError> {
+    let bad = || CliError::Input("a levers unit file is malformed".into());
+    let floats = |x: &serde_json::Value| -> Result<Vec<f64>, CliError> {
+        x.as_array().ok_or_else(bad)?.iter().map(|f| f.as_f64().ok_or_else(bad)).collect()
+    };
+    let runs = v["runs"]
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|run| {
+            run.as_array()
+                .ok_or_else(bad)?
+                .iter()
+                .map(|e| {
+                    let index = e[0].as_u64().ok_or_else(bad)? as usize;
+                    let sign = e[1].as_i64().ok_or_else(bad)? as i8;
+                    Ok((Choice { index, sign }, (floats(&e[2])?, floats(&e[3])?)))
+                })
+                .collect::<Result<Vec<_>, CliError>>()
+        })
+        .collect::<Result<_, _>>()?;
+    let base = v["base"]
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|p| Ok((floats(&p[0])?, floats(&p[1])?)))
+        .collect::<Result<_, CliError>>()?;
+    Ok(Repeat { runs, base })
 }
 
 fn ridge_number(c: &Choice) -> usize {
@@ -74,17 +120,17 @@ pub fn validate(a: &Args) -> CliResult {
 pub fn run(a: Args) -> CliResult {
     validate(&a)?;
     let threads = set_threads(a.run.threads)?;
-    let out = OutDir::open(&a.run.out)?;
+    let mode = a.shard.mode()?;
+    let out = match mode {
+        Mode::Shard(s) => OutDir::open_shard(&a.run.out, s.index, s.count)?,
+        _ => OutDir::open(&a.run.out)?,
+    };
     let started = Instant::now();
     let payoffs = a.payoffs.clone();
     let rr = protocol_rr_params(payoffs.len());
     let bar = progress((a.repeats * a.replicates * 2) as u64, "levers");
-    // Per fingerprint: (self-play, cross-play) of each repeat; and the protocol's picks.
-    let mut scores: BTreeMap<Choice, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    let mut levers_of: BTreeMap<Choice, Vec<usize>> = BTreeMap::new();
-    let mut examples: BTreeMap<Choice, Policies> = BTreeMap::new();
-    let (mut picked, mut picked_value, mut base_sp, mut base_xp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for rep in 0..a.repeats as u64 {
+    // One repeat: every replicate's RR solutions, and the self-play baseline's policies.
+    let compute = |&rep: &u64| -> Result<Repeat, CliError> {
         let seed = a.run.seed.wrapping_add(rep.wrapping_mul(1_000_003));
         let runs = (0..a.replicates as u64)
             .into_par_iter()
@@ -94,6 +140,30 @@ pub fn run(a: Args) -> CliResult {
                 r
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let base: Policies = (0..a.replicates as u64)
+            .into_par_iter()
+            .map(|k| {
+                let r = baseline_replicate(&payoffs, seed, k);
+                bar.inc(1);
+                r
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Repeat { runs, base })
+    };
+    let fingerprint =
+        json!({"payoffs": a.payoffs, "replicates": a.replicates, "repeats": a.repeats, "seed": a.run.seed});
+    let units = Units::new(out.path(), "levers", fingerprint);
+    let codec = Codec { key: |r: &u64| format!("repeat={r}"), to_json: repeat_json, from_json: repeat_from_json };
+    let repeats: Vec<u64> = (0..a.repeats as u64).collect();
+    let Some(done) = run_units(&mode, "levers", &repeats, &units, &codec, compute, |_| Ok(()), &a.run.out)? else {
+        return Ok(());
+    };
+    // Per fingerprint: (self-play, cross-play) of each repeat; and the protocol's picks.
+    let mut scores: BTreeMap<Choice, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut levers_of: BTreeMap<Choice, Vec<usize>> = BTreeMap::new();
+    let mut examples: BTreeMap<Choice, Policies> = BTreeMap::new();
+    let (mut picked, mut picked_value, mut base_sp, mut base_xp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for Repeat { runs, base } in done.into_iter().flatten() {
         let outcomes = gather(&payoffs, runs);
         let best = outcomes.iter().max_by(|x, y| x.cross_play.total_cmp(&y.cross_play).then(y.choice.cmp(&x.choice)));
         if let Some(b) = best {
@@ -107,14 +177,6 @@ pub fn run(a: Args) -> CliResult {
             levers_of.entry(o.choice).or_default().extend(o.levers);
             examples.entry(o.choice).or_insert(o.policies);
         }
-        let base: Policies = (0..a.replicates as u64)
-            .into_par_iter()
-            .map(|k| {
-                let r = baseline_replicate(&payoffs, seed, k);
-                bar.inc(1);
-                r
-            })
-            .collect::<Result<_, _>>()?;
         let (sp, xp) = self_and_cross_play(&base, &payoffs);
         base_sp.push(sp);
         base_xp.push(xp);
