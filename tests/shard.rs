@@ -219,8 +219,12 @@ fn the_kubernetes_manifest_is_an_indexed_job_with_a_merge() {
     ] {
         assert!(manifest.contains(field), "the manifest lacks {field}");
     }
-    let slurm = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/slurm/tree.sbatch")).unwrap();
-    assert!(slurm.contains("#SBATCH --array=0-2") && slurm.contains("--shard auto"));
+    let slurm = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/slurm/shard.sbatch")).unwrap();
+    assert!(
+        slurm.contains("#SBATCH --array=0-2")
+            && slurm.contains("--shard auto")
+            && slurm.contains("SLURM_CPUS_PER_TASK")
+    );
     let submit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/slurm/submit.sh")).unwrap();
     assert!(submit.contains("--dependency=afterok"));
 }

@@ -44,7 +44,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags="--depths 4,6 --trees 3 --budget 3000"
 cd "$work"
-merge_job=$(OUT="$work/sharded" TREE_FLAGS="$flags" RIDGE_RIDER="$bin" bash "$here/submit.sh" | tail -1)
+merge_job=$(OUT="$work/sharded" EXPERIMENT=tree FLAGS="$flags" RIDGE_RIDER="$bin" bash "$here/submit.sh" | tail -1)
 for _ in $(seq 600); do
   state=$(scontrol show job "$merge_job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
   case "$state" in COMPLETED) break ;; FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) echo "slurm selftest: merge job $state"; cat "$work"/rr-*.log; exit 1 ;; esac

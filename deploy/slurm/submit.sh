@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Submit the shards of one experiment as a job array, then its merge chained with
-# afterok. Usage: OUT=results/tree TREE_FLAGS="--trees 20" deploy/slurm/submit.sh
+# Submit one experiment as a job array of SHARDS shards (default 3), then its merge
+# chained with afterok. Prints the merge job's id.
+#   EXPERIMENT=cmnist FLAGS="--runs 30" SHARDS=10 OUT=results/cmnist deploy/slurm/submit.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-array=$(sbatch --parsable --export=ALL "$here/tree.sbatch")
+shards=${SHARDS:-3}
+array=$(sbatch --parsable --export=ALL --array=0-$((shards - 1)) "$here/shard.sbatch")
 sbatch --parsable --export=ALL --dependency=afterok:"$array" "$here/merge.sbatch"
