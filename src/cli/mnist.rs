@@ -6,11 +6,12 @@
 //! (Over 400 lines: both commands share their flags, schedule defaults and JSON
 //! report, which are kept together so that the two cannot drift apart.)
 
-use super::common::{check_threads, one_gemm_thread_per_run, set_threads, CliError, CliResult, RunFlags};
+use super::common::{check_threads, set_threads, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
-use super::shard::{run_units, Codec, Mode, ShardFlags, Units};
+use super::shard::{Mode, ShardFlags, Units};
 use super::svg::{heatmaps, stack, write_svg, LineChart, Reference};
+use super::training::{fingerprint, train_units};
 use super::validate::{
     parse_range, require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_STEPS,
 };
@@ -19,10 +20,8 @@ use crate::problems::data::mnist::{embedded, load_dir, Dataset};
 use crate::problems::mnist::mlp::{Activation, Mlp};
 use crate::problems::mnist::rr::{check_ridge, train, Curve, MnistConfig, MnistMethod};
 use crate::rr::RrError;
-use rayon::prelude::*;
 use serde_json::json;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 /// Flags shared by both commands.
 #[derive(clap::Args, Debug, Clone)]
@@ -299,28 +298,6 @@ pub fn run(a: Args) -> CliResult {
     Ok(())
 }
 
-/// Independent training runs, up to `--threads` at once: each is deterministic on its
-/// own, so the results do not depend on the thread count. `report` sees the runs
-/// finished so far (in `items` order) after each one ends, so an interrupted command
-/// keeps what it finished.
-fn train_in_parallel<T: Sync>(
-    items: &[T],
-    bar: &indicatif::ProgressBar,
-    train_one: impl Fn(&T, &mut dyn FnMut(usize)) -> Result<Curve, CliError> + Sync,
-    report: impl Fn(&[Option<Curve>]) -> CliResult + Sync,
-) -> Result<Vec<Curve>, CliError> {
-    one_gemm_thread_per_run(items.len());
-    let finished: Mutex<Vec<Option<Curve>>> = Mutex::new(items.iter().map(|_| None).collect());
-    items.par_iter().enumerate().try_for_each(|(i, item)| {
-        let curve = train_one(item, &mut |steps| bar.inc(steps as u64))?;
-        let mut done = finished.lock().map_err(|_| CliError::Runtime("a training run failed".into()))?;
-        done[i] = Some(curve);
-        report(&done)
-    })?;
-    let done = finished.into_inner().map_err(|_| CliError::Runtime("a training run failed".into()))?;
-    Ok(done.into_iter().flatten().collect())
-}
-
 /// A ridge index the start point does not have is bad input (exit 2); anything else
 /// that stops training is a runtime failure.
 fn train_error(flag: &str, context: &str, e: RrError) -> CliError {
@@ -426,53 +403,6 @@ pub fn run_classes(a: ClassesArgs) -> CliResult {
         say!("digits learned first (best test accuracy in steps {early_from}–{early_to}): {}", firsts.join("; "));
     }
     Ok(())
-}
-
-/// Train `items` by `mode`: all at once, `write` seeing the curves finished so far
-/// (Whole); this shard's into unit files (Shard: None); or none, from the unit files
-/// (Merge, then `write` once). Curves come in `items` order.
-#[allow(clippy::too_many_arguments)]
-fn train_units<T: Sync>(
-    mode: &Mode,
-    items: &[T],
-    units: &Units,
-    key: fn(&T) -> String,
-    bar: &indicatif::ProgressBar,
-    train_one: impl Fn(&T, &mut dyn FnMut(usize)) -> Result<Curve, CliError> + Sync,
-    write: impl Fn(&[Option<Curve>]) -> CliResult + Sync,
-    out: &std::path::Path,
-) -> Result<Option<Vec<Curve>>, CliError> {
-    if let Mode::Whole = mode {
-        return train_in_parallel(items, bar, train_one, write).map(Some);
-    }
-    let codec = Codec { key, to_json: curve_unit, from_json: curve_from_unit };
-    one_gemm_thread_per_run(items.len());
-    let compute = |item: &T| train_one(item, &mut |steps| bar.inc(steps as u64));
-    let Some(finished) = run_units(mode, "mnist", items, units, &codec, compute, |_| Ok(()), out)? else {
-        return Ok(None);
-    };
-    write(&finished)?;
-    Ok(Some(finished.into_iter().flatten().collect()))
-}
-
-/// What a unit file must match: the config without what differs between shards.
-fn fingerprint(config: &serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
-    let mut c = config.clone();
-    if let Some(map) = c.as_object_mut() {
-        map.remove("threads");
-        map.remove("out");
-    }
-    json!({"config": c, "extra": extra})
-}
-
-/// A ridge's curve as its unit file holds it.
-fn curve_unit(c: &Curve) -> serde_json::Value {
-    serde_json::to_value(c).unwrap_or(serde_json::Value::Null)
-}
-
-fn curve_from_unit(v: &serde_json::Value) -> Result<Curve, CliError> {
-    serde_json::from_value(v.clone())
-        .map_err(|e| CliError::Input(format!("an mnist-classes unit file is malformed: {e}")))
 }
 
 /// The `n` classes with the highest accuracy, best first, as "1 0 6"; a class without

@@ -20,6 +20,7 @@ mod search;
 mod shard;
 mod spectrum;
 pub mod svg;
+mod training;
 mod tree;
 mod validate;
 mod values;

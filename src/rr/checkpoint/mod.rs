@@ -33,13 +33,14 @@
 //! assert_eq!(resumed.output.distinct_minima(1e-3).len(), 4);
 //! ```
 
+mod codec;
 mod key;
 mod ride;
 pub use ride::{decode_ride, encode_ride};
 
 use super::archive::{Archive, Entry};
-use super::ridges::Choice;
-use super::{EndReason, RrError, RrOutput, RrParams, SearchState, Solution};
+use super::{RrError, RrOutput, RrParams, SearchState};
+use codec::{R, W};
 pub use key::search_key;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -161,114 +162,6 @@ pub struct Identity {
 pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
 }
-
-struct W(Vec<u8>);
-impl W {
-    fn u(&mut self, x: u64) {
-        self.0.extend_from_slice(&x.to_le_bytes());
-    }
-    fn f(&mut self, x: f64) {
-        self.u(x.to_bits());
-    }
-    fn fs(&mut self, xs: &[f64]) {
-        self.u(xs.len() as u64);
-        xs.iter().for_each(|&x| self.f(x));
-    }
-    fn s(&mut self, s: &str) {
-        self.u(s.len() as u64);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    fn fp(&mut self, c: &[Choice]) {
-        self.u(c.len() as u64);
-        for x in c {
-            self.u(x.index as u64);
-            self.u(if x.sign > 0 { 1 } else { 0 });
-        }
-    }
-    fn solution(&mut self, s: &Solution) {
-        self.fs(&s.theta);
-        self.f(s.loss);
-        self.fp(&s.fingerprint);
-        self.u(s.steps as u64);
-        self.u(s.hvps as u64);
-        self.reason(s.end_reason);
-        match &s.label {
-            Some(l) => {
-                self.u(1);
-                self.s(l);
-            }
-            None => self.u(0),
-        }
-    }
-    fn reason(&mut self, r: EndReason) {
-        self.u(REASONS.iter().position(|x| *x == r).unwrap_or(0) as u64);
-    }
-}
-
-struct R<'a>(&'a [u8], usize);
-impl R<'_> {
-    fn bad() -> CheckpointError {
-        CheckpointError::Corrupt
-    }
-    fn u(&mut self) -> Result<u64, CheckpointError> {
-        let b = self.0.get(self.1..self.1 + 8).ok_or_else(Self::bad)?;
-        self.1 += 8;
-        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
-    }
-    fn len(&mut self) -> Result<usize, CheckpointError> {
-        let n = self.u()? as usize;
-        // Every element takes at least one byte: a length beyond the file is corrupt.
-        if n > self.0.len() {
-            return Err(Self::bad());
-        }
-        Ok(n)
-    }
-    fn f(&mut self) -> Result<f64, CheckpointError> {
-        Ok(f64::from_bits(self.u()?))
-    }
-    fn fs(&mut self) -> Result<Vec<f64>, CheckpointError> {
-        let n = self.len()?;
-        (0..n).map(|_| self.f()).collect()
-    }
-    fn s(&mut self) -> Result<String, CheckpointError> {
-        let n = self.len()?;
-        let b = self.0.get(self.1..self.1 + n).ok_or_else(Self::bad)?;
-        self.1 += n;
-        String::from_utf8(b.to_vec()).map_err(|_| Self::bad())
-    }
-    fn fp(&mut self) -> Result<Vec<Choice>, CheckpointError> {
-        let n = self.len()?;
-        (0..n).map(|_| Ok(Choice { index: self.u()? as usize, sign: if self.u()? == 1 { 1 } else { -1 } })).collect()
-    }
-    /// A vector of the problem's dimension `dim`.
-    fn vector(&mut self, what: &'static str, dim: usize) -> Result<Vec<f64>, CheckpointError> {
-        let v = self.fs()?;
-        if v.len() != dim {
-            return Err(CheckpointError::Dimension { what, len: v.len(), dim });
-        }
-        Ok(v)
-    }
-    fn solution(&mut self, dim: usize) -> Result<Solution, CheckpointError> {
-        let (theta, loss, fingerprint, steps, hvps) =
-            (self.vector("solution", dim)?, self.f()?, self.fp()?, self.u()? as usize, self.u()? as usize);
-        let end_reason = self.reason()?;
-        let label = if self.u()? == 1 { Some(self.s()?) } else { None };
-        Ok(Solution { theta, loss, fingerprint, steps, hvps, end_reason, label })
-    }
-    fn reason(&mut self) -> Result<EndReason, CheckpointError> {
-        REASONS.get(self.u()? as usize).copied().ok_or_else(Self::bad)
-    }
-}
-
-const REASONS: [EndReason; 7] = [
-    EndReason::OverlapBelowThreshold,
-    EndReason::CurvatureNonNegative,
-    EndReason::LossStoppedImproving,
-    EndReason::StepLimit,
-    EndReason::Budget,
-    EndReason::NonFinite,
-    EndReason::SpectrumNotConverged,
-];
 
 /// Serialise a search state under `id`.
 pub fn encode(state: &SearchState, id: &Identity) -> Vec<u8> {
