@@ -11,10 +11,12 @@
 mod basis;
 mod block_lanczos;
 pub mod dense;
+pub mod density;
 pub mod hessian_operator;
 pub mod lanczos;
 pub mod power;
 mod strided;
+pub mod trace;
 
 pub use dense::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
 pub use hessian_operator::HessianOperator;

@@ -1,0 +1,137 @@
+//! Hessian analysis from products alone: trace estimates (Hutchinson, Hutch++) and the
+//! spectral density by stochastic Lanczos quadrature, checked on matrices whose spectrum
+//! is known.
+
+use ridge_rider::linalg::density::{gauss_quadrature, spectral_density, DensityParams};
+use ridge_rider::linalg::trace::{estimate_trace, TraceMethod, TraceParams};
+use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric, LinearOperator};
+use ridge_rider::rng::{normal_vec, seeded};
+
+/// Q diag(values) Qᵀ with a random orthogonal Q (the eigenvectors of a random symmetric matrix).
+fn with_spectrum(values: &[f64], seed: u64) -> DenseSymmetric {
+    let n = values.len();
+    let g = normal_vec(&mut seeded(seed, 1), n * n, 1.0);
+    let sym: Vec<f64> = (0..n * n).map(|k| g[k] + g[(k % n) * n + k / n]).collect();
+    let q = symmetric_eigen(&DenseSymmetric::new(n, sym).unwrap()).unwrap().vectors;
+    let mut a = vec![0.0; n * n];
+    for (l, u) in values.iter().zip(&q) {
+        for i in 0..n {
+            for j in 0..n {
+                a[i * n + j] += l * u[i] * u[j];
+            }
+        }
+    }
+    DenseSymmetric::new(n, a).unwrap()
+}
+
+fn spectrum(n: usize, seed: u64) -> Vec<f64> {
+    // A bulk near 0, a few large outliers and a negative tail, as Hessians have.
+    let z = normal_vec(&mut seeded(seed, 2), n, 1.0);
+    (0..n)
+        .map(|i| {
+            if i < 3 {
+                20.0 + 5.0 * z[i]
+            } else if i < n / 5 {
+                -0.5 - z[i].abs()
+            } else {
+                0.3 * z[i]
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn trace_intervals_cover_the_true_trace_in_at_least_90_of_100_trials() {
+    let values = spectrum(60, 0);
+    let a = with_spectrum(&values, 0);
+    let truth: f64 = values.iter().sum();
+    for method in [TraceMethod::Hutchinson, TraceMethod::HutchPlusPlus] {
+        let covered = (0..100u64)
+            .filter(|&seed| {
+                let t = estimate_trace(&a, &TraceParams { method, products: 30, seed }).unwrap();
+                (t.trace - truth).abs() <= t.ci95
+            })
+            .count();
+        assert!(covered >= 90, "{method:?}: {covered} of 100 intervals cover the trace");
+    }
+}
+
+#[test]
+fn hutch_plus_plus_is_more_accurate_where_a_few_eigenvalues_dominate() {
+    let values = spectrum(80, 1);
+    let a = with_spectrum(&values, 1);
+    let truth: f64 = values.iter().sum();
+    let rms = |method| {
+        let e: f64 = (0..50u64)
+            .map(|seed| {
+                (estimate_trace(&a, &TraceParams { method, products: 30, seed }).unwrap().trace - truth).powi(2)
+            })
+            .sum();
+        (e / 50.0).sqrt()
+    };
+    let (plain, plus) = (rms(TraceMethod::Hutchinson), rms(TraceMethod::HutchPlusPlus));
+    assert!(plus < 0.7 * plain, "Hutch++ {plus} against Hutchinson {plain}");
+}
+
+#[test]
+fn slq_moments_and_negative_mass_match_the_exact_ones_within_their_intervals() {
+    let (mut inside, mut total) = (0, 0);
+    for seed in 0..20u64 {
+        let values = spectrum(120, 10 + seed);
+        let a = with_spectrum(&values, 10 + seed);
+        let n = values.len() as f64;
+        let d = spectral_density(&a, &DensityParams { starts: 10, steps: 30, seed, ..Default::default() }).unwrap();
+        for k in 1..=4 {
+            let exact = values.iter().map(|x| x.powi(k)).sum::<f64>() / n;
+            let (est, ci) = d.moment(|x| x.powi(k));
+            inside += ((est - exact).abs() <= ci) as usize;
+            total += 1;
+        }
+        let mass: f64 = values.iter().filter(|x| **x < 0.0).sum();
+        inside += ((d.negative_mass.0 - mass).abs() <= d.negative_mass.1) as usize;
+        let fraction = values.iter().filter(|x| **x < 0.0).count() as f64 / n;
+        inside += ((d.negative_fraction.0 - fraction).abs() <= d.negative_fraction.1 + 0.5 / n) as usize;
+        total += 2;
+        // The density integrates to 1 over its grid.
+        let h = d.grid[1] - d.grid[0];
+        assert!((d.density.iter().sum::<f64>() * h - 1.0).abs() < 1e-3);
+    }
+    assert!(inside as f64 >= 0.85 * total as f64, "{inside} of {total} within their 95% intervals");
+}
+
+/// The quadrature weights are the squared first components: they sum to 1 and
+/// integrate polynomials of degree < 2m exactly, vᵀA³v for m = 2 included. Weights taken
+/// unsquared, as PyHessian once did, fail both.
+#[test]
+fn quadrature_weights_are_squared_first_components() {
+    let values = [-1.5, 0.2, 0.7, 2.0, 3.1];
+    let a = with_spectrum(&values, 3);
+    let v: Vec<f64> = normal_vec(&mut seeded(4, 3), 5, 1.0);
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let v: Vec<f64> = v.iter().map(|x| x / norm).collect();
+    // Two Lanczos steps by hand.
+    let mut av = vec![0.0; 5];
+    a.apply(&v, &mut av).unwrap();
+    let a0: f64 = v.iter().zip(&av).map(|(x, y)| x * y).sum();
+    let r: Vec<f64> = av.iter().zip(&v).map(|(y, x)| y - a0 * x).collect();
+    let b0 = r.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let v1: Vec<f64> = r.iter().map(|x| x / b0).collect();
+    let mut av1 = vec![0.0; 5];
+    a.apply(&v1, &mut av1).unwrap();
+    let a1: f64 = v1.iter().zip(&av1).map(|(x, y)| x * y).sum();
+    let q = gauss_quadrature(&[a0, a1], &[b0]).unwrap();
+    assert!((q.weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    let mut a2v = vec![0.0; 5];
+    a.apply(&av, &mut a2v).unwrap();
+    let cube: f64 = av.iter().zip(&a2v).map(|(x, y)| x * y).sum(); // vᵀA³v = (Av)ᵀ(A²v)
+    assert!((q.integrate(|x| x.powi(3)) - cube).abs() < 1e-10 * cube.abs().max(1.0));
+}
+
+#[test]
+fn bad_parameters_are_refused() {
+    let a = DenseSymmetric::from_diagonal(&[1.0, 2.0]);
+    assert!(estimate_trace(&a, &TraceParams { products: 1, ..Default::default() }).is_err());
+    assert!(estimate_trace(&a, &TraceParams { method: TraceMethod::HutchPlusPlus, products: 5, seed: 0 }).is_err());
+    assert!(spectral_density(&a, &DensityParams { starts: 1, ..Default::default() }).is_err());
+    assert!(spectral_density(&a, &DensityParams { sigma: f64::NAN, ..Default::default() }).is_err());
+}
