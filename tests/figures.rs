@@ -50,6 +50,25 @@ fn the_dice_bars_are_laid_out_cleanly() {
 }
 
 #[test]
+fn the_spectral_density_is_laid_out_cleanly_with_its_negative_part_marked() {
+    let args =
+        ["spectrum", "--hidden", "4", "--batch", "64", "--k", "2", "--density", "--trace", "--density-steps", "10"];
+    let dir = ScratchDir::new("figures-spectrum");
+    run_into(&args, &dir);
+    let svg = std::fs::read_to_string(dir.join("spectrum.svg")).unwrap();
+    assert_eq!(layout_problems(&svg), Vec::<String>::new());
+    assert!(svg.contains("eigenvalues &lt; 0") && svg.contains("eigenvalues ≥ 0"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("spectrum.json")).unwrap()).unwrap();
+    let metric = |m: &str| doc["rows"].as_array().unwrap().iter().find(|r| r["metric"] == m).cloned().unwrap();
+    let fraction = metric("negative_fraction")["mean"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&fraction) && metric("trace")["ci95"].as_f64().unwrap() >= 0.0);
+    let weights = &doc["analysis"]["density"]["weights"][0];
+    let sum: f64 = weights.as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 1e-9, "quadrature weights sum to {sum}");
+}
+
+#[test]
 fn the_heatmap_figures_are_laid_out_cleanly() {
     let levers = figure(&["levers", "--replicates", "3", "--repeats", "2"], "levers.svg");
     assert_eq!(layout_problems(&levers), Vec::<String>::new());

@@ -6,9 +6,12 @@ use super::common::{
 };
 use super::outdir::OutDir;
 use super::report::{write_report, Row};
+use super::svg::{write_svg, LineChart};
 use super::validate::{number, require_count, require_counts, require_float, Low, MAX_HIDDEN, MAX_STEPS};
 use super::values::{parser, ActivationArg, WhichArg};
 use crate::io::npy::{read_npy, write_npy_bytes, NpyArray};
+use crate::linalg::density::{spectral_density, DensityParams};
+use crate::linalg::trace::{estimate_trace, TraceMethod, TraceParams};
 use crate::linalg::{lanczos, HessianOperator, LanczosParams, Which};
 use crate::problems::mnist::mlp::Activation;
 use std::path::PathBuf;
@@ -65,6 +68,21 @@ pub struct Args {
     /// Write the eigenvectors (k × n, f64) as .npy here.
     #[arg(long)]
     vectors: Option<PathBuf>,
+    /// Also estimate the Hessian's trace by Hutch++ with a 95% interval (`--trace-products` HVPs).
+    #[arg(long)]
+    trace: bool,
+    /// HVPs of the trace estimate (6–100000, a multiple of 3 is used).
+    #[arg(long, default_value_t = 90)]
+    trace_products: usize,
+    /// Also estimate the spectral density by stochastic Lanczos quadrature: JSON, and spectrum.svg (log scale, negative part in its own colour).
+    #[arg(long)]
+    density: bool,
+    /// Random starts of the density (2–10000).
+    #[arg(long, default_value_t = 10)]
+    density_starts: usize,
+    /// Lanczos steps per start of the density (1–10000).
+    #[arg(long, default_value_t = 40)]
+    density_steps: usize,
 }
 
 /// The largest |θᵢ| accepted from --params: beyond it the loss overflows.
@@ -97,6 +115,11 @@ pub fn validate(a: &Args) -> CliResult {
         )));
     }
     require_float("--tol", a.tol, 0.0, Low::Open, 1.0)?;
+    require_counts(&[
+        ("--trace-products", a.trace_products, 6, 100_000),
+        ("--density-starts", a.density_starts, 2, 10_000),
+        ("--density-steps", a.density_steps, 1, 10_000),
+    ])?;
     if !["near-zero", "zero", "standard"].contains(&init_name(a)) {
         return Err(CliError::Input(format!("unknown --init '{}' (near-zero, zero or standard)", init_name(a))));
     }
@@ -169,14 +192,16 @@ pub fn run(a: Args) -> CliResult {
         _ => CliError::Runtime(e.to_string()),
     })?;
     let seconds = t.elapsed().as_secs_f64();
-    let rows: Vec<Row> = (0..r.values.len())
+    let mut rows: Vec<Row> = (0..r.values.len())
         .map(|i| Row::from_sample(format!("i={i}"), "lanczos", "eigenvalue", &[r.values[i]]))
         .collect();
+    let analysis = analyse(&a, &op, &mut rows, &out)?;
     let config = serde_json::json!({
         "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
         "which": format!("{:?}", a.which), "tol": a.tol, "init": a.params.as_ref().map_or(init_name(&a).to_string(), |p| format!("--params {}", p.display())),
         "one_per_group": a.one_per_group, "max_subspace": a.max_subspace, "max_hvps": a.max_hvps, "block_size": a.block_size,
-        "seed": a.run.seed, "out": a.run.out_text(),
+        "seed": a.run.seed, "out": a.run.out_text(), "trace": a.trace, "trace_products": a.trace_products,
+        "density": a.density, "density_starts": a.density_starts, "density_steps": a.density_steps,
     });
     let detail = serde_json::json!({
         "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
@@ -186,7 +211,7 @@ pub fn run(a: Args) -> CliResult {
         "params": a.params.as_ref().map(|p| p.display().to_string()),
         "eigenvalues": r.values, "residuals": r.residuals, "converged": r.converged,
         "operator_applications": r.operator_applications, "block_applications": r.block_applications,
-        "restarts": r.iterations, "seconds": seconds,
+        "restarts": r.iterations, "seconds": seconds, "analysis": analysis,
     });
     write_report(out.path(), "spectrum", config.clone(), &rows, detail.clone(), true)?;
     if let Some(path) = &a.json {
@@ -202,6 +227,9 @@ pub fn run(a: Args) -> CliResult {
     for i in 0..r.values.len() {
         say!("{:>4} {:>16.8} {:>12.2e} {:>10}", i, r.values[i], r.residuals[i], r.converged[i]);
     }
+    for row in rows.iter().filter(|r| r.method != "lanczos") {
+        say!("{} ({}): {:.6} ± {:.6}", row.metric, row.method, row.mean, row.ci95);
+    }
     say!(
         "{} HVPs in {} sweeps, {} restarts, {:.1} s",
         r.operator_applications,
@@ -210,4 +238,55 @@ pub fn run(a: Args) -> CliResult {
         seconds
     );
     Ok(())
+}
+
+/// The trace and the spectral density, when asked for: rows, the JSON detail and the
+/// density's figure.
+fn analyse(a: &Args, op: &HessianOperator, rows: &mut Vec<Row>, out: &OutDir) -> Result<serde_json::Value, CliError> {
+    let runtime = |e: crate::linalg::LinalgError| CliError::Runtime(e.to_string());
+    let row = |metric: &str, method: &str, (mean, ci95): (f64, f64), n: usize| Row {
+        setting: "hessian".into(),
+        method: method.into(),
+        metric: metric.into(),
+        mean,
+        ci95,
+        n,
+    };
+    let mut detail = serde_json::json!({});
+    if a.trace {
+        let p =
+            TraceParams { method: TraceMethod::HutchPlusPlus, products: a.trace_products / 3 * 3, seed: a.run.seed };
+        let t = estimate_trace(op, &p).map_err(runtime)?;
+        rows.push(row("trace", "hutch++", (t.trace, t.ci95), t.samples));
+        detail["trace"] = serde_json::json!({"estimate": t.trace, "ci95": t.ci95, "hvps": t.products});
+    }
+    if a.density {
+        let p =
+            DensityParams { starts: a.density_starts, steps: a.density_steps, seed: a.run.seed, ..Default::default() };
+        let d = spectral_density(op, &p).map_err(runtime)?;
+        rows.push(row("negative_fraction", "slq", d.negative_fraction, d.quadratures.len()));
+        rows.push(row("negative_mass", "slq", d.negative_mass, d.quadratures.len()));
+        detail["density"] = serde_json::json!({"grid": d.grid, "density": d.density, "hvps": d.products,
+            "nodes": d.quadratures.iter().map(|q| &q.nodes).collect::<Vec<_>>(),
+            "weights": d.quadratures.iter().map(|q| &q.weights).collect::<Vec<_>>()});
+        // log10 of the density, the negative eigenvalues' part in its own colour.
+        let floor = 1e-8;
+        let part = |neg: bool| -> Vec<(f64, f64)> {
+            d.grid
+                .iter()
+                .zip(&d.density)
+                .filter(|(x, _)| (**x < 0.0) == neg)
+                .map(|(x, y)| (*x, y.max(floor).log10()))
+                .collect()
+        };
+        let chart = LineChart {
+            title: format!("Hessian spectral density (SLQ, {} starts × {} steps)", a.density_starts, a.density_steps),
+            x_label: "eigenvalue".into(),
+            y_label: "log10 density".into(),
+            series: vec![("eigenvalues < 0".to_string(), part(true)), ("eigenvalues ≥ 0".to_string(), part(false))],
+            references: Vec::new(),
+        };
+        write_svg(&out.join("spectrum.svg"), &chart.to_svg())?;
+    }
+    Ok(detail)
 }
