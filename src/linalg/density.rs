@@ -78,7 +78,7 @@ pub struct SpectralDensity {
     pub density: Vec<f64>,
     /// The estimated fraction of eigenvalues below 0, with its 95% interval over starts.
     pub negative_fraction: (f64, f64),
-    /// The estimated sum of the negative eigenvalues (n · E[Σ τₖθₖ, θₖ < 0]), with its interval.
+    /// The estimated sum of the negative eigenvalues, `n · E(Σ τₖθₖ over θₖ < 0)`, with its interval.
     pub negative_mass: (f64, f64),
     pub products: usize,
 }
