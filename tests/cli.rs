@@ -459,3 +459,14 @@ fn fixed_choice_flags_list_their_values_and_refuse_others_in_one_line() {
     let err = ridge_rider::cli::check_args(["ridge-rider", "tree", "--methods", "rr,RR"]).unwrap_err();
     assert_eq!(err.exit_code(), 2);
 }
+
+#[test]
+fn spectrum_refuses_batches_that_do_not_fit() {
+    refused(&[
+        vec!["spectrum", "--batches", "0"],
+        vec!["spectrum", "--batches", "65"],
+        vec!["spectrum", "--batch", "2236", "--batches", "5"],
+        vec!["spectrum", "--trace-products", "5"],
+        vec!["spectrum", "--density-starts", "1"],
+    ]);
+}

@@ -63,6 +63,14 @@ fn the_spectral_density_is_laid_out_cleanly_with_its_negative_part_marked() {
     let metric = |m: &str| doc["rows"].as_array().unwrap().iter().find(|r| r["metric"] == m).cloned().unwrap();
     let fraction = metric("negative_fraction")["mean"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&fraction) && metric("trace")["ci95"].as_f64().unwrap() >= 0.0);
+    assert_eq!(doc["config"]["batches"], 1);
+    // Averaged over two batches, and refused where the batches do not fit the data.
+    let two = ScratchDir::new("figures-spectrum-batches");
+    run_into(&["spectrum", "--hidden", "4", "--batch", "64", "--k", "2", "--batches", "2"], &two);
+    let averaged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(two.join("spectrum.json")).unwrap()).unwrap();
+    assert_eq!(averaged["config"]["batches"], 2);
+    assert_ne!(averaged["eigenvalues"], doc["eigenvalues"], "a different operator");
     let weights = &doc["analysis"]["density"]["weights"][0];
     let sum: f64 = weights.as_array().unwrap().iter().map(|w| w.as_f64().unwrap()).sum();
     assert!((sum - 1.0).abs() < 1e-9, "quadrature weights sum to {sum}");

@@ -135,3 +135,29 @@ fn bad_parameters_are_refused() {
     assert!(spectral_density(&a, &DensityParams { starts: 1, ..Default::default() }).is_err());
     assert!(spectral_density(&a, &DensityParams { sigma: f64::NAN, ..Default::default() }).is_err());
 }
+
+/// The mean of K operators: its eigenvalues by Lanczos are those of the averaged dense
+/// matrix, and a product through a block is the mean of the block's products.
+#[test]
+fn the_mean_operator_is_the_average_of_its_operators() {
+    use ridge_rider::linalg::{lanczos, LanczosParams, MeanOperator, Which};
+    let mats: Vec<DenseSymmetric> = (0..3).map(|s| with_spectrum(&spectrum(30, 40 + s), 40 + s)).collect();
+    let n = 30;
+    let mut avg = vec![0.0; n * n];
+    for m in &mats {
+        avg.iter_mut().zip(m.data()).for_each(|(a, x)| *a += x / 3.0);
+    }
+    let exact = symmetric_eigen(&DenseSymmetric::new(n, avg).unwrap()).unwrap().values;
+    let mean = MeanOperator::new(mats).unwrap();
+    let p = LanczosParams { k: 3, which: Which::MostNegative, tol: 1e-10, ..Default::default() };
+    let r = lanczos(&mean, &p).unwrap();
+    for (got, want) in r.values.iter().zip(&exact) {
+        assert!((got - want).abs() < 1e-8 * want.abs().max(1.0), "{got} against {want}");
+    }
+    let v = normal_vec(&mut seeded(7, 7), n, 1.0);
+    let mut one = vec![0.0; n];
+    mean.apply(&v, &mut one).unwrap();
+    let mut block = vec![vec![0.0; n]; 2];
+    mean.apply_block(&[&v, &v], &mut block).unwrap();
+    assert!(one.iter().zip(&block[1]).all(|(a, b)| (a - b).abs() < 1e-12));
+}

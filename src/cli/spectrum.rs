@@ -12,8 +12,9 @@ use super::values::{parser, ActivationArg, WhichArg};
 use crate::io::npy::{read_npy, write_npy_bytes, NpyArray};
 use crate::linalg::density::{spectral_density, DensityParams};
 use crate::linalg::trace::{estimate_trace, TraceMethod, TraceParams};
-use crate::linalg::{lanczos, HessianOperator, LanczosParams, Which};
+use crate::linalg::{lanczos, HessianOperator, LanczosParams, LinearOperator, MeanOperator, Which};
 use crate::problems::mnist::mlp::Activation;
+use crate::problems::mnist::mlp::MlpLoss;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -77,6 +78,9 @@ pub struct Args {
     /// Also estimate the spectral density by stochastic Lanczos quadrature: JSON, and spectrum.svg (log scale, negative part in its own colour).
     #[arg(long)]
     density: bool,
+    /// Average the Hessian over K mini-batches of --batch examples, drawn without replacement by --seed from the embedded digits (1: the first --batch digits).
+    #[arg(long, default_value_t = 1)]
+    batches: usize,
     /// Random starts of the density (2–10000).
     #[arg(long, default_value_t = 10)]
     density_starts: usize,
@@ -119,7 +123,17 @@ pub fn validate(a: &Args) -> CliResult {
         ("--trace-products", a.trace_products, 6, 100_000),
         ("--density-starts", a.density_starts, 2, 10_000),
         ("--density-steps", a.density_steps, 1, 10_000),
+        ("--batches", a.batches, 1, 64),
     ])?;
+    let digits = crate::problems::data::mnist::EMBEDDED_LEN;
+    if a.batches > 1 && a.batches * a.batch > digits {
+        return Err(CliError::Input(format!(
+            "--batches {} of --batch {} need {} digits; the embedded set has {digits}",
+            a.batches,
+            a.batch,
+            a.batches * a.batch
+        )));
+    }
     if !["near-zero", "zero", "standard"].contains(&init_name(a)) {
         return Err(CliError::Input(format!("unknown --init '{}' (near-zero, zero or standard)", init_name(a))));
     }
@@ -168,7 +182,23 @@ pub fn run(a: Args) -> CliResult {
     };
     set_threads(a.run.threads)?;
     let out = OutDir::open(&a.run.out)?;
-    let op = HessianOperator::new(&loss, theta).map_err(|e| CliError::Input(e.to_string()))?;
+    let ops = if a.batches == 1 {
+        vec![HessianOperator::new(&loss, theta).map_err(|e| CliError::Input(e.to_string()))?]
+    } else {
+        // K disjoint batches from one seeded permutation of the embedded digits.
+        let all = crate::problems::data::mnist::embedded_all();
+        let order = crate::rng::permutation(&mut crate::rng::seeded(a.run.seed, 0x6261_7463), all.len());
+        order
+            .chunks(a.batch)
+            .take(a.batches)
+            .map(|idx| {
+                let d = all.select(idx);
+                let batch = MlpLoss::new(loss.mlp, d.x, d.labels).map_err(|e| CliError::Input(e.to_string()))?;
+                HessianOperator::new(&batch, theta.clone()).map_err(|e| CliError::Input(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, CliError>>()?
+    };
+    let op = MeanOperator::new(ops).map_err(|e| CliError::Runtime(e.to_string()))?;
     let params = LanczosParams {
         k: a.k,
         which: a.which,
@@ -201,7 +231,7 @@ pub fn run(a: Args) -> CliResult {
         "which": format!("{:?}", a.which), "tol": a.tol, "init": a.params.as_ref().map_or(init_name(&a).to_string(), |p| format!("--params {}", p.display())),
         "one_per_group": a.one_per_group, "max_subspace": a.max_subspace, "max_hvps": a.max_hvps, "block_size": a.block_size,
         "seed": a.run.seed, "out": a.run.out_text(), "trace": a.trace, "trace_products": a.trace_products,
-        "density": a.density, "density_starts": a.density_starts, "density_steps": a.density_steps,
+        "density": a.density, "density_starts": a.density_starts, "density_steps": a.density_steps, "batches": a.batches,
     });
     let detail = serde_json::json!({
         "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
@@ -242,7 +272,12 @@ pub fn run(a: Args) -> CliResult {
 
 /// The trace and the spectral density, when asked for: rows, the JSON detail and the
 /// density's figure.
-fn analyse(a: &Args, op: &HessianOperator, rows: &mut Vec<Row>, out: &OutDir) -> Result<serde_json::Value, CliError> {
+fn analyse(
+    a: &Args,
+    op: &impl LinearOperator,
+    rows: &mut Vec<Row>,
+    out: &OutDir,
+) -> Result<serde_json::Value, CliError> {
     let runtime = |e: crate::linalg::LinalgError| CliError::Runtime(e.to_string());
     let row = |metric: &str, method: &str, (mean, ci95): (f64, f64), n: usize| Row {
         setting: "hessian".into(),

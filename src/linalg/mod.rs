@@ -14,6 +14,7 @@ pub mod dense;
 pub mod density;
 pub mod hessian_operator;
 pub mod lanczos;
+mod mean;
 pub mod power;
 mod strided;
 pub mod trace;
@@ -21,6 +22,7 @@ pub mod trace;
 pub use dense::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
 pub use hessian_operator::HessianOperator;
 pub use lanczos::{lanczos, LanczosParams};
+pub use mean::MeanOperator;
 pub use power::{power_iteration, PowerParams};
 
 use crate::ad::AdError;
