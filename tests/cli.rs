@@ -469,4 +469,20 @@ fn spectrum_refuses_batches_that_do_not_fit() {
         vec!["spectrum", "--trace-products", "5"],
         vec!["spectrum", "--density-starts", "1"],
     ]);
+    // Per-layer spectra: a row per block and eigenvalue, in the layers' order.
+    let dir = ScratchDir::new("spectrum-blocks");
+    let (_, doc) =
+        run_json(&["spectrum", "--hidden", "4", "--batch", "64", "--k", "2", "--blocks"], &dir, "spectrum.json");
+    let blocks: Vec<String> = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["setting"].as_str())
+        .filter(|s| s.starts_with("block="))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        blocks,
+        ["block=W1", "block=W1", "block=b1", "block=b1", "block=W2", "block=W2", "block=b2", "block=b2"]
+    );
 }

@@ -161,3 +161,35 @@ fn the_mean_operator_is_the_average_of_its_operators() {
     mean.apply_block(&[&v, &v], &mut block).unwrap();
     assert!(one.iter().zip(&block[1]).all(|(a, b)| (a - b).abs() < 1e-12));
 }
+
+/// A small MLP's layers (its `Loss::blocks`): Lanczos on each block of the Hessian
+/// operator gives the eigenvalues of that block of the exact dense Hessian.
+#[test]
+fn block_spectra_of_a_small_mlp_match_the_dense_blocks_of_its_hessian() {
+    use ridge_rider::ad::{hessian, Loss};
+    use ridge_rider::linalg::{lanczos, BlockOperator, HessianOperator, LanczosParams, Which};
+    use ridge_rider::problems::mnist::mlp::{Activation, Mlp, MlpLoss};
+    let mlp = Mlp::new(6, 3, 4, Activation::Tanh);
+    let x = normal_vec(&mut seeded(5, 5), 10 * 6, 1.0);
+    let labels: Vec<usize> = (0..10).map(|i| (i * 7 + 3) % 4).collect();
+    let loss = MlpLoss::new(mlp, x, labels).unwrap();
+    let theta = mlp.init_standard(3);
+    let n = loss.dim();
+    let h = hessian(&loss, &theta).unwrap();
+    let op = HessianOperator::new(&loss, theta).unwrap();
+    let blocks = loss.blocks();
+    assert_eq!(blocks.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(), ["W1", "b1", "W2", "b2"]);
+    assert_eq!(blocks.iter().map(|b| b.range.len()).sum::<usize>(), n);
+    for b in &blocks {
+        let m = b.range.len();
+        let sub: Vec<f64> =
+            b.range.clone().flat_map(|i| b.range.clone().map(move |j| (i, j))).map(|(i, j)| h[i * n + j]).collect();
+        let exact = symmetric_eigen(&DenseSymmetric::new(m, sub).unwrap()).unwrap().values;
+        let k = m.min(3);
+        let p = LanczosParams { k, which: Which::MostNegative, tol: 1e-10, ..Default::default() };
+        let got = lanczos(&BlockOperator::new(&op, b.range.clone()).unwrap(), &p).unwrap().values;
+        for (g, e) in got.iter().zip(&exact) {
+            assert!((g - e).abs() < 1e-7 * e.abs().max(1.0), "{}: {g} against {e}", b.name);
+        }
+    }
+}

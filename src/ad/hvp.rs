@@ -70,6 +70,25 @@ pub trait Loss: Sync {
     fn label(&self, _theta: &[f64]) -> Option<String> {
         None
     }
+    /// The named blocks of θ (a network's layers), for per-block Hessian analysis;
+    /// by default one block, all of θ.
+    ///
+    /// ```
+    /// use ridge_rider::ad::{loss_fn, Loss, Var};
+    /// let f = loss_fn(3, |t: Var| t.sum());
+    /// let b = f.blocks();
+    /// assert_eq!((b.len(), b[0].range.clone()), (1, 0..3));
+    /// ```
+    fn blocks(&self) -> Vec<ParamBlock> {
+        vec![ParamBlock { name: "theta".into(), range: 0..self.dim() }]
+    }
+}
+
+/// A named range of θ's coordinates (see [`Loss::blocks`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamBlock {
+    pub name: String,
+    pub range: std::ops::Range<usize>,
 }
 
 /// A [`Loss`] from a closure.

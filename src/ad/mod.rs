@@ -25,7 +25,7 @@ pub use dual::Dual;
 pub use hessian_at::HessianAt;
 pub use hvp::{
     gradient, hessian, hessian_vector_product, hessian_vector_products, loss_fn, release_cached_buffers, value, FnLoss,
-    Hvp, Hvps, Loss, ValueGrad,
+    Hvp, Hvps, Loss, ParamBlock, ValueGrad,
 };
 pub use ops::{Binary, ElementwiseFn, IntoVar, Unary};
 pub use real::Real;

@@ -9,10 +9,11 @@ use super::report::{write_report, Row};
 use super::svg::{write_svg, LineChart};
 use super::validate::{number, require_count, require_counts, require_float, Low, MAX_HIDDEN, MAX_STEPS};
 use super::values::{parser, ActivationArg, WhichArg};
+use crate::ad::{Loss, ParamBlock};
 use crate::io::npy::{read_npy, write_npy_bytes, NpyArray};
 use crate::linalg::density::{spectral_density, DensityParams};
 use crate::linalg::trace::{estimate_trace, TraceMethod, TraceParams};
-use crate::linalg::{lanczos, HessianOperator, LanczosParams, LinearOperator, MeanOperator, Which};
+use crate::linalg::{lanczos, BlockOperator, HessianOperator, LanczosParams, LinearOperator, MeanOperator, Which};
 use crate::problems::mnist::mlp::Activation;
 use crate::problems::mnist::mlp::MlpLoss;
 use std::path::PathBuf;
@@ -78,6 +79,9 @@ pub struct Args {
     /// Also estimate the spectral density by stochastic Lanczos quadrature: JSON, and spectrum.svg (log scale, negative part in its own colour).
     #[arg(long)]
     density: bool,
+    /// Also the k most negative eigenvalues (and, with --trace, the trace) of each layer's own Hessian block: W1, b1, W2, b2.
+    #[arg(long)]
+    blocks: bool,
     /// Average the Hessian over K mini-batches of --batch examples, drawn without replacement by --seed from the embedded digits (1: the first --batch digits).
     #[arg(long, default_value_t = 1)]
     batches: usize,
@@ -225,13 +229,16 @@ pub fn run(a: Args) -> CliResult {
     let mut rows: Vec<Row> = (0..r.values.len())
         .map(|i| Row::from_sample(format!("i={i}"), "lanczos", "eigenvalue", &[r.values[i]]))
         .collect();
-    let analysis = analyse(&a, &op, &mut rows, &out)?;
+    let mut analysis = analyse(&a, &op, &mut rows, &out)?;
+    if a.blocks {
+        analysis["blocks"] = block_spectra(&a, &op, &loss.blocks(), &mut rows)?;
+    }
     let config = serde_json::json!({
         "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
         "which": format!("{:?}", a.which), "tol": a.tol, "init": a.params.as_ref().map_or(init_name(&a).to_string(), |p| format!("--params {}", p.display())),
         "one_per_group": a.one_per_group, "max_subspace": a.max_subspace, "max_hvps": a.max_hvps, "block_size": a.block_size,
         "seed": a.run.seed, "out": a.run.out_text(), "trace": a.trace, "trace_products": a.trace_products,
-        "density": a.density, "density_starts": a.density_starts, "density_steps": a.density_steps, "batches": a.batches,
+        "density": a.density, "density_starts": a.density_starts, "density_steps": a.density_steps, "batches": a.batches, "blocks": a.blocks,
     });
     let detail = serde_json::json!({
         "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
@@ -257,8 +264,9 @@ pub fn run(a: Args) -> CliResult {
     for i in 0..r.values.len() {
         say!("{:>4} {:>16.8} {:>12.2e} {:>10}", i, r.values[i], r.residuals[i], r.converged[i]);
     }
-    for row in rows.iter().filter(|r| r.method != "lanczos") {
-        say!("{} ({}): {:.6} ± {:.6}", row.metric, row.method, row.mean, row.ci95);
+    for row in rows.iter().filter(|r| !r.setting.starts_with("i=")) {
+        let ci = if row.ci95.is_finite() { format!(" ± {:.6}", row.ci95) } else { String::new() };
+        say!("{:<10} {} ({}): {:.8}{ci}", row.setting, row.metric, row.method, row.mean);
     }
     say!(
         "{} HVPs in {} sweeps, {} restarts, {:.1} s",
@@ -324,4 +332,52 @@ fn analyse(
         write_svg(&out.join("spectrum.svg"), &chart.to_svg())?;
     }
     Ok(detail)
+}
+
+/// Per block of θ (`Loss::blocks`): its own Hessian's k most negative eigenvalues, and
+/// its trace with --trace.
+fn block_spectra(
+    a: &Args,
+    op: &impl LinearOperator,
+    blocks: &[ParamBlock],
+    rows: &mut Vec<Row>,
+) -> Result<serde_json::Value, CliError> {
+    let runtime = |e: crate::linalg::LinalgError| CliError::Runtime(e.to_string());
+    let mut detail = serde_json::Map::new();
+    for b in blocks {
+        let block = BlockOperator::new(op, b.range.clone()).map_err(runtime)?;
+        let k = a.k.min(b.range.len());
+        let p = LanczosParams {
+            k,
+            which: Which::MostNegative,
+            tol: a.tol,
+            max_applications: a.max_hvps,
+            seed: a.run.seed,
+            ..Default::default()
+        };
+        let r = lanczos(&block, &p).map_err(runtime)?;
+        let setting = format!("block={}", b.name);
+        rows.extend(r.values.iter().map(|v| Row::from_sample(&setting, "lanczos", "eigenvalue", &[*v])));
+        let mut entry = serde_json::json!({"range": [b.range.start, b.range.end], "eigenvalues": r.values,
+            "converged": r.converged, "hvps": r.operator_applications});
+        if a.trace {
+            let tp = TraceParams {
+                method: TraceMethod::HutchPlusPlus,
+                products: a.trace_products / 3 * 3,
+                seed: a.run.seed,
+            };
+            let t = estimate_trace(&block, &tp).map_err(runtime)?;
+            rows.push(Row {
+                setting: setting.clone(),
+                method: "hutch++".into(),
+                metric: "trace".into(),
+                mean: t.trace,
+                ci95: t.ci95,
+                n: t.samples,
+            });
+            entry["trace"] = serde_json::json!({"estimate": t.trace, "ci95": t.ci95});
+        }
+        detail.insert(b.name.clone(), entry);
+    }
+    Ok(serde_json::Value::Object(detail))
 }

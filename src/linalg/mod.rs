@@ -9,6 +9,7 @@
 //! ```
 
 mod basis;
+mod block;
 mod block_lanczos;
 pub mod dense;
 pub mod density;
@@ -19,6 +20,7 @@ pub mod power;
 mod strided;
 pub mod trace;
 
+pub use block::BlockOperator;
 pub use dense::{symmetric_eigen, DenseSymmetric, SymmetricEigen};
 pub use hessian_operator::HessianOperator;
 pub use lanczos::{lanczos, LanczosParams};

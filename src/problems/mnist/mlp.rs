@@ -378,6 +378,14 @@ impl Loss for MlpLoss {
     fn eval<'t>(&self, theta: Var<'t>) -> Var<'t> {
         self.mlp.loss_on(theta, &self.x, &self.labels)
     }
+    /// The layers: W1, b1, W2, b2.
+    fn blocks(&self) -> Vec<crate::ad::ParamBlock> {
+        let l = self.mlp.layout();
+        [("W1", l.w1..l.b1), ("b1", l.b1..l.w2), ("W2", l.w2..l.b2), ("b2", l.b2..l.len)]
+            .into_iter()
+            .map(|(name, range)| crate::ad::ParamBlock { name: name.into(), range })
+            .collect()
+    }
 }
 
 /// Mean cross-entropy of `theta` on a data set (for reports; NaN if it does not fit).
