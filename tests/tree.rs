@@ -71,8 +71,12 @@ proptest! {
         let loss = ExactLoss::new(&tree, Policy::Mlp { hidden }).unwrap();
         let wave = |n: usize, phase: f64| (0..n).map(|i| scale * (1.3 * i as f64 + phase).sin()).collect::<Vec<_>>();
         let (theta, v) = (wave(loss.dim(), seed as f64), wave(loss.dim(), 0.5));
-        let r = check_gradient(&loss, &theta, 1e-6).unwrap();
-        prop_assert!(r.relative_error < 1e-7, "gradient {:?}", r);
+        // A step of 1e-5 balances the central difference's truncation (h²) against its
+        // rounding (about ε|L|/h ≈ 2e-10 per coordinate for |L| ≤ 10). Where the gradient
+        // itself is that small (1e-3), the relative error measures the reference's
+        // rounding, so an absolute error within 50× that floor passes too.
+        let r = check_gradient(&loss, &theta, 1e-5).unwrap();
+        prop_assert!(r.relative_error < 1e-7 || r.max_abs_error < 1e-8, "gradient {:?}", r);
         let r = check_hvp(&loss, &theta, &v, 1e-4).unwrap();
         prop_assert!(r.relative_error < 1e-6, "hvp {:?}", r);
         let logits = loss.policy().logit_values(&theta).unwrap();
