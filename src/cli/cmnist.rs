@@ -10,7 +10,7 @@ use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
 use super::shard::{run_units, Codec, Mode, ShardFlags, Units};
 use super::svg::{write_svg, Bar, BarChart, BarGroup, BarPanel};
-use super::validate::{require_counts, require_distinct, require_float, Low, MAX_REPEATS, MAX_STEPS};
+use super::validate::{require_counts, require_float, require_methods, Low, MAX_REPEATS, MAX_STEPS};
 use crate::problems::cmnist::fit::HeldOutFit;
 use crate::problems::cmnist::rr::{ridge_rider_ood, rr_work, train_erm, train_irm, Betas, OodParams, OodResult, Split};
 use crate::problems::data::colored_mnist::{environments, environments_full, EnvSizes};
@@ -136,10 +136,7 @@ pub fn validate(a: &Args) -> Result<(), CliError> {
         ("--irm-anneal", a.irm_anneal, 0, MAX_STEPS),
         ("--batch", a.batch, 1, MAX_STEPS),
     ])?;
-    if a.methods.is_empty() {
-        return Err(CliError::Input("--methods must name at least one method".into()));
-    }
-    require_distinct("--methods", &a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())?;
+    require_methods(&a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())?;
     require_float("--alpha", a.alpha, 0.0, Low::Open, 1e3)?;
     if a.betas.len() != 6 || a.betas.iter().any(|b| !(b.is_finite() && *b >= 0.0 && *b <= MAX_BETA)) {
         return Err(CliError::Input(format!(

@@ -8,7 +8,7 @@ use super::outdir::OutDir;
 use super::report::{mean_ci95, print_table, write_report, Row};
 use super::shard::{run_units, Codec, Mode, ShardFlags, Units};
 use super::svg::{write_svg, Bar, BarChart, BarGroup, BarPanel};
-use super::validate::{require_counts, require_distinct, require_float, Low, MAX_REPEATS, MAX_STEPS};
+use super::validate::{require_counts, require_depths, require_float, require_methods, Low, MAX_REPEATS, MAX_STEPS};
 use super::values::{parser, DiceMethodArg, PolicyArg};
 use crate::problems::tree::dice::MAX_EPISODES;
 use crate::problems::tree::dice_search::{run_dice_method, DiceMethod, DiceRun, PG_STEPS, RIDE_STEPS};
@@ -59,10 +59,7 @@ pub struct Args {
 /// The flags alone, before any work.
 pub fn validate(a: &Args) -> CliResult {
     check_threads(a.run.threads)?;
-    if a.depths.is_empty() || a.depths.iter().any(|&d| d == 0 || d > 30) {
-        return Err(CliError::Input("--depths must list depths between 1 and 30".into()));
-    }
-    require_distinct("--depths", &a.depths)?;
+    require_depths(&a.depths)?;
     require_counts(&[
         ("--trees", a.trees, 1, MAX_REPEATS),
         ("--samples", a.samples, 2, MAX_EPISODES),
@@ -72,10 +69,7 @@ pub fn validate(a: &Args) -> CliResult {
     ])?;
     require_float("--alpha", a.alpha, 0.0, Low::Open, 10.0)?;
     require_float("--pg-lr", a.pg_lr, 0.0, Low::Open, 10.0)?;
-    if a.methods.is_empty() {
-        return Err(CliError::Input("--methods must name at least one method".into()));
-    }
-    require_distinct("--methods", &a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())
+    require_methods(&a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())
 }
 
 /// One method on one tree.

@@ -13,7 +13,7 @@ use super::shard::{Mode, ShardFlags, Units};
 use super::svg::{heatmaps, stack, write_svg, LineChart, Reference};
 use super::training::{fingerprint, train_units};
 use super::validate::{
-    parse_range, require_count, require_counts, require_distinct, require_float, Low, MAX_HIDDEN, MAX_STEPS,
+    parse_range, require_count, require_counts, require_float, require_methods, Low, MAX_HIDDEN, MAX_STEPS,
 };
 use super::values::{parser, ActivationArg, MnistMethodArg};
 use crate::problems::data::mnist::{embedded, load_dir, Dataset};
@@ -228,10 +228,7 @@ fn accuracy_figure(series: Vec<(String, Vec<(f64, f64)>)>, rows: &[Row]) -> Stri
 /// The flags alone, before any work.
 pub fn validate(a: &Args) -> CliResult {
     settings(&a.common, None)?;
-    if a.methods.is_empty() {
-        return Err(CliError::Input("--methods must name at least one method".into()));
-    }
-    require_distinct("--methods", &a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())?;
+    require_methods(&a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())?;
     require_float("--fixed-ev-alpha", a.fixed_ev_alpha, 0.0, Low::Open, 10.0)?;
     require_count("--ridge", a.ridge, 0, MAX_RIDGE - 1)
 }

@@ -8,7 +8,7 @@ use super::outdir::OutDir;
 use super::report::{print_table, write_report, Row};
 use super::shard::{run_units, Codec, Mode, ShardFlags, Units};
 use super::svg::{write_svg, Bar, BarChart, BarGroup, BarPanel};
-use super::validate::{require_counts, require_distinct, MAX_REPEATS, MAX_STEPS};
+use super::validate::{require_counts, require_depths, require_methods, MAX_REPEATS, MAX_STEPS};
 use super::values::{parser, TreeMethodArg};
 use crate::problems::tree::methods::{run_method, tree_mis_within, Method, MethodRun, DEFAULT_RIDGES, DESCENT_STEPS};
 use crate::problems::tree::{Tree, EXPAND, POSITIVE};
@@ -50,19 +50,13 @@ struct Cell {
 /// The flags alone, before any work.
 pub fn validate(a: &Args) -> CliResult {
     check_threads(a.run.threads)?;
-    if a.depths.is_empty() || a.depths.iter().any(|&d| d == 0 || d > 30) {
-        return Err(CliError::Input("--depths must list depths between 1 and 30".into()));
-    }
-    require_distinct("--depths", &a.depths)?;
+    require_depths(&a.depths)?;
     require_counts(&[
         ("--trees", a.trees, 1, MAX_REPEATS),
         ("--budget", a.budget, 1, MAX_STEPS),
         ("--ridges", a.ridges, 1, 100),
     ])?;
-    if a.methods.is_empty() {
-        return Err(CliError::Input("--methods must name at least one method".into()));
-    }
-    require_distinct("--methods", &a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())
+    require_methods(&a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())
 }
 
 /// One tree's results.

@@ -66,6 +66,22 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// `--methods`: at least one, none twice.
+pub fn require_methods(names: &[&str]) -> Result<(), CliError> {
+    if names.is_empty() {
+        return Err(CliError::Input("--methods must name at least one method".into()));
+    }
+    require_distinct("--methods", names)
+}
+
+/// The tree experiments' `--depths`: at least one, each within 1–30, none twice.
+pub fn require_depths(depths: &[usize]) -> Result<(), CliError> {
+    if depths.is_empty() || depths.iter().any(|&d| d == 0 || d > 30) {
+        return Err(CliError::Input("--depths must list depths between 1 and 30".into()));
+    }
+    require_distinct("--depths", depths)
+}
+
 /// Bad input if a list names one entry twice (`--methods rr,rr` would train twice).
 pub fn require_distinct<T: PartialEq + std::fmt::Display>(name: &str, items: &[T]) -> Result<(), CliError> {
     for (i, x) in items.iter().enumerate() {
