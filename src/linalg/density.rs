@@ -5,11 +5,10 @@
 //! Σₖ τₖ f(θₖ) ≈ vᵀf(A)v, whose mean over v is tr f(A)/n. (The weights must be squared:
 //! they then sum to ‖v‖² = 1. PyHessian's density once used them unsquared.)
 
-use super::trace::mean_ci95;
+use super::trace::{mean_ci95, rademacher};
 use super::{symmetric_eigen, DenseSymmetric, LinalgError, LinearOperator};
 use crate::kernels::{axpy, dot, norm};
 use crate::rng::seeded;
-use rand::Rng;
 
 /// Parameters of [`spectral_density`].
 ///
@@ -153,7 +152,7 @@ pub fn spectral_density(op: &impl LinearOperator, p: &DensityParams) -> Result<S
     let mut quadratures = Vec::with_capacity(p.starts);
     let mut products = 0;
     for _ in 0..p.starts {
-        let v: Vec<f64> = (0..n).map(|_| if rng.gen::<bool>() { 1.0 } else { -1.0 } / (n as f64).sqrt()).collect();
+        let v: Vec<f64> = rademacher(&mut rng, n).iter().map(|x| x / (n as f64).sqrt()).collect();
         let (alpha, beta) = tridiagonal(op, v, p.steps)?;
         products += alpha.len();
         quadratures.push(gauss_quadrature(&alpha, &beta)?);

@@ -86,7 +86,8 @@ pub(super) fn mean_ci95(xs: &[f64]) -> (f64, f64) {
     (mean, t975(xs.len().saturating_sub(1).max(1)) * (var / n).sqrt())
 }
 
-fn rademacher(rng: &mut impl Rng, n: usize) -> Vec<f64> {
+/// n independent ±1 entries.
+pub(super) fn rademacher(rng: &mut impl Rng, n: usize) -> Vec<f64> {
     (0..n).map(|_| if rng.gen::<bool>() { 1.0 } else { -1.0 }).collect()
 }
 
