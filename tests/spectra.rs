@@ -193,3 +193,71 @@ fn block_spectra_of_a_small_mlp_match_the_dense_blocks_of_its_hessian() {
         }
     }
 }
+
+mod tracking {
+    use super::with_spectrum;
+    use proptest::prelude::*;
+    use ridge_rider::linalg::track::{SpectrumTracker, TrackParams};
+    use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric, LanczosParams, LinalgError};
+
+    /// A ride's Hessians: one spectrum (from `with_spectrum`) moving by `drift` per
+    /// point, A_t = A + t·drift·B with B a fixed random symmetric matrix.
+    fn ride(n: usize, points: usize, drift: f64, seed: u64) -> Vec<DenseSymmetric> {
+        let values: Vec<f64> = (0..n).map(|i| if i < 5 { -3.0 + 0.4 * i as f64 } else { 0.1 * i as f64 }).collect();
+        let a = with_spectrum(&values, seed);
+        let b = with_spectrum(&(0..n).map(|i| (i as f64 * 0.37).sin()).collect::<Vec<_>>(), seed + 1);
+        (0..points)
+            .map(|t| {
+                let m = (0..n * n).map(|k| a.get(k / n, k % n) + t as f64 * drift * b.get(k / n, k % n)).collect();
+                DenseSymmetric::new(n, m).unwrap()
+            })
+            .collect()
+    }
+
+    fn params(k: usize, warm_start: bool) -> TrackParams {
+        TrackParams { lanczos: LanczosParams { k, tol: 1e-9, ..Default::default() }, warm_start }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+        /// At every point, warm or cold, the tracked eigenvalues are the dense ones.
+        #[test]
+        fn tracked_eigenvalues_are_the_dense_ones(seed in 0u64..1000, k in 1usize..5, warm in any::<bool>()) {
+            let mut tracker = SpectrumTracker::new(params(k, warm)).unwrap();
+            for op in ride(80, 5, 0.05, seed) {
+                let r = tracker.next(&op).unwrap();
+                let dense = symmetric_eigen(&op).unwrap().values;
+                prop_assert!(r.all_converged());
+                for (got, want) in r.values.iter().zip(&dense) {
+                    prop_assert!((got - want).abs() <= 1e-7 * want.abs().max(1.0), "{got} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn warm_starts_need_fewer_products_than_random_ones_along_a_slow_ride() {
+        for seed in 0..5 {
+            let ops = ride(300, 8, 0.01, seed);
+            let total = |warm: bool| {
+                let mut tracker = SpectrumTracker::new(params(4, warm)).unwrap();
+                // The first point is solved from the same random vector either way.
+                tracker.next(&ops[0]).unwrap();
+                ops[1..].iter().map(|op| tracker.next(op).unwrap().operator_applications).sum::<usize>()
+            };
+            let (warm, cold) = (total(true), total(false));
+            assert!(warm < cold, "seed {seed}: warm {warm} HVPs, cold {cold}");
+        }
+    }
+
+    #[test]
+    fn an_operator_of_another_dimension_is_refused() {
+        let mut tracker = SpectrumTracker::new(params(1, true)).unwrap();
+        tracker.next(&DenseSymmetric::from_diagonal(&[1.0, -2.0, 3.0])).unwrap();
+        let err = tracker.next(&DenseSymmetric::from_diagonal(&[1.0, -2.0])).unwrap_err();
+        assert!(matches!(err, LinalgError::Shape { expected: 3, got: 2 }));
+        assert_eq!(tracker.points(), 1);
+        let bad = TrackParams { lanczos: LanczosParams { tol: 0.0, ..Default::default() }, warm_start: true };
+        assert!(SpectrumTracker::new(bad).is_err());
+    }
+}

@@ -6,7 +6,7 @@
 //! (Over 400 lines: both commands share their flags, schedule defaults and JSON
 //! report, which are kept together so that the two cannot drift apart.)
 
-use super::common::{check_threads, set_threads, CliError, CliResult, RunFlags};
+use super::common::{check_output_file, check_threads, set_threads, write_file, CliError, CliResult, RunFlags};
 use super::outdir::OutDir;
 use super::report::{print_table, progress, write_report, Row};
 use super::shard::{Mode, ShardFlags, Units};
@@ -16,9 +16,10 @@ use super::validate::{
     parse_range, require_count, require_counts, require_float, require_methods, Low, MAX_HIDDEN, MAX_STEPS,
 };
 use super::values::{parser, ActivationArg, MnistMethodArg};
+use crate::io::npy::{write_npy_bytes, NpyArray};
 use crate::problems::data::mnist::{embedded, load_dir, Dataset};
 use crate::problems::mnist::mlp::{Activation, Mlp};
-use crate::problems::mnist::rr::{check_ridge, train, Curve, MnistConfig, MnistMethod};
+use crate::problems::mnist::rr::{check_ridge, train, Curve, MnistConfig, MnistMethod, Snapshot};
 use crate::rr::RrError;
 use serde_json::json;
 use std::path::PathBuf;
@@ -80,6 +81,12 @@ pub struct Args {
     /// Step α of the Fixed-EV ablation, tuned on its own as in the paper (with RR's α it re-branches every few steps and takes over 13 minutes).
     #[arg(long, default_value_t = 0.025)]
     fixed_ev_alpha: f64,
+    /// Write RR's θ every --save-every steps from step 0 (row i: after i·M steps) as a (rows × parameters) f64 .npy here, for `spectrum --along`.
+    #[arg(long)]
+    save_ride: Option<PathBuf>,
+    /// Steps M between the θs --save-ride writes [default: --eval-every].
+    #[arg(long, requires = "save_ride")]
+    save_every: Option<usize>,
     #[command(flatten)]
     shard: ShardFlags,
 }
@@ -230,7 +237,23 @@ pub fn validate(a: &Args) -> CliResult {
     settings(&a.common, None)?;
     require_methods(&a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())?;
     require_float("--fixed-ev-alpha", a.fixed_ev_alpha, 0.0, Low::Open, 10.0)?;
+    if let Some(path) = &a.save_ride {
+        if !a.methods.contains(&MnistMethod::RidgeRider) {
+            return Err(CliError::Input("--save-ride writes RR's ride: --methods must include rr".into()));
+        }
+        check_output_file("--save-ride", path)?;
+    }
+    if let Some(m) = a.save_every {
+        require_count("--save-every", m, 1, MAX_STEPS)?;
+    }
     require_count("--ridge", a.ridge, 0, MAX_RIDGE - 1)
+}
+
+/// The θs of a ride as one (rows × parameters) f64 .npy, written atomically.
+fn write_ride(path: &std::path::Path, snapshots: &[Snapshot]) -> CliResult {
+    let n = snapshots.first().map_or(0, |s| s.theta.len());
+    let data: Vec<f64> = snapshots.iter().flat_map(|s| s.theta.iter().copied()).collect();
+    write_file(path, &write_npy_bytes(&NpyArray { shape: vec![snapshots.len(), n], data }))
 }
 
 pub fn run(a: Args) -> CliResult {
@@ -247,6 +270,9 @@ pub fn run(a: Args) -> CliResult {
     config["ridge"] = json!(a.ridge);
     config["fixed_ev_alpha"] = json!(a.fixed_ev_alpha);
     config["methods"] = json!(a.methods.iter().map(|m| m.name()).collect::<Vec<_>>());
+    let save_every = a.save_every.unwrap_or(cfg.eval_every);
+    config["save_ride"] = json!(a.save_ride.as_ref().map(|p| p.display().to_string()));
+    config["save_every"] = json!(save_every);
     // Rows, curves and figure series of the methods finished so far, in the order asked for.
     let summary = |finished: &[Option<Curve>]| {
         let (mut rows, mut curves, mut series) = (Vec::new(), serde_json::Map::new(), Vec::new());
@@ -267,7 +293,13 @@ pub fn run(a: Args) -> CliResult {
         (rows, curves, series)
     };
     let train_method = |m: &MnistMethod, on_eval: &mut dyn FnMut(usize)| {
-        train(*m, &cfg, &train_set, &test_set, on_eval).map_err(|e| train_error("--ridge", m.name(), e))
+        let save = a.save_ride.as_ref().filter(|_| *m == MnistMethod::RidgeRider);
+        let c = MnistConfig { snapshot_every: if save.is_some() { save_every } else { 0 }, ..cfg.clone() };
+        let curve = train(*m, &c, &train_set, &test_set, on_eval).map_err(|e| train_error("--ridge", m.name(), e))?;
+        if let Some(path) = save {
+            write_ride(path, &curve.snapshots)?;
+        }
+        Ok(curve)
     };
     let write = |finished: &[Option<Curve>]| {
         let (rows, curves, series) = summary(finished);

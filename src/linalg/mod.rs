@@ -19,6 +19,7 @@ mod mean;
 pub mod power;
 mod strided;
 pub mod trace;
+pub mod track;
 
 pub use block::BlockOperator;
 pub use dense::{symmetric_eigen, DenseSymmetric, SymmetricEigen};

@@ -79,6 +79,10 @@ pub struct MnistConfig {
     pub adam_lr: f64,
     /// Evaluate train/test accuracy every this many steps.
     pub eval_every: usize,
+    /// MLP methods: keep θ every this many steps, from step 0, in
+    /// [`Curve::snapshots`] (0, the default: none), e.g. to inspect the Hessian along
+    /// the ride afterwards.
+    pub snapshot_every: usize,
     pub seed: u64,
 }
 
@@ -100,6 +104,7 @@ impl MnistConfig {
             descent_steps: 0,
             adam_lr: 1e-3,
             eval_every: 100,
+            snapshot_every: 0,
             seed: 0,
         }
     }
@@ -125,6 +130,17 @@ pub struct Curve {
     /// ([`Mlp::first_layer_effective_rank`]), how many input directions it uses.
     pub first_layer_rank: Option<f64>,
     pub seconds: f64,
+    /// θ at steps 0, m, 2m, … (m = [`MnistConfig::snapshot_every`]); not serialised
+    /// (a run's results stay small), so whoever trains writes them.
+    #[cfg_attr(feature = "cli", serde(skip))]
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// θ after `step` parameter steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub step: usize,
+    pub theta: Vec<f64>,
 }
 
 impl Curve {

@@ -40,7 +40,7 @@
 //! classifier RR must beat).
 
 pub use super::classification::class_accuracy;
-pub use super::config::{Curve, MnistConfig, MnistMethod, RidgeTrace};
+pub use super::config::{Curve, MnistConfig, MnistMethod, RidgeTrace, Snapshot};
 pub use super::mlp::dataset_loss;
 use crate::ad::gradient;
 use crate::kernels::{axpy, dot, norm};
@@ -207,9 +207,17 @@ impl<F: FnMut(usize)> Run<'_, F> {
             self.reported = step;
         }
     }
-    fn record_mlp(&mut self, theta: &[f64], step: usize) {
-        let mlp = self.c.mlp;
-        self.record(|x| mlp.predict(theta, x), mlp.outputs, step);
+    /// After step `step` of an MLP method (0: the start): keep θ when a snapshot is
+    /// due, and record the accuracies when an evaluation is.
+    fn after_mlp_step(&mut self, theta: &[f64], step: usize) {
+        let every = self.c.snapshot_every;
+        if every > 0 && step % every == 0 {
+            self.curve.snapshots.push(Snapshot { step, theta: theta.to_vec() });
+        }
+        if self.due(step) {
+            let mlp = self.c.mlp;
+            self.record(|x| mlp.predict(theta, x), mlp.outputs, step);
+        }
     }
 }
 
@@ -217,14 +225,12 @@ impl<F: FnMut(usize)> Run<'_, F> {
 fn train_sgd<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<Vec<f64>, RrError> {
     let (c, mlp) = (run.c, run.c.mlp);
     let mut theta = mlp.init_standard(c.seed);
-    run.record_mlp(&theta, 0);
+    run.after_mlp_step(&theta, 0);
     let mut adam = Adam::new(theta.len());
     for step in 1..=c.steps {
         let g = gradient(&next_loss(&mut run.batches, mlp), &theta)?.gradient;
         adam.step(&mut theta, &g, |_| c.adam_lr);
-        if run.due(step) {
-            run.record_mlp(&theta, step);
-        }
+        run.after_mlp_step(&theta, step);
     }
     Ok(theta)
 }
@@ -234,7 +240,7 @@ fn train_sgd<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<Vec<f64>, RrError>
 fn train_rand_ridge_plus<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<Vec<f64>, RrError> {
     let (c, mlp) = (run.c, run.c.mlp);
     let mut theta = mlp.init_near_zero(c.seed, 0.01);
-    run.record_mlp(&theta, 0);
+    run.after_mlp_step(&theta, 0);
     let mut rng = seeded(c.seed, 0x72616e64);
     for step in 1..=c.steps {
         let g = gradient(&next_loss(&mut run.batches, mlp), &theta)?.gradient;
@@ -243,9 +249,7 @@ fn train_rand_ridge_plus<F: FnMut(usize)>(run: &mut Run<'_, F>) -> Result<Vec<f6
             v.iter_mut().for_each(|x| *x = -*x);
         }
         axpy(c.alpha, &v, &mut theta);
-        if run.due(step) {
-            run.record_mlp(&theta, step);
-        }
+        run.after_mlp_step(&theta, step);
     }
     Ok(theta)
 }
@@ -255,7 +259,7 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
     let (c, mlp) = (run.c, run.c.mlp);
     let probe = probe_loss(c, train)?;
     let mut theta = mlp.init_near_zero(c.seed, 0.01);
-    run.record_mlp(&theta, 0);
+    run.after_mlp_step(&theta, 0);
     // Branch at the MIS, on the one unit the near-zero start favours, and ride from the
     // near-zero start, whose small random weights break the symmetry between units that
     // the MIS keeps. Relu units are flat at θ = 0 (relu'(0) = 0), so there GetRidges
@@ -294,9 +298,7 @@ fn train_ridge_rider<F: FnMut(usize)>(run: &mut Run<'_, F>, train: &Dataset, fix
                 descend_until = step + c.descent_steps;
             }
         }
-        if run.due(step) {
-            run.record_mlp(&theta, step);
-        }
+        run.after_mlp_step(&theta, step);
     }
     Ok(theta)
 }

@@ -1,19 +1,21 @@
 //! `ridge-rider spectrum`: extreme eigenpairs of a built-in problem's Hessian, written
-//! to `<out>/spectrum.json` (and, when asked, to `--json` and `--vectors`).
+//! to `<out>/spectrum.json` (and, when asked, to `--json` and `--vectors`); with
+//! `analysis` its trace, density and block spectra, and with `along` the eigenvalues
+//! along a saved ride.
+
+mod along;
+mod analysis;
 
 use super::common::{
     check_output_file, check_threads, mnist_batch, set_threads, write_json, CliError, CliResult, RunFlags,
 };
 use super::outdir::OutDir;
 use super::report::{write_report, Row};
-use super::svg::{write_svg, LineChart};
 use super::validate::{number, require_count, require_counts, require_float, Low, MAX_HIDDEN, MAX_STEPS};
 use super::values::{parser, ActivationArg, WhichArg};
-use crate::ad::{Loss, ParamBlock};
+use crate::ad::Loss;
 use crate::io::npy::{read_npy, write_npy_bytes, NpyArray};
-use crate::linalg::density::{spectral_density, DensityParams};
-use crate::linalg::trace::{estimate_trace, TraceMethod, TraceParams};
-use crate::linalg::{lanczos, BlockOperator, HessianOperator, LanczosParams, LinearOperator, MeanOperator, Which};
+use crate::linalg::{lanczos, HessianOperator, LanczosParams, LinalgError, MeanOperator, Which};
 use crate::problems::mnist::mlp::Activation;
 use crate::problems::mnist::mlp::MlpLoss;
 use std::path::PathBuf;
@@ -35,9 +37,21 @@ pub struct Args {
     /// Examples: the first N embedded MNIST digits (1–10000), pixels/255.
     #[arg(long, default_value_t = 2236)]
     batch: usize,
-    /// Parameters θ as a 1-D .npy (f64 or f32) of the MLP's size, each |θᵢ| ≤ 1e6; absent: the initialisation --init with --seed.
+    /// Parameters θ as a 1-D .npy (f64 or f32) of the MLP's size, each |θᵢ| ≤ 1e6, or a 2-D one with a θ per row (a ride from `mnist --save-ride`; see --row); absent: the initialisation --init with --seed.
     #[arg(long)]
     params: Option<PathBuf>,
+    /// The row of a 2-D --params to analyse, from 0 [default: the last, where the ride ended].
+    #[arg(long, requires = "params")]
+    row: Option<usize>,
+    /// The k most negative eigenvalues (and, with --trace, the trace) at every θ of a ride: a 2-D .npy from `mnist --save-ride`, each solve warm-started from the previous θ's eigenvectors; plotted against the step in spectrum.svg.
+    #[arg(long, conflicts_with_all = ["params", "init", "density", "blocks", "vectors"])]
+    along: Option<PathBuf>,
+    /// Steps between the rows of --along (row i is θ after i·M steps; `mnist --save-every`).
+    #[arg(long, default_value_t = 100, requires = "along")]
+    along_every: usize,
+    /// With --along, start each solve from a random vector instead of the previous θ's eigenvectors (to see what warm starts save).
+    #[arg(long, requires = "along")]
+    cold_starts: bool,
     /// Initialisation when --params is absent: near-zero (N(0, 0.01²)), zero (the maximally invariant saddle) or standard (N(0, 1/fan_in)) [default: near-zero].
     #[arg(long, conflicts_with = "params")]
     init: Option<String>,
@@ -128,6 +142,7 @@ pub fn validate(a: &Args) -> CliResult {
         ("--density-starts", a.density_starts, 2, 10_000),
         ("--density-steps", a.density_steps, 1, 10_000),
         ("--batches", a.batches, 1, 64),
+        ("--along-every", a.along_every, 1, MAX_STEPS),
     ])?;
     let digits = crate::problems::data::mnist::EMBEDDED_LEN;
     if a.batches > 1 && a.batches * a.batch > digits {
@@ -150,60 +165,84 @@ pub fn validate(a: &Args) -> CliResult {
     Ok(())
 }
 
-/// θ from --params: a 1-D array of `n` finite values no larger than [`MAX_PARAM`].
-fn read_params(p: &std::path::Path, n: usize) -> Result<Vec<f64>, CliError> {
-    let arr = read_npy(p).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
-    if arr.shape != [n] {
-        let shape: Vec<String> = arr.shape.iter().map(|d| d.to_string()).collect();
-        return Err(CliError::Input(format!(
-            "{}: shape ({}), the MLP needs a 1-D array of its {n} parameters",
-            p.display(),
-            shape.join(", ")
-        )));
-    }
+/// The θs in a .npy of parameters: a 1-D array of `n` values (one θ) or a 2-D array
+/// of rows of `n` (a ride), each value finite and no larger than [`MAX_PARAM`].
+fn read_thetas(flag: &str, p: &std::path::Path, n: usize) -> Result<Vec<Vec<f64>>, CliError> {
+    let arr = read_npy(p).map_err(|e| CliError::Input(format!("{flag} {}: {e}", p.display())))?;
+    let rows = match arr.shape[..] {
+        [len] if len == n => 1,
+        [rows, len] if len == n && rows > 0 => rows,
+        _ => {
+            let shape: Vec<String> = arr.shape.iter().map(|d| d.to_string()).collect();
+            return Err(CliError::Input(format!(
+                "{flag} {}: shape ({}), the MLP needs its {n} parameters, in one row or in rows",
+                p.display(),
+                shape.join(", ")
+            )));
+        }
+    };
     if let Some((i, x)) = arr.data.iter().enumerate().find(|(_, x)| !(x.is_finite() && x.abs() <= MAX_PARAM)) {
         return Err(CliError::Input(format!(
-            "{}: value {} at index {i} is not a finite number in [-{m}, {m}]",
+            "{flag} {}: value {} at row {}, index {} is not a finite number in [-{m}, {m}]",
             p.display(),
             number(*x),
+            i / n,
+            i % n,
             m = number(MAX_PARAM)
         )));
     }
-    Ok(arr.data)
+    debug_assert_eq!(arr.data.len(), rows * n);
+    Ok(arr.data.chunks(n).map(<[f64]>::to_vec).collect())
 }
 
-pub fn run(a: Args) -> CliResult {
-    validate(&a)?;
-    let loss = mnist_batch(a.batch, a.hidden, a.activation)?;
+/// θ from --params (its --row when it holds several), or the initialisation --init.
+fn theta(a: &Args, loss: &MlpLoss) -> Result<Vec<f64>, CliError> {
     let n = loss.mlp.dim();
-    let theta = match &a.params {
-        Some(p) => read_params(p, n)?,
-        None => match init_name(&a) {
+    let Some(p) = &a.params else {
+        return Ok(match init_name(a) {
             "near-zero" => loss.mlp.init_near_zero(a.run.seed, 0.01),
             "zero" => vec![0.0; n],
             _ => loss.mlp.init_standard(a.run.seed),
-        },
+        });
     };
-    set_threads(a.run.threads)?;
-    let out = OutDir::open(&a.run.out)?;
-    let ops = if a.batches == 1 {
-        vec![HessianOperator::new(&loss, theta).map_err(|e| CliError::Input(e.to_string()))?]
-    } else {
-        // K disjoint batches from one seeded permutation of the embedded digits.
-        let all = crate::problems::data::mnist::embedded_all();
-        let order = crate::rng::permutation(&mut crate::rng::seeded(a.run.seed, 0x6261_7463), all.len());
-        order
-            .chunks(a.batch)
-            .take(a.batches)
-            .map(|idx| {
-                let d = all.select(idx);
-                let batch = MlpLoss::new(loss.mlp, d.x, d.labels).map_err(|e| CliError::Input(e.to_string()))?;
-                HessianOperator::new(&batch, theta.clone()).map_err(|e| CliError::Input(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, CliError>>()?
-    };
-    let op = MeanOperator::new(ops).map_err(|e| CliError::Runtime(e.to_string()))?;
-    let params = LanczosParams {
+    let mut rows = read_thetas("--params", p, n)?;
+    let row = a.row.unwrap_or(rows.len() - 1);
+    if row >= rows.len() {
+        return Err(CliError::Input(format!("--row {row}: {} holds rows 0..{}", p.display(), rows.len() - 1)));
+    }
+    Ok(rows.swap_remove(row))
+}
+
+/// The losses whose Hessians are averaged: the first --batch digits, or --batches
+/// disjoint batches from one seeded permutation of the embedded digits.
+fn batch_losses(a: &Args, first: MlpLoss) -> Result<Vec<MlpLoss>, CliError> {
+    if a.batches == 1 {
+        return Ok(vec![first]);
+    }
+    let all = crate::problems::data::mnist::embedded_all();
+    let order = crate::rng::permutation(&mut crate::rng::seeded(a.run.seed, 0x6261_7463), all.len());
+    order
+        .chunks(a.batch)
+        .take(a.batches)
+        .map(|idx| {
+            let d = all.select(idx);
+            MlpLoss::new(first.mlp, d.x, d.labels).map_err(|e| CliError::Input(e.to_string()))
+        })
+        .collect()
+}
+
+/// The mean of the losses' Hessians at θ.
+fn operator(losses: &[MlpLoss], theta: &[f64]) -> Result<MeanOperator<HessianOperator>, CliError> {
+    let ops = losses
+        .iter()
+        .map(|l| HessianOperator::new(l, theta.to_vec()).map_err(|e| CliError::Input(e.to_string())))
+        .collect::<Result<Vec<_>, CliError>>()?;
+    MeanOperator::new(ops).map_err(|e| CliError::Runtime(e.to_string()))
+}
+
+/// The Lanczos parameters the flags ask for.
+fn lanczos_params(a: &Args) -> LanczosParams {
+    LanczosParams {
         k: a.k,
         which: a.which,
         tol: a.tol,
@@ -213,33 +252,67 @@ pub fn run(a: Args) -> CliResult {
         start: None,
         continue_after_breakdown: !a.one_per_group,
         block_size: a.block_size,
-    };
-    let t = Instant::now();
-    let r = lanczos(&op, &params).map_err(|e| match e {
-        crate::linalg::LinalgError::BadCount { .. } | crate::linalg::LinalgError::Empty => {
-            CliError::Input(e.to_string())
-        }
+    }
+}
+
+/// A solver's failure: bad input where the flags or the user's θ caused it.
+fn solve_error(a: &Args, e: LinalgError) -> CliError {
+    match e {
+        LinalgError::BadCount { .. } | LinalgError::Empty => CliError::Input(e.to_string()),
         // Parameters given by the user that make the Hessian overflow are bad input.
-        crate::linalg::LinalgError::NonFinite if a.params.is_some() => {
-            CliError::Input(format!("--params: the Hessian there is not finite ({e})"))
+        LinalgError::NonFinite if a.params.is_some() || a.along.is_some() => {
+            CliError::Input(format!("the Hessian at the given θ is not finite ({e})"))
         }
         _ => CliError::Runtime(e.to_string()),
-    })?;
+    }
+}
+
+/// Every flag, as the JSON's config.
+fn config_json(a: &Args) -> serde_json::Value {
+    let init = match (&a.params, &a.along) {
+        (Some(p), _) => format!("--params {}", p.display()),
+        (_, Some(p)) => format!("--along {}", p.display()),
+        _ => init_name(a).to_string(),
+    };
+    serde_json::json!({
+        "problem": a.problem, "hidden": a.hidden, "activation": format!("{:?}", a.activation).to_lowercase(),
+        "batch": a.batch, "k": a.k, "which": format!("{:?}", a.which), "tol": a.tol, "init": init, "row": a.row,
+        "one_per_group": a.one_per_group, "max_subspace": a.max_subspace, "max_hvps": a.max_hvps, "block_size": a.block_size,
+        "seed": a.run.seed, "threads": a.run.threads, "out": a.run.out_text(), "json": a.json, "vectors": a.vectors,
+        "trace": a.trace, "trace_products": a.trace_products,
+        "density": a.density, "density_starts": a.density_starts, "density_steps": a.density_steps, "batches": a.batches, "blocks": a.blocks,
+        "along": a.along, "along_every": a.along_every, "cold_starts": a.cold_starts,
+    })
+}
+
+pub fn run(a: Args) -> CliResult {
+    validate(&a)?;
+    let loss = mnist_batch(a.batch, a.hidden, a.activation)?;
+    let n = loss.mlp.dim();
+    let ride = match &a.along {
+        Some(p) => Some(read_thetas("--along", p, n)?),
+        None => None,
+    };
+    let theta = theta(&a, &loss)?;
+    let blocks = loss.blocks();
+    let losses = batch_losses(&a, loss)?;
+    set_threads(a.run.threads)?;
+    let out = OutDir::open(&a.run.out)?;
+    if let Some(ride) = ride {
+        return along::run(&a, &losses, &ride, &out, config_json(&a));
+    }
+    let op = operator(&losses, &theta)?;
+    let t = Instant::now();
+    let r = lanczos(&op, &lanczos_params(&a)).map_err(|e| solve_error(&a, e))?;
     let seconds = t.elapsed().as_secs_f64();
     let mut rows: Vec<Row> = (0..r.values.len())
         .map(|i| Row::from_sample(format!("i={i}"), "lanczos", "eigenvalue", &[r.values[i]]))
         .collect();
-    let mut analysis = analyse(&a, &op, &mut rows, &out)?;
+    let mut analysis = analysis::analyse(&a, &op, &mut rows, &out)?;
     if a.blocks {
-        analysis["blocks"] = block_spectra(&a, &op, &loss.blocks(), &mut rows)?;
+        analysis["blocks"] = analysis::block_spectra(&a, &op, &blocks, &mut rows)?;
     }
-    let config = serde_json::json!({
-        "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
-        "which": format!("{:?}", a.which), "tol": a.tol, "init": a.params.as_ref().map_or(init_name(&a).to_string(), |p| format!("--params {}", p.display())),
-        "one_per_group": a.one_per_group, "max_subspace": a.max_subspace, "max_hvps": a.max_hvps, "block_size": a.block_size,
-        "seed": a.run.seed, "out": a.run.out_text(), "trace": a.trace, "trace_products": a.trace_products,
-        "density": a.density, "density_starts": a.density_starts, "density_steps": a.density_steps, "batches": a.batches, "blocks": a.blocks,
-    });
+    let config = config_json(&a);
     let detail = serde_json::json!({
         "problem": a.problem, "hidden": a.hidden, "batch": a.batch, "k": a.k,
         "which": format!("{:?}", a.which), "tol": a.tol, "one_per_group": a.one_per_group,
@@ -276,108 +349,4 @@ pub fn run(a: Args) -> CliResult {
         seconds
     );
     Ok(())
-}
-
-/// The trace and the spectral density, when asked for: rows, the JSON detail and the
-/// density's figure.
-fn analyse(
-    a: &Args,
-    op: &impl LinearOperator,
-    rows: &mut Vec<Row>,
-    out: &OutDir,
-) -> Result<serde_json::Value, CliError> {
-    let runtime = |e: crate::linalg::LinalgError| CliError::Runtime(e.to_string());
-    let row = |metric: &str, method: &str, (mean, ci95): (f64, f64), n: usize| Row {
-        setting: "hessian".into(),
-        method: method.into(),
-        metric: metric.into(),
-        mean,
-        ci95,
-        n,
-    };
-    let mut detail = serde_json::json!({});
-    if a.trace {
-        let p =
-            TraceParams { method: TraceMethod::HutchPlusPlus, products: a.trace_products / 3 * 3, seed: a.run.seed };
-        let t = estimate_trace(op, &p).map_err(runtime)?;
-        rows.push(row("trace", "hutch++", (t.trace, t.ci95), t.samples));
-        detail["trace"] = serde_json::json!({"estimate": t.trace, "ci95": t.ci95, "hvps": t.products});
-    }
-    if a.density {
-        let p =
-            DensityParams { starts: a.density_starts, steps: a.density_steps, seed: a.run.seed, ..Default::default() };
-        let d = spectral_density(op, &p).map_err(runtime)?;
-        rows.push(row("negative_fraction", "slq", d.negative_fraction, d.quadratures.len()));
-        rows.push(row("negative_mass", "slq", d.negative_mass, d.quadratures.len()));
-        detail["density"] = serde_json::json!({"grid": d.grid, "density": d.density, "hvps": d.products,
-            "nodes": d.quadratures.iter().map(|q| &q.nodes).collect::<Vec<_>>(),
-            "weights": d.quadratures.iter().map(|q| &q.weights).collect::<Vec<_>>()});
-        // log10 of the density, the negative eigenvalues' part in its own colour.
-        let floor = 1e-8;
-        let part = |neg: bool| -> Vec<(f64, f64)> {
-            d.grid
-                .iter()
-                .zip(&d.density)
-                .filter(|(x, _)| (**x < 0.0) == neg)
-                .map(|(x, y)| (*x, y.max(floor).log10()))
-                .collect()
-        };
-        let chart = LineChart {
-            title: format!("Hessian spectral density (SLQ, {} starts × {} steps)", a.density_starts, a.density_steps),
-            x_label: "eigenvalue".into(),
-            y_label: "log10 density".into(),
-            series: vec![("eigenvalues < 0".to_string(), part(true)), ("eigenvalues ≥ 0".to_string(), part(false))],
-            references: Vec::new(),
-        };
-        write_svg(&out.join("spectrum.svg"), &chart.to_svg())?;
-    }
-    Ok(detail)
-}
-
-/// Per block of θ (`Loss::blocks`): its own Hessian's k most negative eigenvalues, and
-/// its trace with --trace.
-fn block_spectra(
-    a: &Args,
-    op: &impl LinearOperator,
-    blocks: &[ParamBlock],
-    rows: &mut Vec<Row>,
-) -> Result<serde_json::Value, CliError> {
-    let runtime = |e: crate::linalg::LinalgError| CliError::Runtime(e.to_string());
-    let mut detail = serde_json::Map::new();
-    for b in blocks {
-        let block = BlockOperator::new(op, b.range.clone()).map_err(runtime)?;
-        let k = a.k.min(b.range.len());
-        let p = LanczosParams {
-            k,
-            which: Which::MostNegative,
-            tol: a.tol,
-            max_applications: a.max_hvps,
-            seed: a.run.seed,
-            ..Default::default()
-        };
-        let r = lanczos(&block, &p).map_err(runtime)?;
-        let setting = format!("block={}", b.name);
-        rows.extend(r.values.iter().map(|v| Row::from_sample(&setting, "lanczos", "eigenvalue", &[*v])));
-        let mut entry = serde_json::json!({"range": [b.range.start, b.range.end], "eigenvalues": r.values,
-            "converged": r.converged, "hvps": r.operator_applications});
-        if a.trace {
-            let tp = TraceParams {
-                method: TraceMethod::HutchPlusPlus,
-                products: a.trace_products / 3 * 3,
-                seed: a.run.seed,
-            };
-            let t = estimate_trace(&block, &tp).map_err(runtime)?;
-            rows.push(Row {
-                setting: setting.clone(),
-                method: "hutch++".into(),
-                metric: "trace".into(),
-                mean: t.trace,
-                ci95: t.ci95,
-                n: t.samples,
-            });
-            entry["trace"] = serde_json::json!({"estimate": t.trace, "ci95": t.ci95});
-        }
-        detail.insert(b.name.clone(), entry);
-    }
-    Ok(serde_json::Value::Object(detail))
 }

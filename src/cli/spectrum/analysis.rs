@@ -1,0 +1,126 @@
+//! What `spectrum` measures beyond the extreme eigenpairs: the trace, the spectral
+//! density and the per-block spectra (`--trace`, `--density`, `--blocks`).
+
+use super::Args;
+use crate::ad::ParamBlock;
+use crate::cli::common::CliError;
+use crate::cli::outdir::OutDir;
+use crate::cli::report::Row;
+use crate::cli::svg::{write_svg, LineChart};
+use crate::linalg::density::{spectral_density, DensityParams};
+use crate::linalg::trace::{estimate_trace, TraceMethod, TraceParams};
+use crate::linalg::{lanczos, BlockOperator, LanczosParams, LinalgError, LinearOperator, Which};
+use serde_json::json;
+use std::time::Instant;
+
+fn runtime(e: LinalgError) -> CliError {
+    CliError::Runtime(e.to_string())
+}
+
+/// Hutch++ with --trace-products HVPs: its row under `setting`, and its JSON.
+pub(super) fn trace(a: &Args, op: &impl LinearOperator, setting: &str) -> Result<(Row, serde_json::Value), CliError> {
+    let p = TraceParams { method: TraceMethod::HutchPlusPlus, products: a.trace_products / 3 * 3, seed: a.run.seed };
+    let started = Instant::now();
+    let t = estimate_trace(op, &p).map_err(runtime)?;
+    let row = Row {
+        setting: setting.into(),
+        method: "hutch++".into(),
+        metric: "trace".into(),
+        mean: t.trace,
+        ci95: t.ci95,
+        n: t.samples,
+    };
+    let detail = json!({"estimate": t.trace, "ci95": t.ci95, "hvps": t.products,
+        "seconds": started.elapsed().as_secs_f64()});
+    Ok((row, detail))
+}
+
+/// The trace and the spectral density, when asked for: rows, the JSON detail and the
+/// density's figure.
+pub(super) fn analyse(
+    a: &Args,
+    op: &impl LinearOperator,
+    rows: &mut Vec<Row>,
+    out: &OutDir,
+) -> Result<serde_json::Value, CliError> {
+    let mut detail = json!({});
+    if a.trace {
+        let (row, t) = trace(a, op, "hessian")?;
+        rows.push(row);
+        detail["trace"] = t;
+    }
+    if a.density {
+        let p =
+            DensityParams { starts: a.density_starts, steps: a.density_steps, seed: a.run.seed, ..Default::default() };
+        let started = Instant::now();
+        let d = spectral_density(op, &p).map_err(runtime)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let row = |metric: &str, (mean, ci95): (f64, f64)| Row {
+            setting: "hessian".into(),
+            method: "slq".into(),
+            metric: metric.into(),
+            mean,
+            ci95,
+            n: d.quadratures.len(),
+        };
+        rows.push(row("negative_fraction", d.negative_fraction));
+        rows.push(row("negative_mass", d.negative_mass));
+        detail["density"] = json!({"grid": d.grid, "density": d.density, "hvps": d.products, "seconds": seconds,
+            "nodes": d.quadratures.iter().map(|q| &q.nodes).collect::<Vec<_>>(),
+            "weights": d.quadratures.iter().map(|q| &q.weights).collect::<Vec<_>>()});
+        // log10 of the density, the negative eigenvalues' part in its own colour.
+        let floor = 1e-8;
+        let part = |neg: bool| -> Vec<(f64, f64)> {
+            d.grid
+                .iter()
+                .zip(&d.density)
+                .filter(|(x, _)| (**x < 0.0) == neg)
+                .map(|(x, y)| (*x, y.max(floor).log10()))
+                .collect()
+        };
+        let chart = LineChart {
+            title: format!("Hessian spectral density (SLQ, {} starts × {} steps)", a.density_starts, a.density_steps),
+            x_label: "eigenvalue".into(),
+            y_label: "log10 density".into(),
+            series: vec![("eigenvalues < 0".to_string(), part(true)), ("eigenvalues ≥ 0".to_string(), part(false))],
+            references: Vec::new(),
+        };
+        write_svg(&out.join("spectrum.svg"), &chart.to_svg())?;
+    }
+    Ok(detail)
+}
+
+/// Per block of θ (`Loss::blocks`): its own Hessian's k most negative eigenvalues, and
+/// its trace with --trace.
+pub(super) fn block_spectra(
+    a: &Args,
+    op: &impl LinearOperator,
+    blocks: &[ParamBlock],
+    rows: &mut Vec<Row>,
+) -> Result<serde_json::Value, CliError> {
+    let mut detail = serde_json::Map::new();
+    for b in blocks {
+        let block = BlockOperator::new(op, b.range.clone()).map_err(runtime)?;
+        let k = a.k.min(b.range.len());
+        let p = LanczosParams {
+            k,
+            which: Which::MostNegative,
+            tol: a.tol,
+            max_applications: a.max_hvps,
+            seed: a.run.seed,
+            ..Default::default()
+        };
+        let r = lanczos(&block, &p).map_err(runtime)?;
+        let setting = format!("block={}", b.name);
+        rows.extend(r.values.iter().map(|v| Row::from_sample(&setting, "lanczos", "eigenvalue", &[*v])));
+        let mut entry = json!({"range": [b.range.start, b.range.end], "eigenvalues": r.values,
+            "converged": r.converged, "hvps": r.operator_applications});
+        if a.trace {
+            let (row, t) = trace(a, &block, &setting)?;
+            rows.push(row);
+            entry["trace"] = t;
+        }
+        detail.insert(b.name.clone(), entry);
+    }
+    Ok(serde_json::Value::Object(detail))
+}

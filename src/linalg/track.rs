@@ -1,0 +1,104 @@
+//! Extreme eigenpairs along a sequence of operators (the Hessians at the θs of a ride,
+//! or of training), each solve warm-started from the previous one's eigenvectors: the
+//! spectrum moves little between nearby points, so the old vectors are a start rich in
+//! the wanted eigenspace and Lanczos needs fewer products than from a random vector.
+
+use super::{lanczos, EigenPairs, LanczosParams, LinalgError, LinearOperator};
+
+/// Parameters of [`SpectrumTracker`].
+///
+/// ```
+/// use ridge_rider::linalg::track::TrackParams;
+/// use ridge_rider::linalg::LanczosParams;
+/// let p = TrackParams { lanczos: LanczosParams { k: 3, ..Default::default() }, ..Default::default() };
+/// assert!(p.warm_start && p.validate().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct TrackParams {
+    /// The solve at each point; its `start` is ignored (the tracker chooses it).
+    /// Default: [`LanczosParams::default`].
+    pub lanczos: LanczosParams,
+    /// Start each solve from the sum of the previous point's eigenvectors (true), or
+    /// from the same random vector as the first (false: for comparison). Default true.
+    pub warm_start: bool,
+}
+
+impl Default for TrackParams {
+    fn default() -> Self {
+        TrackParams { lanczos: LanczosParams::default(), warm_start: true }
+    }
+}
+
+impl TrackParams {
+    /// Checks the parameters before any product is spent.
+    pub fn validate(&self) -> Result<(), LinalgError> {
+        self.lanczos.validate()
+    }
+}
+
+/// Solves one operator after another, carrying the eigenvectors from each to the next.
+///
+/// ```
+/// use ridge_rider::linalg::track::{SpectrumTracker, TrackParams};
+/// use ridge_rider::linalg::{DenseSymmetric, LanczosParams};
+/// let p = TrackParams { lanczos: LanczosParams { k: 2, tol: 1e-10, ..Default::default() }, ..Default::default() };
+/// let mut tracker = SpectrumTracker::new(p).unwrap();
+/// // A spectrum that drifts: diag(t − 3, t − 2, 1, 2, …).
+/// for t in [0.0, 0.1, 0.2] {
+///     let d: Vec<f64> = (0..60).map(|i| if i < 2 { t + i as f64 - 3.0 } else { i as f64 }).collect();
+///     let r = tracker.next(&DenseSymmetric::from_diagonal(&d)).unwrap();
+///     assert!(r.all_converged() && (r.values[0] - (t - 3.0)).abs() < 1e-8);
+/// }
+/// assert_eq!(tracker.points(), 3);
+/// ```
+#[derive(Clone, Debug)]
+pub struct SpectrumTracker {
+    params: TrackParams,
+    previous: Option<Vec<Vec<f64>>>,
+    points: usize,
+}
+
+impl SpectrumTracker {
+    /// A tracker that has seen no point yet; fails on invalid parameters.
+    pub fn new(params: TrackParams) -> Result<Self, LinalgError> {
+        params.validate()?;
+        Ok(SpectrumTracker { params, previous: None, points: 0 })
+    }
+
+    /// The eigenpairs of the next operator, which must have the dimension of the ones
+    /// before it.
+    pub fn next(&mut self, op: &impl LinearOperator) -> Result<EigenPairs, LinalgError> {
+        let start = match (&self.previous, self.params.warm_start) {
+            (Some(prev), true) => {
+                let n = prev[0].len();
+                if op.dim() != n {
+                    return Err(LinalgError::Shape { expected: n, got: op.dim() });
+                }
+                Some(warm_start(prev))
+            }
+            _ => None,
+        };
+        let p = LanczosParams { start, ..self.params.lanczos.clone() };
+        let r = lanczos(op, &p)?;
+        if !r.vectors.is_empty() {
+            self.previous = Some(r.vectors.clone());
+        }
+        self.points += 1;
+        Ok(r)
+    }
+
+    /// Operators solved so far.
+    pub fn points(&self) -> usize {
+        self.points
+    }
+}
+
+/// The previous (orthonormal) eigenvectors' sum, an equal share of each, so the Krylov
+/// space it starts holds all of them at once (Lanczos normalises it).
+fn warm_start(previous: &[Vec<f64>]) -> Vec<f64> {
+    let mut s = vec![0.0; previous[0].len()];
+    for v in previous {
+        s.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+    }
+    s
+}
