@@ -71,7 +71,7 @@ def main():
     loss = make_loss(jnp.asarray(X), jnp.asarray(Y), a.hidden)
     t0 = time.perf_counter()
     _, lin = jax.linearize(jax.grad(loss), jnp.asarray(theta)); lin = jax.jit(lin)
-    hvp = lambda v: np.asarray(lin(jnp.asarray(v)))
+    hvp = lambda v: np.array(lin(jnp.asarray(v)))
     hvp(np.ones(n))  # compile
     setup = time.perf_counter() - t0
     rng = np.random.default_rng(a.seed)

@@ -471,12 +471,16 @@ fn spectrum_refuses_batches_that_do_not_fit() {
     ]);
     // Per-layer spectra: a row per block and eigenvalue, in the layers' order.
     let dir = ScratchDir::new("spectrum-blocks");
-    let (_, doc) =
-        run_json(&["spectrum", "--hidden", "4", "--batch", "64", "--k", "2", "--blocks"], &dir, "spectrum.json");
-    let blocks: Vec<String> = doc["rows"]
-        .as_array()
-        .unwrap()
+    let args = ["spectrum", "--hidden", "4", "--batch", "64", "--k", "2", "--blocks", "--trace", "--density"];
+    let (_, doc) = run_json(&args, &dir, "spectrum.json");
+    let rows = doc["rows"].as_array().unwrap();
+    for metric in ["trace", "negative_fraction", "negative_mass"] {
+        let per_block = rows.iter().filter(|r| r["metric"] == metric && r["setting"] != "hessian").count();
+        assert_eq!(per_block, 4, "{metric}");
+    }
+    let blocks: Vec<String> = rows
         .iter()
+        .filter(|r| r["metric"] == "eigenvalue")
         .filter_map(|r| r["setting"].as_str())
         .filter(|s| s.starts_with("block="))
         .map(String::from)

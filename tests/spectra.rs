@@ -48,7 +48,7 @@ fn trace_intervals_cover_the_true_trace_in_at_least_90_of_100_trials() {
     for method in [TraceMethod::Hutchinson, TraceMethod::HutchPlusPlus] {
         let covered = (0..100u64)
             .filter(|&seed| {
-                let t = estimate_trace(&a, &TraceParams { method, products: 30, seed }).unwrap();
+                let t = estimate_trace(&a, &TraceParams { method, products: 30, seed, ..Default::default() }).unwrap();
                 (t.trace - truth).abs() <= t.ci95
             })
             .count();
@@ -64,7 +64,9 @@ fn hutch_plus_plus_is_more_accurate_where_a_few_eigenvalues_dominate() {
     let rms = |method| {
         let e: f64 = (0..50u64)
             .map(|seed| {
-                (estimate_trace(&a, &TraceParams { method, products: 30, seed }).unwrap().trace - truth).powi(2)
+                (estimate_trace(&a, &TraceParams { method, products: 30, seed, ..Default::default() }).unwrap().trace
+                    - truth)
+                    .powi(2)
             })
             .sum();
         (e / 50.0).sqrt()
@@ -131,7 +133,8 @@ fn quadrature_weights_are_squared_first_components() {
 fn bad_parameters_are_refused() {
     let a = DenseSymmetric::from_diagonal(&[1.0, 2.0]);
     assert!(estimate_trace(&a, &TraceParams { products: 1, ..Default::default() }).is_err());
-    assert!(estimate_trace(&a, &TraceParams { method: TraceMethod::HutchPlusPlus, products: 5, seed: 0 }).is_err());
+    assert!(estimate_trace(&a, &TraceParams { method: TraceMethod::HutchPlusPlus, products: 5, ..Default::default() })
+        .is_err());
     assert!(spectral_density(&a, &DensityParams { starts: 1, ..Default::default() }).is_err());
     assert!(spectral_density(&a, &DensityParams { sigma: f64::NAN, ..Default::default() }).is_err());
 }
@@ -191,7 +194,35 @@ fn block_spectra_of_a_small_mlp_match_the_dense_blocks_of_its_hessian() {
         for (g, e) in got.iter().zip(&exact) {
             assert!((g - e).abs() < 1e-7 * e.abs().max(1.0), "{}: {g} against {e}", b.name);
         }
+        // A sketch of 4m Rademacher probes spans the block (m of them may not: in 3
+        // dimensions there are only 4 directions ±1 up to sign), so Hutch++ gives its
+        // exact trace, with the probes applied one by one or several per sweep.
+        let diagonal: f64 = b.range.clone().map(|i| h[i * n + i]).sum();
+        for block_size in [1, 5] {
+            let p = TraceParams { products: 12 * m, block_size, seed: 4, ..Default::default() };
+            let t = estimate_trace(&BlockOperator::new(&op, b.range.clone()).unwrap(), &p).unwrap();
+            assert!(
+                (t.trace - diagonal).abs() < 1e-9 * diagonal.abs().max(1.0),
+                "{}: {} against {diagonal}",
+                b.name,
+                t.trace
+            );
+        }
     }
+}
+
+/// The probes per sweep change how products are batched, not the estimate.
+#[test]
+fn a_trace_estimate_does_not_depend_on_its_block_size() {
+    let a = with_spectrum(&spectrum(40, 9), 9);
+    for method in [TraceMethod::Hutchinson, TraceMethod::HutchPlusPlus] {
+        let t = |block_size| estimate_trace(&a, &TraceParams { method, products: 30, block_size, seed: 2 }).unwrap();
+        let one = t(1);
+        for b in [3, 8, 64] {
+            assert_eq!(t(b), one, "{method:?}, block {b}");
+        }
+    }
+    assert!(estimate_trace(&a, &TraceParams { block_size: 0, ..Default::default() }).is_err());
 }
 
 mod tracking {

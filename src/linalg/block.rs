@@ -44,4 +44,27 @@ impl<O: LinearOperator> LinearOperator for BlockOperator<'_, O> {
         out.copy_from_slice(&image[self.range.clone()]);
         Ok(())
     }
+
+    /// The whole block in one product of the full operator, zero-padded.
+    fn apply_block(&self, vs: &[&[f64]], outs: &mut [Vec<f64>]) -> Result<(), LinalgError> {
+        if vs.len() != outs.len() {
+            return Err(LinalgError::Shape { expected: vs.len(), got: outs.len() });
+        }
+        let n = self.op.dim();
+        let full: Vec<Vec<f64>> = vs
+            .iter()
+            .map(|v| {
+                let mut f = vec![0.0; n];
+                f[self.range.clone()].copy_from_slice(v);
+                f
+            })
+            .collect();
+        let refs: Vec<&[f64]> = full.iter().map(Vec::as_slice).collect();
+        let mut images = vec![vec![0.0; n]; vs.len()];
+        self.op.apply_block(&refs, &mut images)?;
+        for (out, image) in outs.iter_mut().zip(&images) {
+            out.copy_from_slice(&image[self.range.clone()]);
+        }
+        Ok(())
+    }
 }

@@ -7,7 +7,7 @@ use crate::cli::common::CliError;
 use crate::cli::outdir::OutDir;
 use crate::cli::report::Row;
 use crate::cli::svg::{write_svg, LineChart};
-use crate::linalg::density::{spectral_density, DensityParams};
+use crate::linalg::density::{spectral_density, DensityParams, SpectralDensity};
 use crate::linalg::trace::{estimate_trace, TraceMethod, TraceParams};
 use crate::linalg::{lanczos, BlockOperator, LanczosParams, LinalgError, LinearOperator, Which};
 use serde_json::json;
@@ -19,7 +19,12 @@ fn runtime(e: LinalgError) -> CliError {
 
 /// Hutch++ with --trace-products HVPs: its row under `setting`, and its JSON.
 pub(super) fn trace(a: &Args, op: &impl LinearOperator, setting: &str) -> Result<(Row, serde_json::Value), CliError> {
-    let p = TraceParams { method: TraceMethod::HutchPlusPlus, products: a.trace_products / 3 * 3, seed: a.run.seed };
+    let p = TraceParams {
+        method: TraceMethod::HutchPlusPlus,
+        products: a.trace_products / 3 * 3,
+        seed: a.run.seed,
+        ..Default::default()
+    };
     let started = Instant::now();
     let t = estimate_trace(op, &p).map_err(runtime)?;
     let row = Row {
@@ -33,6 +38,33 @@ pub(super) fn trace(a: &Args, op: &impl LinearOperator, setting: &str) -> Result
     let detail = json!({"estimate": t.trace, "ci95": t.ci95, "hvps": t.products,
         "seconds": started.elapsed().as_secs_f64()});
     Ok((row, detail))
+}
+
+/// SLQ with the --density flags: its rows under `setting` (negative fraction and
+/// mass), its JSON, and the density itself.
+fn density(
+    a: &Args,
+    op: &impl LinearOperator,
+    setting: &str,
+) -> Result<(Vec<Row>, serde_json::Value, SpectralDensity), CliError> {
+    let p = DensityParams { starts: a.density_starts, steps: a.density_steps, seed: a.run.seed, ..Default::default() };
+    let started = Instant::now();
+    let d = spectral_density(op, &p).map_err(runtime)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let row = |metric: &str, (mean, ci95): (f64, f64)| Row {
+        setting: setting.into(),
+        method: "slq".into(),
+        metric: metric.into(),
+        mean,
+        ci95,
+        n: d.quadratures.len(),
+    };
+    let rows = vec![row("negative_fraction", d.negative_fraction), row("negative_mass", d.negative_mass)];
+    let json = json!({"grid": d.grid, "density": d.density, "hvps": d.products, "seconds": seconds,
+        "negative_fraction": d.negative_fraction.0, "negative_mass": d.negative_mass.0,
+        "nodes": d.quadratures.iter().map(|q| &q.nodes).collect::<Vec<_>>(),
+        "weights": d.quadratures.iter().map(|q| &q.weights).collect::<Vec<_>>()});
+    Ok((rows, json, d))
 }
 
 /// The trace and the spectral density, when asked for: rows, the JSON detail and the
@@ -50,24 +82,9 @@ pub(super) fn analyse(
         detail["trace"] = t;
     }
     if a.density {
-        let p =
-            DensityParams { starts: a.density_starts, steps: a.density_steps, seed: a.run.seed, ..Default::default() };
-        let started = Instant::now();
-        let d = spectral_density(op, &p).map_err(runtime)?;
-        let seconds = started.elapsed().as_secs_f64();
-        let row = |metric: &str, (mean, ci95): (f64, f64)| Row {
-            setting: "hessian".into(),
-            method: "slq".into(),
-            metric: metric.into(),
-            mean,
-            ci95,
-            n: d.quadratures.len(),
-        };
-        rows.push(row("negative_fraction", d.negative_fraction));
-        rows.push(row("negative_mass", d.negative_mass));
-        detail["density"] = json!({"grid": d.grid, "density": d.density, "hvps": d.products, "seconds": seconds,
-            "nodes": d.quadratures.iter().map(|q| &q.nodes).collect::<Vec<_>>(),
-            "weights": d.quadratures.iter().map(|q| &q.weights).collect::<Vec<_>>()});
+        let (density_rows, json, d) = density(a, op, "hessian")?;
+        rows.extend(density_rows);
+        detail["density"] = json;
         // log10 of the density, the negative eigenvalues' part in its own colour.
         let floor = 1e-8;
         let part = |neg: bool| -> Vec<(f64, f64)> {
@@ -90,8 +107,8 @@ pub(super) fn analyse(
     Ok(detail)
 }
 
-/// Per block of θ (`Loss::blocks`): its own Hessian's k most negative eigenvalues, and
-/// its trace with --trace.
+/// Per block of θ (`Loss::blocks`): its own Hessian's k most negative eigenvalues, its
+/// trace with --trace and its density with --density.
 pub(super) fn block_spectra(
     a: &Args,
     op: &impl LinearOperator,
@@ -119,6 +136,11 @@ pub(super) fn block_spectra(
             let (row, t) = trace(a, &block, &setting)?;
             rows.push(row);
             entry["trace"] = t;
+        }
+        if a.density {
+            let (density_rows, json, _) = density(a, &block, &setting)?;
+            rows.extend(density_rows);
+            entry["density"] = json;
         }
         detail.insert(b.name.clone(), entry);
     }
