@@ -72,6 +72,13 @@ fn the_spectrum_along_a_saved_ride_is_the_spectrum_at_each_of_its_points() {
     let svg = std::fs::read_to_string(warm_dir.join("spectrum.svg")).unwrap();
     assert!(svg.contains("λ2") && svg.contains("step"));
     assert_eq!(layout_problems(&svg), Vec::<String>::new());
+    // Ten lines, more than the palette's eight colours, still all look different.
+    let ten = ScratchDir::new("along-ten");
+    let args = ["spectrum", "--along", ride.to_str().unwrap(), "--along-every", "10", "--k", "10"];
+    run_into(&[&args[..], &SMALL[..4]].concat(), &ten);
+    let svg = std::fs::read_to_string(ten.join("spectrum.svg")).unwrap();
+    assert!(svg.contains("λ9") && svg.contains("most negative"));
+    assert_eq!(layout_problems(&svg), Vec::<String>::new());
 }
 
 fn exit(args: &[&str]) -> (i32, String) {

@@ -87,7 +87,7 @@ pub(super) fn block_lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Resu
         let mut order: Vec<usize> = (0..j).collect();
         order.sort_by(|&a, &b| p.which.key(eig.values[a]).total_cmp(&p.which.key(eig.values[b])));
         let wanted = &order[..k.min(j)];
-        let mut pairs = ritz_pairs(&basis, &eig, wanted, p.tol, applications, restarts);
+        let mut pairs = ritz_pairs(&basis, &eig, wanted, p, applications, restarts);
         pairs.block_applications = sweeps;
         let stop = block.is_empty() || j == n || applications + block.len() > p.max_applications;
         if (pairs.values.len() == k && pairs.all_converged()) || stop {

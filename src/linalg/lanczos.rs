@@ -57,6 +57,10 @@ pub struct LanczosParams {
     pub which: Which,
     /// Converged when ‖Ax − λx‖ ≤ tol·|λ| (ARPACK's criterion). Default 1e-6.
     pub tol: f64,
+    /// Also converged when ‖Ax − λx‖ ≤ abs_tol: an eigenvalue at 0 (a PSD block's null
+    /// space) has no relative residual to meet, and without it burns the whole
+    /// `max_applications`. Default 0 (the relative criterion alone).
+    pub abs_tol: f64,
     /// Basis size m before a restart; 0 picks max(2k + 30, 40), capped at n. Default 0.
     pub max_subspace: usize,
     /// Hard limit on operator applications. Default 20,000.
@@ -86,6 +90,9 @@ impl LanczosParams {
     /// ```
     pub fn validate(&self) -> Result<(), LinalgError> {
         check_tolerance(self.tol)?;
+        if !(self.abs_tol.is_finite() && self.abs_tol >= 0.0) {
+            return Err(LinalgError::InvalidParameter { name: "abs_tol", why: "must be finite and at least 0" });
+        }
         if self.max_applications == 0 {
             return Err(LinalgError::InvalidParameter { name: "max_applications", why: "must be at least 1" });
         }
@@ -100,6 +107,11 @@ impl LanczosParams {
         }
         Ok(())
     }
+
+    /// Whether a residual norm meets the tolerances for eigenvalue `lambda`.
+    fn met(&self, residual: f64, lambda: f64) -> bool {
+        residual <= (self.tol * lambda.abs().max(f64::EPSILON)).max(self.abs_tol)
+    }
 }
 
 impl Default for LanczosParams {
@@ -108,6 +120,7 @@ impl Default for LanczosParams {
             k: 1,
             which: Which::MostNegative,
             tol: 1e-6,
+            abs_tol: 0.0,
             max_subspace: 0,
             max_applications: 20_000,
             seed: 0,
@@ -210,12 +223,11 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
         order.sort_by(|&a, &b| p.which.key(eig.values[a]).total_cmp(&p.which.key(eig.values[b])));
         let wanted = &order[..k.min(j)];
         let estimate = |idx: usize| -> f64 { coupled(&coupling, &eig.vectors[idx]).abs() };
-        let estimated =
-            wanted.len() == k && wanted.iter().all(|&i| estimate(i) <= p.tol * eig.values[i].abs().max(f64::EPSILON));
+        let estimated = wanted.len() == k && wanted.iter().all(|&i| p.met(estimate(i), eig.values[i]));
         let stop = exhausted || j == n || applications >= p.max_applications;
         if estimated || stop {
             // The wanted pairs, their residuals from true images.
-            let pairs = ritz_pairs(&basis, &eig, wanted, p.tol, applications, restarts);
+            let pairs = ritz_pairs(&basis, &eig, wanted, p, applications, restarts);
             if pairs.all_converged() || stop {
                 return Ok(pairs);
             }
@@ -274,7 +286,7 @@ pub(super) fn ritz_pairs(
     basis: &Basis,
     eig: &SymmetricEigen,
     wanted: &[usize],
-    tol: f64,
+    p: &LanczosParams,
     applications: usize,
     restarts: usize,
 ) -> EigenPairs {
@@ -297,7 +309,7 @@ pub(super) fn ritz_pairs(
         pairs.values.push(lambda);
         pairs.vectors.push(x.to_vec());
         pairs.residuals.push(res);
-        pairs.converged.push(res <= tol * lambda.abs().max(f64::EPSILON));
+        pairs.converged.push(p.met(res, lambda));
     }
     pairs
 }

@@ -4,6 +4,7 @@
 //! the wanted eigenspace and Lanczos needs fewer products than from a random vector.
 
 use super::{lanczos, EigenPairs, LanczosParams, LinalgError, LinearOperator};
+use crate::kernels::dot;
 
 /// Parameters of [`SpectrumTracker`].
 ///
@@ -36,6 +37,16 @@ impl TrackParams {
     }
 }
 
+/// One point of a track.
+#[derive(Clone, Debug)]
+pub struct TrackedPoint {
+    pub pairs: EigenPairs,
+    /// How much of the previous point's eigenspace the new one keeps: the mean squared
+    /// cosine of their principal angles, ‖VₚᵀV‖²_F / k, in [0, 1] (1: the same
+    /// subspace); `None` at the first point. Warm starts save products when it is high.
+    pub overlap: Option<f64>,
+}
+
 /// Solves one operator after another, carrying the eigenvectors from each to the next.
 ///
 /// ```
@@ -47,7 +58,9 @@ impl TrackParams {
 /// for t in [0.0, 0.1, 0.2] {
 ///     let d: Vec<f64> = (0..60).map(|i| if i < 2 { t + i as f64 - 3.0 } else { i as f64 }).collect();
 ///     let r = tracker.next(&DenseSymmetric::from_diagonal(&d)).unwrap();
-///     assert!(r.all_converged() && (r.values[0] - (t - 3.0)).abs() < 1e-8);
+///     assert!(r.pairs.all_converged() && (r.pairs.values[0] - (t - 3.0)).abs() < 1e-8);
+///     // The eigenvectors stay the first two coordinates: the subspace does not move.
+///     assert!(r.overlap.map_or(true, |o| (o - 1.0).abs() < 1e-8));
 /// }
 /// assert_eq!(tracker.points(), 3);
 /// ```
@@ -66,25 +79,22 @@ impl SpectrumTracker {
     }
 
     /// The eigenpairs of the next operator, which must have the dimension of the ones
-    /// before it.
-    pub fn next(&mut self, op: &impl LinearOperator) -> Result<EigenPairs, LinalgError> {
-        let start = match (&self.previous, self.params.warm_start) {
-            (Some(prev), true) => {
-                let n = prev[0].len();
-                if op.dim() != n {
-                    return Err(LinalgError::Shape { expected: n, got: op.dim() });
-                }
-                Some(warm_start(prev))
+    /// before it, and how far their eigenspace moved from the previous one's.
+    pub fn next(&mut self, op: &impl LinearOperator) -> Result<TrackedPoint, LinalgError> {
+        if let Some(prev) = &self.previous {
+            if op.dim() != prev[0].len() {
+                return Err(LinalgError::Shape { expected: prev[0].len(), got: op.dim() });
             }
-            _ => None,
-        };
+        }
+        let start = self.previous.as_deref().filter(|_| self.params.warm_start).map(warm_start);
         let p = LanczosParams { start, ..self.params.lanczos.clone() };
-        let r = lanczos(op, &p)?;
-        if !r.vectors.is_empty() {
-            self.previous = Some(r.vectors.clone());
+        let pairs = lanczos(op, &p)?;
+        let overlap = self.previous.as_deref().map(|prev| subspace_overlap(prev, &pairs.vectors));
+        if !pairs.vectors.is_empty() {
+            self.previous = Some(pairs.vectors.clone());
         }
         self.points += 1;
-        Ok(r)
+        Ok(TrackedPoint { pairs, overlap })
     }
 
     /// Operators solved so far.
@@ -101,4 +111,10 @@ fn warm_start(previous: &[Vec<f64>]) -> Vec<f64> {
         s.iter_mut().zip(v).for_each(|(a, b)| *a += b);
     }
     s
+}
+
+/// ‖AᵀB‖²_F / max(|A|, |B|) for two orthonormal sets of vectors.
+fn subspace_overlap(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    let sum: f64 = a.iter().flat_map(|u| b.iter().map(move |v| dot(u, v).powi(2))).sum();
+    sum / a.len().max(b.len()).max(1) as f64
 }

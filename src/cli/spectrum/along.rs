@@ -9,6 +9,7 @@ use crate::cli::outdir::OutDir;
 use crate::cli::report::{progress, write_report, Row};
 use crate::cli::svg::{write_svg, LineChart};
 use crate::linalg::track::{SpectrumTracker, TrackParams};
+use crate::linalg::Which;
 use crate::problems::mnist::mlp::MlpLoss;
 use serde_json::json;
 use std::time::Instant;
@@ -22,6 +23,8 @@ struct Track {
     converged: Vec<Vec<bool>>,
     hvps: Vec<usize>,
     seconds: Vec<f64>,
+    /// How much of the previous point's eigenspace each point keeps (null at the first).
+    overlaps: Vec<Option<f64>>,
     traces: Vec<serde_json::Value>,
 }
 
@@ -29,7 +32,7 @@ impl Track {
     fn detail(&self, a: &Args) -> serde_json::Value {
         json!({"along": {"file": a.along, "every": a.along_every, "warm_start": !a.cold_starts,
             "steps": self.steps, "eigenvalues": self.eigenvalues, "residuals": self.residuals,
-            "converged": self.converged, "hvps": self.hvps, "seconds": self.seconds,
+            "converged": self.converged, "hvps": self.hvps, "seconds": self.seconds, "overlap": self.overlaps,
             "total_hvps": self.hvps.iter().sum::<usize>(), "trace": a.trace.then_some(&self.traces)}})
     }
 
@@ -44,13 +47,21 @@ impl Track {
             .collect();
         let start = if a.cold_starts { "random starts" } else { "warm-started Lanczos" };
         LineChart {
-            title: format!("{} {:?} Hessian eigenvalues along the ride ({start})", a.k, a.which),
+            title: format!("The {} {} Hessian eigenvalues along the ride ({start})", a.k, which_name(a.which)),
             x_label: "step".into(),
             y_label: "eigenvalue".into(),
             series,
             references: Vec::new(),
         }
         .to_svg()
+    }
+}
+
+fn which_name(which: Which) -> &'static str {
+    match which {
+        Which::MostNegative => "most negative",
+        Which::Largest => "largest",
+        Which::LargestMagnitude => "largest-magnitude",
     }
 }
 
@@ -69,8 +80,10 @@ pub(super) fn run(
         let step = i * a.along_every;
         let op = operator(losses, theta)?;
         let started = Instant::now();
-        let r = tracker.next(&op).map_err(|e| solve_error(a, e))?;
+        let point = tracker.next(&op).map_err(|e| solve_error(a, e))?;
         track.seconds.push(started.elapsed().as_secs_f64());
+        track.overlaps.push(point.overlap);
+        let r = point.pairs;
         rows.extend(
             r.values
                 .iter()
@@ -98,18 +111,20 @@ pub(super) fn run(
         doc["config"] = config;
         write_json(path, &doc)?;
     }
-    say!("{:>8} {:>16} {:>16} {:>8} {:>10}", "step", "first", "last", "HVPs", "converged");
+    say!("{:>8} {:>16} {:>16} {:>8} {:>10} {:>8}", "step", "first", "last", "HVPs", "converged", "overlap");
     for (p, s) in track.steps.iter().enumerate() {
         let v = &track.eigenvalues[p];
         let conv = track.converged[p].iter().filter(|c| **c).count();
+        let overlap = track.overlaps[p].map_or("-".to_string(), |o| format!("{o:.3}"));
         say!(
-            "{:>8} {:>16.8} {:>16.8} {:>8} {:>7}/{}",
+            "{:>8} {:>16.8} {:>16.8} {:>8} {:>7}/{} {:>8}",
             s,
             v.first().copied().unwrap_or(f64::NAN),
             v.last().copied().unwrap_or(f64::NAN),
             track.hvps[p],
             conv,
-            v.len()
+            v.len(),
+            overlap
         );
     }
     say!("{} HVPs over {} points", track.hvps.iter().sum::<usize>(), track.steps.len());

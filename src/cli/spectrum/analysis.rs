@@ -68,10 +68,11 @@ fn density(
 }
 
 /// The trace and the spectral density, when asked for: rows, the JSON detail and the
-/// density's figure.
+/// density's figure (titled with where θ came from, `theta_label`).
 pub(super) fn analyse(
     a: &Args,
     op: &impl LinearOperator,
+    theta_label: &str,
     rows: &mut Vec<Row>,
     out: &OutDir,
 ) -> Result<serde_json::Value, CliError> {
@@ -96,7 +97,10 @@ pub(super) fn analyse(
                 .collect()
         };
         let chart = LineChart {
-            title: format!("Hessian spectral density (SLQ, {} starts × {} steps)", a.density_starts, a.density_steps),
+            title: format!(
+                "Hessian spectral density at {theta_label} (SLQ, {} starts × {} steps)",
+                a.density_starts, a.density_steps
+            ),
             x_label: "eigenvalue".into(),
             y_label: "log10 density".into(),
             series: vec![("eigenvalues < 0".to_string(), part(true)), ("eigenvalues ≥ 0".to_string(), part(false))],
@@ -123,6 +127,7 @@ pub(super) fn block_spectra(
             k,
             which: Which::MostNegative,
             tol: a.tol,
+            abs_tol: a.abs_tol,
             max_applications: a.max_hvps,
             seed: a.run.seed,
             ..Default::default()

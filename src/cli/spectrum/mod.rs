@@ -64,6 +64,9 @@ pub struct Args {
     /// Relative residual tolerance ‖Hv − λv‖ ≤ tol·|λ|, in (0, 1].
     #[arg(long, default_value_t = 1e-6)]
     tol: f64,
+    /// Also accept ‖Hv − λv‖ ≤ this absolute residual (it bounds the eigenvalue's error), for eigenvalues at or near 0, such as a PSD block's (W2's), where --tol·|λ| cannot be met; 0: --tol alone.
+    #[arg(long, default_value_t = 1e-8)]
+    abs_tol: f64,
     /// Stop at the start vector's invariant Krylov space: one eigenpair per group of equal eigenvalues (e.g. at --init zero, where each repeats once per hidden unit).
     #[arg(long)]
     one_per_group: bool,
@@ -137,6 +140,7 @@ pub fn validate(a: &Args) -> CliResult {
         )));
     }
     require_float("--tol", a.tol, 0.0, Low::Open, 1.0)?;
+    require_float("--abs-tol", a.abs_tol, 0.0, Low::Closed, 1.0)?;
     require_counts(&[
         ("--trace-products", a.trace_products, 6, 100_000),
         ("--density-starts", a.density_starts, 2, 10_000),
@@ -195,22 +199,28 @@ fn read_thetas(flag: &str, p: &std::path::Path, n: usize) -> Result<Vec<Vec<f64>
     Ok(arr.data.chunks(n).map(<[f64]>::to_vec).collect())
 }
 
-/// θ from --params (its --row when it holds several), or the initialisation --init.
-fn theta(a: &Args, loss: &MlpLoss) -> Result<Vec<f64>, CliError> {
+/// θ from --params (its --row when it holds several), or the initialisation --init;
+/// and where it came from, for the figure's title.
+fn theta(a: &Args, loss: &MlpLoss) -> Result<(Vec<f64>, String), CliError> {
     let n = loss.mlp.dim();
     let Some(p) = &a.params else {
-        return Ok(match init_name(a) {
+        let theta = match init_name(a) {
             "near-zero" => loss.mlp.init_near_zero(a.run.seed, 0.01),
             "zero" => vec![0.0; n],
             _ => loss.mlp.init_standard(a.run.seed),
-        });
+        };
+        return Ok((theta, format!("the {} init", init_name(a))));
     };
     let mut rows = read_thetas("--params", p, n)?;
+    let name = p.file_name().map_or(p.display().to_string(), |f| f.to_string_lossy().into_owned());
+    if rows.len() == 1 && a.row.unwrap_or(0) == 0 {
+        return Ok((rows.swap_remove(0), name));
+    }
     let row = a.row.unwrap_or(rows.len() - 1);
     if row >= rows.len() {
         return Err(CliError::Input(format!("--row {row}: {} holds rows 0..{}", p.display(), rows.len() - 1)));
     }
-    Ok(rows.swap_remove(row))
+    Ok((rows.swap_remove(row), format!("{name} row {row}")))
 }
 
 /// The losses whose Hessians are averaged: the first --batch digits, or --batches
@@ -246,6 +256,7 @@ fn lanczos_params(a: &Args) -> LanczosParams {
         k: a.k,
         which: a.which,
         tol: a.tol,
+        abs_tol: a.abs_tol,
         max_subspace: a.max_subspace,
         max_applications: a.max_hvps,
         seed: a.run.seed,
@@ -276,7 +287,7 @@ fn config_json(a: &Args) -> serde_json::Value {
     };
     serde_json::json!({
         "problem": a.problem, "hidden": a.hidden, "activation": format!("{:?}", a.activation).to_lowercase(),
-        "batch": a.batch, "k": a.k, "which": format!("{:?}", a.which), "tol": a.tol, "init": init, "row": a.row,
+        "batch": a.batch, "k": a.k, "which": format!("{:?}", a.which), "tol": a.tol, "abs_tol": a.abs_tol, "init": init, "row": a.row,
         "one_per_group": a.one_per_group, "max_subspace": a.max_subspace, "max_hvps": a.max_hvps, "block_size": a.block_size,
         "seed": a.run.seed, "threads": a.run.threads, "out": a.run.out_text(), "json": a.json, "vectors": a.vectors,
         "trace": a.trace, "trace_products": a.trace_products,
@@ -293,7 +304,7 @@ pub fn run(a: Args) -> CliResult {
         Some(p) => Some(read_thetas("--along", p, n)?),
         None => None,
     };
-    let theta = theta(&a, &loss)?;
+    let (theta, theta_label) = theta(&a, &loss)?;
     let blocks = loss.blocks();
     let losses = batch_losses(&a, loss)?;
     set_threads(a.run.threads)?;
@@ -308,7 +319,7 @@ pub fn run(a: Args) -> CliResult {
     let mut rows: Vec<Row> = (0..r.values.len())
         .map(|i| Row::from_sample(format!("i={i}"), "lanczos", "eigenvalue", &[r.values[i]]))
         .collect();
-    let mut analysis = analysis::analyse(&a, &op, &mut rows, &out)?;
+    let mut analysis = analysis::analyse(&a, &op, &theta_label, &mut rows, &out)?;
     if a.blocks {
         analysis["blocks"] = analysis::block_spectra(&a, &op, &blocks, &mut rows)?;
     }

@@ -117,7 +117,12 @@ impl LineChart {
         };
         for (si, (name, p)) in self.series.iter().enumerate() {
             let colour = names.colour(names.index(name));
-            let dash = if name.ends_with(" train") { r#" stroke-dasharray="6 3""# } else { "" };
+            let dash = match (names.palette_round(names.index(name)) > 0, name.ends_with(" train")) {
+                (false, false) => "",
+                (false, true) => r#" stroke-dasharray="6 3""#,
+                (true, false) => r#" stroke-dasharray="1.5 1.5""#,
+                (true, true) => r#" stroke-dasharray="6 2 1.5 2""#,
+            };
             let style = format!(r#" stroke="{colour}"{dash}"#);
             let path: Vec<String> =
                 p.iter().filter(|q| q.1.is_finite()).map(|q| format!("{:.1},{:.1}", sx(q.0), sy(q.1))).collect();

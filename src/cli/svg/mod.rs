@@ -54,11 +54,21 @@ impl Series {
         self.names.iter().position(|n| n == name).unwrap_or(0)
     }
 
+    /// The position of the series at `index`'s method among the methods.
+    fn method_index(&self, index: usize) -> usize {
+        let method = self.names.get(index).map_or("", |n| method_of(n));
+        self.methods.iter().position(|m| m == method).unwrap_or(0)
+    }
+
     /// The colour of the series at `index`: its method's.
     fn colour(&self, index: usize) -> &'static str {
-        let method = self.names.get(index).map_or("", |n| method_of(n));
-        let k = self.methods.iter().position(|m| m == method).unwrap_or(0);
-        OKABE_ITO[k % OKABE_ITO.len()]
+        OKABE_ITO[self.method_index(index) % OKABE_ITO.len()]
+    }
+
+    /// How many times the palette has come round by the series at `index`'s method:
+    /// a line chart dots the methods past the eighth, so no two lines look the same.
+    fn palette_round(&self, index: usize) -> usize {
+        self.method_index(index) / OKABE_ITO.len()
     }
 }
 
