@@ -187,7 +187,11 @@ fn block_spectra_of_a_small_mlp_match_the_dense_blocks_of_its_hessian() {
         let m = b.range.len();
         let sub: Vec<f64> =
             b.range.clone().flat_map(|i| b.range.clone().map(move |j| (i, j))).map(|(i, j)| h[i * n + j]).collect();
-        let exact = symmetric_eigen(&DenseSymmetric::new(m, sub).unwrap()).unwrap().values;
+        let exact = symmetric_eigen(&DenseSymmetric::new(m, sub.clone()).unwrap()).unwrap().values;
+        // The block's matrix from its products, eight columns per sweep, is the dense one.
+        let formed = DenseSymmetric::from_operator(&BlockOperator::new(&op, b.range.clone()).unwrap(), 8).unwrap();
+        let scale = sub.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+        assert!(formed.data().iter().zip(&sub).all(|(f, e)| (f - e).abs() <= 1e-10 * scale), "{}", b.name);
         let k = m.min(3);
         let p = LanczosParams { k, which: Which::MostNegative, tol: 1e-10, ..Default::default() };
         let got = lanczos(&BlockOperator::new(&op, b.range.clone()).unwrap(), &p).unwrap().values;
