@@ -96,7 +96,7 @@ pub struct Args {
     /// Also estimate the spectral density by stochastic Lanczos quadrature: JSON, and spectrum.svg (log scale, negative part in its own colour).
     #[arg(long)]
     density: bool,
-    /// Also the k most negative eigenvalues (with --trace, the trace; with --density, the negative fraction and mass) of each layer's own Hessian block: W1, b1, W2, b2.
+    /// Also the k most negative eigenvalues (with --trace, the trace; with --density, the negative fraction and mass) of each layer's own Hessian block: W1, b1, W2, b2; exact for blocks of at most 2,048 parameters (one HVP each), estimated for larger ones.
     #[arg(long)]
     blocks: bool,
     /// Average the Hessian over K mini-batches of --batch examples, drawn without replacement by --seed from the embedded digits (1: the first --batch digits).
