@@ -74,8 +74,11 @@ fn spectrum_checks_its_parameters_and_files_first() {
     case(&["spectrum", "--hidden", "8", "--batch", "50", "--params", &huge], 2, "1e308 at index 0");
     let cube = npy(&dir, "cube.npy", vec![2, 5, 637], 0.0);
     case(&["spectrum", "--hidden", "8", "--batch", "50", "--params", &cube], 2, "shape (2, 5, 637)");
-    let row = npy(&dir, "row.npy", vec![1, n], 0.0);
-    case(&["spectrum", "--hidden", "8", "--batch", "50", "--params", &row], 2, &format!("shape (1, {n})"));
+    // A ride's rows must each hold the parameters; a bad value is named by row.
+    let row = npy(&dir, "row.npy", vec![1, n + 1], 0.0);
+    case(&["spectrum", "--hidden", "8", "--batch", "50", "--params", &row], 2, &format!("shape (1, {})", n + 1));
+    let ride = npy(&dir, "ride.npy", vec![2, n], 1e308);
+    case(&["spectrum", "--hidden", "8", "--batch", "50", "--along", &ride], 2, "1e308 at row 0, index 0");
     let flat = npy(&dir, "flat.npy", vec![n], 0.0);
     case(&["spectrum", "--hidden", "8", "--params", &flat, "--init", "bogus"], 2, "cannot be used with");
     case(&["spectrum", "--init", "bogus"], 2, "unknown --init 'bogus'");

@@ -186,12 +186,11 @@ fn read_thetas(flag: &str, p: &std::path::Path, n: usize) -> Result<Vec<Vec<f64>
         }
     };
     if let Some((i, x)) = arr.data.iter().enumerate().find(|(_, x)| !(x.is_finite() && x.abs() <= MAX_PARAM)) {
+        let at = if arr.shape.len() == 1 { format!("index {i}") } else { format!("row {}, index {}", i / n, i % n) };
         return Err(CliError::Input(format!(
-            "{flag} {}: value {} at row {}, index {} is not a finite number in [-{m}, {m}]",
+            "{flag} {}: value {} at {at} is not a finite number in [-{m}, {m}]",
             p.display(),
             number(*x),
-            i / n,
-            i % n,
             m = number(MAX_PARAM)
         )));
     }
