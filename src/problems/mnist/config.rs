@@ -137,6 +137,19 @@ pub struct Curve {
 }
 
 /// θ after `step` parameter steps.
+///
+/// ```
+/// use ridge_rider::problems::data::mnist::embedded_all;
+/// use ridge_rider::problems::mnist::mlp::{Activation, Mlp};
+/// use ridge_rider::problems::mnist::rr::{train, MnistConfig, MnistMethod};
+/// let all = embedded_all();
+/// let (digits, test) = (all.slice(0..200), all.slice(9000..9100));
+/// let mlp = Mlp::mnist(4, Activation::Tanh);
+/// let c = MnistConfig { steps: 20, batch: 50, eval_every: 10, snapshot_every: 10, ..MnistConfig::new(mlp) };
+/// let curve = train(MnistMethod::Sgd, &c, &digits, &test, |_| {}).unwrap();
+/// assert_eq!(curve.snapshots.iter().map(|s| s.step).collect::<Vec<_>>(), [0, 10, 20]);
+/// assert_eq!(curve.snapshots[0].theta, mlp.init_standard(0));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
     pub step: usize,
