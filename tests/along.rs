@@ -107,6 +107,9 @@ fn bad_rides_and_flags_are_refused_with_one_line() {
         vec!["mnist", "--methods", "sgd", "--save-ride", "x.npy"],
         vec!["mnist", "--save-every", "10"],
         vec!["mnist", "--save-ride", "/no/such/dir/ride.npy"],
+        vec!["mnist", "--save-ride", "x.npy", "--steps", "25", "--save-every", "10"],
+        vec!["mnist", "--save-ride", "x.npy", "--steps", "1000000", "--save-every", "1"],
+        vec!["mnist", "--save-ride", "x.npy", "--shard", "0/2"],
     ] {
         let (code, err) = exit(&[&bad[..], &SMALL[..4], &["--out", out]].concat());
         assert_eq!(code, 2, "{bad:?}: {err}");

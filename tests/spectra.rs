@@ -298,6 +298,22 @@ mod tracking {
         }
     }
 
+    /// The most negative eigenvector at the next point is orthogonal to the previous
+    /// one, which is still an eigenvector there (of a larger eigenvalue): the warm
+    /// start must not settle on it.
+    #[test]
+    fn a_warm_start_still_finds_an_eigenvector_orthogonal_to_the_previous_ones() {
+        let before: Vec<f64> = (0..50).map(|i| if i == 0 { -1.0 } else { i as f64 }).collect();
+        let mut after = before.clone();
+        (after[0], after[7]) = (-0.5, -1.0);
+        let mut tracker = SpectrumTracker::new(params(1, true)).unwrap();
+        let first = tracker.next(&DenseSymmetric::from_diagonal(&before)).unwrap().pairs;
+        assert!((first.values[0] + 1.0).abs() < 1e-9);
+        let second = tracker.next(&DenseSymmetric::from_diagonal(&after)).unwrap();
+        assert!((second.pairs.values[0] + 1.0).abs() < 1e-9, "{:?}", second.pairs.values);
+        assert!(second.overlap.unwrap() < 1e-6);
+    }
+
     #[test]
     fn an_operator_of_another_dimension_is_refused() {
         let mut tracker = SpectrumTracker::new(params(1, true)).unwrap();

@@ -81,10 +81,10 @@ pub struct Args {
     /// Step α of the Fixed-EV ablation, tuned on its own as in the paper (with RR's α it re-branches every few steps and takes over 13 minutes).
     #[arg(long, default_value_t = 0.025)]
     fixed_ev_alpha: f64,
-    /// Write RR's θ every --save-every steps from step 0 (row i: after i·M steps) as a (rows × parameters) f64 .npy here, for `spectrum --along`.
+    /// Write RR's θ every --save-every steps from step 0 to the last (row i: after i·M steps) as a (rows × parameters) f64 .npy here, for `spectrum --along --along-every M`.
     #[arg(long)]
     save_ride: Option<PathBuf>,
-    /// Steps M between the θs --save-ride writes [default: --eval-every].
+    /// Steps M between the θs --save-ride writes; it must divide --steps [default: --eval-every].
     #[arg(long, requires = "save_ride")]
     save_every: Option<usize>,
     #[command(flatten)]
@@ -234,26 +234,57 @@ fn accuracy_figure(series: Vec<(String, Vec<(f64, f64)>)>, rows: &[Row]) -> Stri
 
 /// The flags alone, before any work.
 pub fn validate(a: &Args) -> CliResult {
-    settings(&a.common, None)?;
+    let cfg = settings(&a.common, None)?;
     require_methods(&a.methods.iter().map(|m| m.name()).collect::<Vec<_>>())?;
     require_float("--fixed-ev-alpha", a.fixed_ev_alpha, 0.0, Low::Open, 10.0)?;
-    if let Some(path) = &a.save_ride {
-        if !a.methods.contains(&MnistMethod::RidgeRider) {
-            return Err(CliError::Input("--save-ride writes RR's ride: --methods must include rr".into()));
-        }
-        check_output_file("--save-ride", path)?;
-    }
     if let Some(m) = a.save_every {
         require_count("--save-every", m, 1, MAX_STEPS)?;
+    }
+    if let Some(path) = &a.save_ride {
+        check_save_ride(a, &cfg, path)?;
     }
     require_count("--ridge", a.ridge, 0, MAX_RIDGE - 1)
 }
 
-/// The θs of a ride as one (rows × parameters) f64 .npy, written atomically.
-fn write_ride(path: &std::path::Path, snapshots: &[Snapshot]) -> CliResult {
-    let n = snapshots.first().map_or(0, |s| s.theta.len());
-    let data: Vec<f64> = snapshots.iter().flat_map(|s| s.theta.iter().copied()).collect();
-    write_file(path, &write_npy_bytes(&NpyArray { shape: vec![snapshots.len(), n], data }))
+/// The most a saved ride may hold in memory (and on disk).
+const MAX_RIDE_BYTES: usize = 1 << 30;
+
+/// --save-ride needs RR in this process (not sharded: a shard may not train it) and a
+/// schedule whose rows are steps 0, M, 2M, … up to the last step, within
+/// [`MAX_RIDE_BYTES`].
+fn check_save_ride(a: &Args, cfg: &MnistConfig, path: &std::path::Path) -> CliResult {
+    if !a.methods.contains(&MnistMethod::RidgeRider) {
+        return Err(CliError::Input("--save-ride writes RR's ride: --methods must include rr".into()));
+    }
+    if a.shard.shard.is_some() || a.shard.from_units {
+        return Err(CliError::Input("--save-ride runs RR in this process: not with --shard or merge".into()));
+    }
+    let every = a.save_every.unwrap_or(cfg.eval_every);
+    if cfg.steps % every != 0 {
+        return Err(CliError::Input(format!(
+            "--save-every {every} does not divide --steps {}: the ride's last row would not be its final θ",
+            cfg.steps
+        )));
+    }
+    let bytes = (cfg.steps / every + 1).saturating_mul(cfg.mlp.dim()).saturating_mul(8);
+    if bytes > MAX_RIDE_BYTES {
+        return Err(CliError::Input(format!(
+            "--save-ride would hold {} θs of {} parameters ({} MiB, more than {} MiB): raise --save-every",
+            cfg.steps / every + 1,
+            cfg.mlp.dim(),
+            bytes >> 20,
+            MAX_RIDE_BYTES >> 20
+        )));
+    }
+    check_output_file("--save-ride", path)
+}
+
+/// The θs of a ride as one (rows × parameters) f64 .npy, written atomically; each θ is
+/// freed as it is copied.
+fn write_ride(path: &std::path::Path, snapshots: Vec<Snapshot>) -> CliResult {
+    let (rows, n) = (snapshots.len(), snapshots.first().map_or(0, |s| s.theta.len()));
+    let data: Vec<f64> = snapshots.into_iter().flat_map(|s| s.theta).collect();
+    write_file(path, &write_npy_bytes(&NpyArray { shape: vec![rows, n], data }))
 }
 
 pub fn run(a: Args) -> CliResult {
@@ -295,9 +326,10 @@ pub fn run(a: Args) -> CliResult {
     let train_method = |m: &MnistMethod, on_eval: &mut dyn FnMut(usize)| {
         let save = a.save_ride.as_ref().filter(|_| *m == MnistMethod::RidgeRider);
         let c = MnistConfig { snapshot_every: if save.is_some() { save_every } else { 0 }, ..cfg.clone() };
-        let curve = train(*m, &c, &train_set, &test_set, on_eval).map_err(|e| train_error("--ridge", m.name(), e))?;
+        let mut curve =
+            train(*m, &c, &train_set, &test_set, on_eval).map_err(|e| train_error("--ridge", m.name(), e))?;
         if let Some(path) = save {
-            write_ride(path, &curve.snapshots)?;
+            write_ride(path, std::mem::take(&mut curve.snapshots))?;
         }
         Ok(curve)
     };

@@ -36,6 +36,8 @@ impl<O: LinearOperator> LinearOperator for BlockOperator<'_, O> {
     }
 
     fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<(), LinalgError> {
+        check_len(self.range.len(), v)?;
+        check_len(self.range.len(), out)?;
         let n = self.op.dim();
         let mut full = vec![0.0; n];
         full[self.range.clone()].copy_from_slice(v);
@@ -49,6 +51,12 @@ impl<O: LinearOperator> LinearOperator for BlockOperator<'_, O> {
     fn apply_block(&self, vs: &[&[f64]], outs: &mut [Vec<f64>]) -> Result<(), LinalgError> {
         if vs.len() != outs.len() {
             return Err(LinalgError::Shape { expected: vs.len(), got: outs.len() });
+        }
+        for v in vs {
+            check_len(self.range.len(), v)?;
+        }
+        for out in outs.iter() {
+            check_len(self.range.len(), out)?;
         }
         let n = self.op.dim();
         let full: Vec<Vec<f64>> = vs
@@ -66,5 +74,14 @@ impl<O: LinearOperator> LinearOperator for BlockOperator<'_, O> {
             out.copy_from_slice(&image[self.range.clone()]);
         }
         Ok(())
+    }
+}
+
+/// A vector of the block's length, or a shape error.
+fn check_len(expected: usize, v: &[f64]) -> Result<(), LinalgError> {
+    if v.len() == expected {
+        Ok(())
+    } else {
+        Err(LinalgError::Shape { expected, got: v.len() })
     }
 }

@@ -108,9 +108,9 @@ impl LanczosParams {
         Ok(())
     }
 
-    /// Whether a residual norm meets the tolerances for eigenvalue `lambda`.
-    fn met(&self, residual: f64, lambda: f64) -> bool {
-        residual <= (self.tol * lambda.abs().max(f64::EPSILON)).max(self.abs_tol)
+    /// The largest residual norm accepted for eigenvalue `lambda`.
+    fn accepted_residual(&self, lambda: f64) -> f64 {
+        (self.tol * lambda.abs().max(f64::EPSILON)).max(self.abs_tol)
     }
 }
 
@@ -223,7 +223,7 @@ pub fn lanczos(op: &impl LinearOperator, p: &LanczosParams) -> Result<EigenPairs
         order.sort_by(|&a, &b| p.which.key(eig.values[a]).total_cmp(&p.which.key(eig.values[b])));
         let wanted = &order[..k.min(j)];
         let estimate = |idx: usize| -> f64 { coupled(&coupling, &eig.vectors[idx]).abs() };
-        let estimated = wanted.len() == k && wanted.iter().all(|&i| p.met(estimate(i), eig.values[i]));
+        let estimated = wanted.len() == k && wanted.iter().all(|&i| estimate(i) <= p.accepted_residual(eig.values[i]));
         let stop = exhausted || j == n || applications >= p.max_applications;
         if estimated || stop {
             // The wanted pairs, their residuals from true images.
@@ -309,7 +309,7 @@ pub(super) fn ritz_pairs(
         pairs.values.push(lambda);
         pairs.vectors.push(x.to_vec());
         pairs.residuals.push(res);
-        pairs.converged.push(p.met(res, lambda));
+        pairs.converged.push(res <= p.accepted_residual(lambda));
     }
     pairs
 }

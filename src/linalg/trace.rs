@@ -110,6 +110,22 @@ fn applied(op: &impl LinearOperator, vs: &[Vec<f64>], block: usize) -> Result<Ve
     Ok(images)
 }
 
+/// zᵀAz for `count` probes z drawn by `draw` in order, `block` of them in memory at a
+/// time.
+fn probe(
+    op: &impl LinearOperator,
+    count: usize,
+    block: usize,
+    mut draw: impl FnMut() -> Vec<f64>,
+) -> Result<Vec<f64>, LinalgError> {
+    let mut samples = Vec::with_capacity(count);
+    while samples.len() < count {
+        let zs: Vec<Vec<f64>> = (0..block.min(count - samples.len())).map(|_| draw()).collect();
+        samples.extend(quadratic_forms(op, &zs, block)?);
+    }
+    Ok(samples)
+}
+
 /// zᵀAz for each z.
 fn quadratic_forms(op: &impl LinearOperator, zs: &[Vec<f64>], block: usize) -> Result<Vec<f64>, LinalgError> {
     Ok(zs.iter().zip(applied(op, zs, block)?).map(|(z, az)| dot(z, &az)).collect())
@@ -156,8 +172,7 @@ pub fn estimate_trace(op: &impl LinearOperator, p: &TraceParams) -> Result<Trace
     let block = p.block_size;
     match p.method {
         TraceMethod::Hutchinson => {
-            let probes: Vec<Vec<f64>> = (0..p.products).map(|_| rademacher(&mut rng, n)).collect();
-            let samples = quadratic_forms(op, &probes, block)?;
+            let samples = probe(op, p.products, block, || rademacher(&mut rng, n))?;
             let (trace, ci95) = mean_ci95(&samples);
             Ok(TraceEstimate { trace, ci95, products: p.products, samples: samples.len() })
         }
@@ -165,20 +180,19 @@ pub fn estimate_trace(op: &impl LinearOperator, p: &TraceParams) -> Result<Trace
             let third = p.products / 3;
             let sketch: Vec<Vec<f64>> = (0..third).map(|_| rademacher(&mut rng, n)).collect();
             let q = orthonormal(applied(op, &sketch, block)?);
+            drop(sketch);
             let exact: f64 = quadratic_forms(op, &q, block)?.iter().sum();
             // Hutchinson on (I − QQᵀ)A(I − QQᵀ), with the products the sketch did not use.
-            let probes: Vec<Vec<f64>> = (0..p.products - third - q.len())
-                .map(|_| {
-                    let mut z = rademacher(&mut rng, n);
-                    for b in &q {
-                        axpy(-dot(b, &z), b, &mut z);
-                    }
-                    z
-                })
-                .collect();
-            let samples = quadratic_forms(op, &probes, block)?;
+            let probes = p.products - third - q.len();
+            let samples = probe(op, probes, block, || {
+                let mut z = rademacher(&mut rng, n);
+                for b in &q {
+                    axpy(-dot(b, &z), b, &mut z);
+                }
+                z
+            })?;
             let (rest, ci95) = if samples.len() >= 2 { mean_ci95(&samples) } else { (0.0, 0.0) };
-            let products = third + q.len() + probes.len();
+            let products = third + q.len() + probes;
             Ok(TraceEstimate { trace: exact + rest, ci95, products, samples: samples.len() })
         }
     }

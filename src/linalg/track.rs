@@ -32,6 +32,13 @@ impl Default for TrackParams {
 
 impl TrackParams {
     /// Checks the parameters before any product is spent.
+    ///
+    /// ```
+    /// use ridge_rider::linalg::{track::TrackParams, LanczosParams};
+    /// assert!(TrackParams::default().validate().is_ok());
+    /// let p = TrackParams { lanczos: LanczosParams { tol: 2.0, ..Default::default() }, ..Default::default() };
+    /// assert!(p.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<(), LinalgError> {
         self.lanczos.validate()
     }
@@ -40,6 +47,7 @@ impl TrackParams {
 /// One point of a track.
 #[derive(Clone, Debug)]
 pub struct TrackedPoint {
+    /// The eigenpairs at this point, as [`lanczos`] returns them.
     pub pairs: EigenPairs,
     /// How much of the previous point's eigenspace the new one keeps: the mean squared
     /// cosine of their principal angles, ‖VₚᵀV‖²_F / k, in [0, 1] (1: the same
@@ -86,7 +94,8 @@ impl SpectrumTracker {
                 return Err(LinalgError::Shape { expected: prev[0].len(), got: op.dim() });
             }
         }
-        let start = self.previous.as_deref().filter(|_| self.params.warm_start).map(warm_start);
+        let seed = (self.params.lanczos.seed, self.points as u64);
+        let start = self.previous.as_deref().filter(|_| self.params.warm_start).map(|prev| warm_start(prev, seed));
         let p = LanczosParams { start, ..self.params.lanczos.clone() };
         let pairs = lanczos(op, &p)?;
         let overlap = self.previous.as_deref().map(|prev| subspace_overlap(prev, &pairs.vectors));
@@ -104,12 +113,16 @@ impl SpectrumTracker {
 }
 
 /// The previous (orthonormal) eigenvectors' sum, an equal share of each, so the Krylov
-/// space it starts holds all of them at once (Lanczos normalises it).
-fn warm_start(previous: &[Vec<f64>]) -> Vec<f64> {
+/// space it starts holds all of them at once; plus a seeded random part of 1e-3 of its
+/// length, so that an eigenvector orthogonal to all of them can still be found.
+fn warm_start(previous: &[Vec<f64>], (seed, point): (u64, u64)) -> Vec<f64> {
     let mut s = vec![0.0; previous[0].len()];
     for v in previous {
         s.iter_mut().zip(v).for_each(|(a, b)| *a += b);
     }
+    let noise = crate::rng::unit_vector(&mut crate::rng::seeded(seed, 0x7472_6163_6b00 ^ point), s.len());
+    let scale = 1e-3 * crate::kernels::norm(&s);
+    s.iter_mut().zip(&noise).for_each(|(a, z)| *a += scale * z);
     s
 }
 

@@ -30,7 +30,7 @@ struct Track {
 
 impl Track {
     fn detail(&self, a: &Args) -> serde_json::Value {
-        json!({"along": {"file": a.along, "every": a.along_every, "warm_start": !a.cold_starts,
+        json!({"along": {"file": super::path_text(&a.along), "every": a.along_every, "warm_start": !a.cold_starts,
             "steps": self.steps, "eigenvalues": self.eigenvalues, "residuals": self.residuals,
             "converged": self.converged, "hvps": self.hvps, "seconds": self.seconds, "overlap": self.overlaps,
             "total_hvps": self.hvps.iter().sum::<usize>(), "trace": a.trace.then_some(&self.traces)}})
@@ -91,9 +91,9 @@ pub(super) fn run(
                 .map(|(j, v)| Row::from_sample(format!("step={step} i={j}"), "lanczos", "eigenvalue", &[*v])),
         );
         if a.trace {
-            let (row, t) = analysis::trace(a, &op, &format!("step={step}"))?;
-            rows.push(row);
-            track.traces.push(t);
+            let t = analysis::trace(a, &op, &format!("step={step}"))?;
+            rows.extend(t.rows);
+            track.traces.push(t.json);
         }
         track.steps.push(step);
         track.hvps.push(r.operator_applications);

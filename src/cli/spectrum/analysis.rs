@@ -19,8 +19,14 @@ fn runtime(e: LinalgError) -> CliError {
     CliError::Runtime(e.to_string())
 }
 
-/// Hutch++ with --trace-products HVPs: its row under `setting`, and its JSON.
-pub(super) fn trace(a: &Args, op: &impl LinearOperator, setting: &str) -> Result<(Row, serde_json::Value), CliError> {
+/// An estimate's rows in the results table and its entry in the JSON detail.
+pub(super) struct Measured {
+    pub rows: Vec<Row>,
+    pub json: serde_json::Value,
+}
+
+/// Hutch++ with --trace-products HVPs, its row under `setting`.
+pub(super) fn trace(a: &Args, op: &impl LinearOperator, setting: &str) -> Result<Measured, CliError> {
     let p = TraceParams {
         method: TraceMethod::HutchPlusPlus,
         products: a.trace_products / 3 * 3,
@@ -37,18 +43,19 @@ pub(super) fn trace(a: &Args, op: &impl LinearOperator, setting: &str) -> Result
         ci95: t.ci95,
         n: t.samples,
     };
-    let detail = json!({"estimate": t.trace, "ci95": t.ci95, "hvps": t.products,
+    let json = json!({"estimate": t.trace, "ci95": t.ci95, "hvps": t.products,
         "seconds": started.elapsed().as_secs_f64()});
-    Ok((row, detail))
+    Ok(Measured { rows: vec![row], json })
 }
 
-/// SLQ with the --density flags: its rows under `setting` (negative fraction and
-/// mass), its JSON, and the density itself.
-fn density(
-    a: &Args,
-    op: &impl LinearOperator,
-    setting: &str,
-) -> Result<(Vec<Row>, serde_json::Value, SpectralDensity), CliError> {
+/// A density estimate and what it adds to the results.
+struct Density {
+    measured: Measured,
+    estimate: SpectralDensity,
+}
+
+/// SLQ with the --density flags, its rows (negative fraction and mass) under `setting`.
+fn density(a: &Args, op: &impl LinearOperator, setting: &str) -> Result<Density, CliError> {
     let p = DensityParams { starts: a.density_starts, steps: a.density_steps, seed: a.run.seed, ..Default::default() };
     let started = Instant::now();
     let d = spectral_density(op, &p).map_err(runtime)?;
@@ -66,7 +73,7 @@ fn density(
         "negative_fraction": d.negative_fraction.0, "negative_mass": d.negative_mass.0,
         "nodes": d.quadratures.iter().map(|q| &q.nodes).collect::<Vec<_>>(),
         "weights": d.quadratures.iter().map(|q| &q.weights).collect::<Vec<_>>()});
-    Ok((rows, json, d))
+    Ok(Density { measured: Measured { rows, json }, estimate: d })
 }
 
 /// The trace and the spectral density, when asked for: rows, the JSON detail and the
@@ -80,14 +87,14 @@ pub(super) fn analyse(
 ) -> Result<serde_json::Value, CliError> {
     let mut detail = json!({});
     if a.trace {
-        let (row, t) = trace(a, op, "hessian")?;
-        rows.push(row);
-        detail["trace"] = t;
+        let t = trace(a, op, "hessian")?;
+        rows.extend(t.rows);
+        detail["trace"] = t.json;
     }
     if a.density {
-        let (density_rows, json, d) = density(a, op, "hessian")?;
-        rows.extend(density_rows);
-        detail["density"] = json;
+        let Density { measured, estimate: d } = density(a, op, "hessian")?;
+        rows.extend(measured.rows);
+        detail["density"] = measured.json;
         // log10 of the density, the negative eigenvalues' part in its own colour.
         let floor = 1e-8;
         let part = |neg: bool| -> Vec<(f64, f64)> {
@@ -144,7 +151,8 @@ pub(super) fn block_spectra(
 }
 
 /// A small block's spectrum from its dense matrix: eigenvalues, trace and negative
-/// part exact (an eigenvalue counts as negative below −n·ε·max|λ|, beyond rounding).
+/// part exact (an eigenvalue counts as negative below −1e-10·max|λ|, beyond the
+/// HVPs' rounding, so a PSD block's null space holds no negative mass).
 fn exact_block(
     a: &Args,
     block: &impl LinearOperator,
@@ -171,7 +179,7 @@ fn exact_block(
         entry["trace"] = json!({"estimate": trace, "ci95": 0.0, "exact": true});
     }
     if a.density {
-        let rounding = values.len() as f64 * f64::EPSILON * values.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+        let rounding = 1e-10 * values.iter().fold(0.0f64, |s, v| s.max(v.abs()));
         let negative: Vec<f64> = values.iter().copied().filter(|v| *v < -rounding).collect();
         let fraction = negative.len() as f64 / values.len() as f64;
         let mass: f64 = negative.iter().sum();
@@ -203,14 +211,14 @@ fn estimated_block(
     let mut entry = json!({"method": "lanczos", "eigenvalues": r.values, "converged": r.converged,
         "hvps": r.operator_applications});
     if a.trace {
-        let (row, t) = trace(a, block, setting)?;
-        rows.push(row);
-        entry["trace"] = t;
+        let t = trace(a, block, setting)?;
+        rows.extend(t.rows);
+        entry["trace"] = t.json;
     }
     if a.density {
-        let (density_rows, json, _) = density(a, block, setting)?;
-        rows.extend(density_rows);
-        entry["density"] = json;
+        let d = density(a, block, setting)?.measured;
+        rows.extend(d.rows);
+        entry["density"] = d.json;
     }
     Ok(entry)
 }

@@ -40,13 +40,13 @@ pub struct Args {
     /// Parameters θ as a 1-D .npy (f64 or f32) of the MLP's size, each |θᵢ| ≤ 1e6, or a 2-D one with a θ per row (a ride from `mnist --save-ride`; see --row); absent: the initialisation --init with --seed.
     #[arg(long)]
     params: Option<PathBuf>,
-    /// The row of a 2-D --params to analyse, from 0 [default: the last, where the ride ended].
+    /// The row of a 2-D --params to analyse, from 0 [default: the last, the ride's final θ].
     #[arg(long, requires = "params")]
     row: Option<usize>,
-    /// The k most negative eigenvalues (and, with --trace, the trace) at every θ of a ride: a 2-D .npy from `mnist --save-ride`, each solve warm-started from the previous θ's eigenvectors; plotted against the step in spectrum.svg.
+    /// The k eigenvalues at the chosen spectrum end (and, with --trace, the trace) at every θ of a ride: a 2-D .npy from `mnist --save-ride`, each solve warm-started from the previous θ's eigenvectors; plotted against the step in spectrum.svg.
     #[arg(long, conflicts_with_all = ["params", "init", "density", "blocks", "vectors"])]
     along: Option<PathBuf>,
-    /// Steps between the rows of --along (row i is θ after i·M steps; `mnist --save-every`).
+    /// Steps between the rows of --along (row i is θ after i·M steps): the ride's `mnist --save-every`, which the file does not record.
     #[arg(long, default_value_t = 100, requires = "along")]
     along_every: usize,
     /// With --along, start each solve from a random vector instead of the previous θ's eigenvectors (to see what warm starts save).
@@ -90,7 +90,7 @@ pub struct Args {
     /// Also estimate the Hessian's trace by Hutch++ with a 95% interval (`--trace-products` HVPs).
     #[arg(long)]
     trace: bool,
-    /// HVPs of the trace estimate (6–100000, a multiple of 3 is used).
+    /// HVPs of the trace estimate (6–3000, a multiple of 3 is used; Hutch++ keeps a third of them as vectors of the parameters' size).
     #[arg(long, default_value_t = 90)]
     trace_products: usize,
     /// Also estimate the spectral density by stochastic Lanczos quadrature: JSON, and spectrum.svg (log scale, negative part in its own colour).
@@ -142,7 +142,7 @@ pub fn validate(a: &Args) -> CliResult {
     require_float("--tol", a.tol, 0.0, Low::Open, 1.0)?;
     require_float("--abs-tol", a.abs_tol, 0.0, Low::Closed, 1.0)?;
     require_counts(&[
-        ("--trace-products", a.trace_products, 6, 100_000),
+        ("--trace-products", a.trace_products, 6, 3_000),
         ("--density-starts", a.density_starts, 2, 10_000),
         ("--density-steps", a.density_steps, 1, 10_000),
         ("--batches", a.batches, 1, 64),
@@ -198,9 +198,14 @@ fn read_thetas(flag: &str, p: &std::path::Path, n: usize) -> Result<Vec<Vec<f64>
     Ok(arr.data.chunks(n).map(<[f64]>::to_vec).collect())
 }
 
-/// θ from --params (its --row when it holds several), or the initialisation --init;
-/// and where it came from, for the figure's title.
-fn theta(a: &Args, loss: &MlpLoss) -> Result<(Vec<f64>, String), CliError> {
+/// The θ analysed, and where it came from (for the figure's title).
+struct Theta {
+    values: Vec<f64>,
+    label: String,
+}
+
+/// θ from --params (its --row when it holds several), or the initialisation --init.
+fn theta(a: &Args, loss: &MlpLoss) -> Result<Theta, CliError> {
     let n = loss.mlp.dim();
     let Some(p) = &a.params else {
         let theta = match init_name(a) {
@@ -208,18 +213,18 @@ fn theta(a: &Args, loss: &MlpLoss) -> Result<(Vec<f64>, String), CliError> {
             "zero" => vec![0.0; n],
             _ => loss.mlp.init_standard(a.run.seed),
         };
-        return Ok((theta, format!("the {} init", init_name(a))));
+        return Ok(Theta { values: theta, label: format!("the {} init", init_name(a)) });
     };
     let mut rows = read_thetas("--params", p, n)?;
     let name = p.file_name().map_or(p.display().to_string(), |f| f.to_string_lossy().into_owned());
     if rows.len() == 1 && a.row.unwrap_or(0) == 0 {
-        return Ok((rows.swap_remove(0), name));
+        return Ok(Theta { values: rows.swap_remove(0), label: name });
     }
     let row = a.row.unwrap_or(rows.len() - 1);
     if row >= rows.len() {
-        return Err(CliError::Input(format!("--row {row}: {} holds rows 0..{}", p.display(), rows.len() - 1)));
+        return Err(CliError::Input(format!("--row {row}: {} holds rows 0 to {}", p.display(), rows.len() - 1)));
     }
-    Ok((rows.swap_remove(row), format!("{name} row {row}")))
+    Ok(Theta { values: rows.swap_remove(row), label: format!("{name} row {row}") })
 }
 
 /// The losses whose Hessians are averaged: the first --batch digits, or --batches
@@ -277,6 +282,11 @@ fn solve_error(a: &Args, e: LinalgError) -> CliError {
     }
 }
 
+/// A path flag as JSON text (lossy: a path need not be UTF-8, JSON must be).
+pub(super) fn path_text(p: &Option<PathBuf>) -> Option<String> {
+    p.as_ref().map(|p| p.to_string_lossy().into_owned())
+}
+
 /// Every flag, as the JSON's config.
 fn config_json(a: &Args) -> serde_json::Value {
     let init = match (&a.params, &a.along) {
@@ -288,10 +298,10 @@ fn config_json(a: &Args) -> serde_json::Value {
         "problem": a.problem, "hidden": a.hidden, "activation": format!("{:?}", a.activation).to_lowercase(),
         "batch": a.batch, "k": a.k, "which": format!("{:?}", a.which), "tol": a.tol, "abs_tol": a.abs_tol, "init": init, "row": a.row,
         "one_per_group": a.one_per_group, "max_subspace": a.max_subspace, "max_hvps": a.max_hvps, "block_size": a.block_size,
-        "seed": a.run.seed, "threads": a.run.threads, "out": a.run.out_text(), "json": a.json, "vectors": a.vectors,
+        "seed": a.run.seed, "threads": a.run.threads, "out": a.run.out_text(), "json": path_text(&a.json), "vectors": path_text(&a.vectors),
         "trace": a.trace, "trace_products": a.trace_products,
         "density": a.density, "density_starts": a.density_starts, "density_steps": a.density_steps, "batches": a.batches, "blocks": a.blocks,
-        "along": a.along, "along_every": a.along_every, "cold_starts": a.cold_starts,
+        "along": path_text(&a.along), "along_every": a.along_every, "cold_starts": a.cold_starts,
     })
 }
 
@@ -303,7 +313,7 @@ pub fn run(a: Args) -> CliResult {
         Some(p) => Some(read_thetas("--along", p, n)?),
         None => None,
     };
-    let (theta, theta_label) = theta(&a, &loss)?;
+    let Theta { values: theta, label: theta_label } = theta(&a, &loss)?;
     let blocks = loss.blocks();
     let losses = batch_losses(&a, loss)?;
     set_threads(a.run.threads)?;

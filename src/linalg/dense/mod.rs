@@ -70,7 +70,9 @@ impl DenseSymmetric {
         if block == 0 {
             return Err(LinalgError::InvalidParameter { name: "block", why: "must be at least 1" });
         }
-        let mut data = vec![0.0; n * n];
+        let len = n.checked_mul(n).filter(|l| *l <= isize::MAX as usize / 8);
+        let mut data =
+            vec![0.0; len.ok_or(LinalgError::InvalidParameter { name: "op", why: "is too large to store densely" })?];
         for first in (0..n).step_by(block) {
             let cols: Vec<Vec<f64>> = (first..n.min(first + block))
                 .map(|j| {

@@ -152,7 +152,9 @@ pub struct Curve {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
+    /// Parameter steps taken (0: the start).
     pub step: usize,
+    /// The parameters then.
     pub theta: Vec<f64>,
 }
 
