@@ -47,7 +47,7 @@ impl TrackParams {
 /// One point of a track.
 #[derive(Clone, Debug)]
 pub struct TrackedPoint {
-    /// The eigenpairs at this point, as [`lanczos`] returns them.
+    /// The eigenpairs at this point, as [`lanczos()`] returns them.
     pub pairs: EigenPairs,
     /// How much of the previous point's eigenspace the new one keeps: the mean squared
     /// cosine of their principal angles, ‖VₚᵀV‖²_F / k, in [0, 1] (1: the same
