@@ -2,7 +2,7 @@
 //! spectral density by stochastic Lanczos quadrature, checked on matrices whose spectrum
 //! is known.
 
-use ridge_rider::linalg::density::{gauss_quadrature, spectral_density, DensityParams};
+use ridge_rider::linalg::density::{gauss_quadrature, spectral_density, DensityParams, Estimate};
 use ridge_rider::linalg::trace::{estimate_trace, TraceMethod, TraceParams};
 use ridge_rider::linalg::{symmetric_eigen, DenseSymmetric, LinearOperator};
 use ridge_rider::rng::{normal_vec, seeded};
@@ -85,14 +85,14 @@ fn slq_moments_and_negative_mass_match_the_exact_ones_within_their_intervals() {
         let d = spectral_density(&a, &DensityParams { starts: 10, steps: 30, seed, ..Default::default() }).unwrap();
         for k in 1..=4 {
             let exact = values.iter().map(|x| x.powi(k)).sum::<f64>() / n;
-            let (est, ci) = d.moment(|x| x.powi(k));
+            let Estimate { mean: est, ci95: ci } = d.moment(|x| x.powi(k));
             inside += ((est - exact).abs() <= ci) as usize;
             total += 1;
         }
         let mass: f64 = values.iter().filter(|x| **x < 0.0).sum();
-        inside += ((d.negative_mass.0 - mass).abs() <= d.negative_mass.1) as usize;
+        inside += ((d.negative_mass.mean - mass).abs() <= d.negative_mass.ci95) as usize;
         let fraction = values.iter().filter(|x| **x < 0.0).count() as f64 / n;
-        inside += ((d.negative_fraction.0 - fraction).abs() <= d.negative_fraction.1 + 0.5 / n) as usize;
+        inside += ((d.negative_fraction.mean - fraction).abs() <= d.negative_fraction.ci95 + 0.5 / n) as usize;
         total += 2;
         // The density integrates to 1 over its grid.
         let h = d.grid[1] - d.grid[0];

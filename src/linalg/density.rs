@@ -68,6 +68,21 @@ impl Quadrature {
     }
 }
 
+/// An estimate over the random starts and the half-width of its 95% interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub ci95: f64,
+}
+
+impl Estimate {
+    /// The mean and Student-t interval of per-start samples.
+    fn of(samples: &[f64]) -> Estimate {
+        let (mean, ci95) = mean_ci95(samples);
+        Estimate { mean, ci95 }
+    }
+}
+
 /// What [`spectral_density`] returns.
 #[derive(Clone, Debug)]
 pub struct SpectralDensity {
@@ -76,16 +91,16 @@ pub struct SpectralDensity {
     pub grid: Vec<f64>,
     pub density: Vec<f64>,
     /// The estimated fraction of eigenvalues below 0, with its 95% interval over starts.
-    pub negative_fraction: (f64, f64),
+    pub negative_fraction: Estimate,
     /// The estimated sum of the negative eigenvalues, `n · E(Σ τₖθₖ over θₖ < 0)`, with its interval.
-    pub negative_mass: (f64, f64),
+    pub negative_mass: Estimate,
     pub products: usize,
 }
 
 impl SpectralDensity {
     /// The estimate of tr f(A)/n and its 95% interval over the starts.
-    pub fn moment(&self, f: impl Fn(f64) -> f64 + Copy) -> (f64, f64) {
-        mean_ci95(&self.quadratures.iter().map(|q| q.integrate(f)).collect::<Vec<_>>())
+    pub fn moment(&self, f: impl Fn(f64) -> f64 + Copy) -> Estimate {
+        Estimate::of(&self.quadratures.iter().map(|q| q.integrate(f)).collect::<Vec<_>>())
     }
 }
 
@@ -138,9 +153,9 @@ pub fn gauss_quadrature(alpha: &[f64], beta: &[f64]) -> Result<Quadrature, Linal
 /// let a = DenseSymmetric::from_diagonal(&[-2.0, -1.0, 1.0, 3.0]);
 /// let d = spectral_density(&a, &DensityParams::default()).unwrap();
 /// // Four steps resolve four eigenvalues: the mean (tr A / n) is exact per start.
-/// let (mean, _) = d.moment(|x| x);
+/// let mean = d.moment(|x| x).mean;
 /// assert!((mean - 0.25).abs() < 1e-10);
-/// assert!(d.negative_fraction.0 > 0.0 && d.negative_mass.0 < 0.0);
+/// assert!(d.negative_fraction.mean > 0.0 && d.negative_mass.mean < 0.0);
 /// ```
 pub fn spectral_density(op: &impl LinearOperator, p: &DensityParams) -> Result<SpectralDensity, LinalgError> {
     p.validate()?;
@@ -171,14 +186,14 @@ pub fn spectral_density(op: &impl LinearOperator, p: &DensityParams) -> Result<S
         .map(|&x| quadratures.iter().map(|q| q.integrate(|c| gauss(x, c))).sum::<f64>() / p.starts as f64)
         .collect();
     let per_start = |f: &dyn Fn(f64) -> f64| quadratures.iter().map(|q| q.integrate(f)).collect::<Vec<f64>>();
-    let negative_fraction = mean_ci95(&per_start(&|x| if x < 0.0 { 1.0 } else { 0.0 }));
-    let (mass, mass_ci) = mean_ci95(&per_start(&|x| if x < 0.0 { x } else { 0.0 }));
+    let negative_fraction = Estimate::of(&per_start(&|x| if x < 0.0 { 1.0 } else { 0.0 }));
+    let mass = Estimate::of(&per_start(&|x| if x < 0.0 { x } else { 0.0 }));
     Ok(SpectralDensity {
         quadratures,
         grid,
         density,
         negative_fraction,
-        negative_mass: (n as f64 * mass, n as f64 * mass_ci),
+        negative_mass: Estimate { mean: n as f64 * mass.mean, ci95: n as f64 * mass.ci95 },
         products,
     })
 }

@@ -7,7 +7,7 @@ use crate::cli::common::CliError;
 use crate::cli::outdir::OutDir;
 use crate::cli::report::Row;
 use crate::cli::svg::{write_svg, LineChart};
-use crate::linalg::density::{spectral_density, DensityParams, SpectralDensity};
+use crate::linalg::density::{spectral_density, DensityParams, Estimate, SpectralDensity};
 use crate::linalg::trace::{estimate_trace, TraceMethod, TraceParams};
 use crate::linalg::{
     lanczos, symmetric_eigen, BlockOperator, DenseSymmetric, LanczosParams, LinalgError, LinearOperator, Which,
@@ -60,7 +60,7 @@ fn density(a: &Args, op: &impl LinearOperator, setting: &str) -> Result<Density,
     let started = Instant::now();
     let d = spectral_density(op, &p).map_err(runtime)?;
     let seconds = started.elapsed().as_secs_f64();
-    let row = |metric: &str, (mean, ci95): (f64, f64)| Row {
+    let row = |metric: &str, Estimate { mean, ci95 }: Estimate| Row {
         setting: setting.into(),
         method: "slq".into(),
         metric: metric.into(),
@@ -70,7 +70,7 @@ fn density(a: &Args, op: &impl LinearOperator, setting: &str) -> Result<Density,
     };
     let rows = vec![row("negative_fraction", d.negative_fraction), row("negative_mass", d.negative_mass)];
     let json = json!({"grid": d.grid, "density": d.density, "hvps": d.products, "seconds": seconds,
-        "negative_fraction": d.negative_fraction.0, "negative_mass": d.negative_mass.0,
+        "negative_fraction": d.negative_fraction.mean, "negative_mass": d.negative_mass.mean,
         "nodes": d.quadratures.iter().map(|q| &q.nodes).collect::<Vec<_>>(),
         "weights": d.quadratures.iter().map(|q| &q.weights).collect::<Vec<_>>()});
     Ok(Density { measured: Measured { rows, json }, estimate: d })
