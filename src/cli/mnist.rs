@@ -266,11 +266,12 @@ fn check_save_ride(a: &Args, cfg: &MnistConfig, path: &std::path::Path) -> CliRe
             cfg.steps
         )));
     }
-    let bytes = (cfg.steps / every + 1).saturating_mul(cfg.mlp.dim()).saturating_mul(8);
+    let rows = cfg.steps / every + 1;
+    let bytes = rows.saturating_mul(cfg.mlp.dim()).saturating_mul(8);
     if bytes > MAX_RIDE_BYTES {
         return Err(CliError::Input(format!(
             "--save-ride would hold {} θs of {} parameters ({} MiB, more than {} MiB): raise --save-every",
-            cfg.steps / every + 1,
+            rows,
             cfg.mlp.dim(),
             bytes >> 20,
             MAX_RIDE_BYTES >> 20

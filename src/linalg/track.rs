@@ -4,7 +4,7 @@
 //! the wanted eigenspace and Lanczos needs fewer products than from a random vector.
 
 use super::{lanczos, EigenPairs, LanczosParams, LinalgError, LinearOperator};
-use crate::kernels::dot;
+use crate::kernels::{axpy, dot, norm};
 
 /// Parameters of [`SpectrumTracker`].
 ///
@@ -118,11 +118,10 @@ impl SpectrumTracker {
 fn warm_start(previous: &[Vec<f64>], (seed, point): (u64, u64)) -> Vec<f64> {
     let mut s = vec![0.0; previous[0].len()];
     for v in previous {
-        s.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+        axpy(1.0, v, &mut s);
     }
     let noise = crate::rng::unit_vector(&mut crate::rng::seeded(seed, 0x7472_6163_6b00 ^ point), s.len());
-    let scale = 1e-3 * crate::kernels::norm(&s);
-    s.iter_mut().zip(&noise).for_each(|(a, z)| *a += scale * z);
+    axpy(1e-3 * norm(&s), &noise, &mut s);
     s
 }
 
